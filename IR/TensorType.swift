@@ -1,0 +1,53 @@
+/// Element types of the IR.
+public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+  case f32, f64, i32, i64, i1
+
+  public var isFloat: Bool { self == .f32 || self == .f64 }
+  public var isInteger: Bool { self == .i32 || self == .i64 }
+  public var isBool: Bool { self == .i1 }
+  /// Size of one element in bytes (i1 is stored as one byte).
+  public var byteSize: Int {
+    switch self {
+    case .f32, .i32: 4
+    case .f64, .i64: 8
+    case .i1: 1
+    }
+  }
+  public var description: String { rawValue }
+}
+
+/// The static type of every value: an element type and a shape (`[]` for a scalar).
+public struct TensorType: Sendable, Hashable, CustomStringConvertible {
+  public var dtype: DType
+  public var shape: [Int]
+
+  public init(_ dtype: DType, _ shape: [Int]) {
+    self.dtype = dtype
+    self.shape = shape
+  }
+
+  public static func scalar(_ dtype: DType) -> TensorType { TensorType(dtype, []) }
+
+  public var rank: Int { shape.count }
+  /// Number of elements (1 for a scalar).
+  public var count: Int { shape.reduce(1, *) }
+
+  public func with(dtype: DType) -> TensorType { TensorType(dtype, shape) }
+  public func with(shape: [Int]) -> TensorType { TensorType(dtype, shape) }
+
+  /// Printed as in the text format: `f32[2,3]`, `f32[]`.
+  public var description: String {
+    "\(dtype)[\(shape.map(String.init).joined(separator: ","))]"
+  }
+}
+
+/// Row-major strides of a shape, in elements.
+public func contiguousStrides(_ shape: [Int]) -> [Int] {
+  var strides = [Int](repeating: 1, count: shape.count)
+  var running = 1
+  for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+    strides[axis] = running
+    running *= shape[axis]
+  }
+  return strides
+}

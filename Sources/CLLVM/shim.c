@@ -1,0 +1,1 @@
+// Empty: makes SwiftPM treat CLLVM as a C target whose headers are the LLVM C API.

@@ -1,0 +1,2 @@
+import IR
+print("scalpel")
