@@ -167,6 +167,25 @@ public final class GraphBuilder {
     return emit(.binary(k), [x, y], at: l)
   }
 
+  // One-line spellings of the unary ops.
+  public func neg(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.neg, x, file: file, line: line) }
+  public func exp(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.exp, x, file: file, line: line) }
+  public func log(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.log, x, file: file, line: line) }
+  public func sqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sqrt, x, file: file, line: line) }
+  public func rsqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.rsqrt, x, file: file, line: line) }
+  public func tanh(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.tanh, x, file: file, line: line) }
+  public func sigmoid(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sigmoid, x, file: file, line: line) }
+  public func relu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.relu, x, file: file, line: line) }
+  public func silu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.silu, x, file: file, line: line) }
+  public func gelu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.gelu, x, file: file, line: line) }
+  public func abs(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.abs, x, file: file, line: line) }
+  public func reciprocal(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.reciprocal, x, file: file, line: line) }
+  public func sin(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sin, x, file: file, line: line) }
+  public func cos(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.cos, x, file: file, line: line) }
+  public func maximum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.max, a, b, file: file, line: line) }
+  public func minimum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.min, a, b, file: file, line: line) }
+  public func pow(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.pow, a, b, file: file, line: line) }
+
   public func compare(_ k: CompareOp, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
     let l = loc(file, line)
     let (x, y) = broadcastPair(a, b, at: l, op: k.rawValue)

@@ -214,6 +214,9 @@ struct ParserState {
       }
       advanceScalar()
     }
+    if let c = peekScalar(), isIdentifierScalar(c) {
+      throw Diagnostic("malformed number '\(text)\(identifier())'", at: start)
+    }
     if isFloat, let v = Double(text) { return .float(v) }
     if !isFloat, let v = Int(text) { return .int(v) }
     throw Diagnostic("malformed number '\(text)'", at: start)
