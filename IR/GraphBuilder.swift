@@ -140,7 +140,13 @@ public final class GraphBuilder {
 
   // MARK: - Conveniences (numpy-style)
 
-  func loc(_ file: String, _ line: Int) -> SourceLocation { SourceLocation(file: file, line: line) }
+  /// When set, convenience calls record this location instead of their caller's (passes
+  /// that derive nodes from a user's node, such as `grad`, point them at the user's line).
+  public var locationOverride: SourceLocation?
+
+  func loc(_ file: String, _ line: Int) -> SourceLocation {
+    locationOverride ?? SourceLocation(file: file, line: line)
+  }
 
   public func unary(_ k: UnaryOp, _ x: Value, file: String = #fileID, line: Int = #line) -> Value {
     emit(.unary(k), [x], at: loc(file, line))
@@ -182,6 +188,7 @@ public final class GraphBuilder {
   public func reciprocal(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.reciprocal, x, file: file, line: line) }
   public func sin(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sin, x, file: file, line: line) }
   public func cos(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.cos, x, file: file, line: line) }
+  public func erf(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.erf, x, file: file, line: line) }
   public func maximum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.max, a, b, file: file, line: line) }
   public func minimum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.min, a, b, file: file, line: line) }
   public func pow(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.pow, a, b, file: file, line: line) }
@@ -295,6 +302,9 @@ public final class GraphBuilder {
 
   public func gather(_ table: Value, _ ids: Value, file: String = #fileID, line: Int = #line) -> Value {
     emit(.gather, [table, ids], at: loc(file, line))
+  }
+  public func scatterAdd(_ updates: Value, _ ids: Value, rows: Int, file: String = #fileID, line: Int = #line) -> Value {
+    emit(.scatterAdd(rows: rows), [updates, ids], at: loc(file, line))
   }
   public func takeAlongAxis(_ x: Value, _ indices: Value, axis: Int, file: String = #fileID, line: Int = #line) -> Value {
     emit(.takeAlongAxis(axis: axis), [x, indices], at: loc(file, line))

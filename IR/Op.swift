@@ -26,13 +26,14 @@ public enum Op: Sendable, Hashable {
   case matmul(transposeA: Bool, transposeB: Bool)
   // Indexing (Ops/Indexing.swift)
   case gather
+  case scatterAdd(rows: Int)
   case takeAlongAxis(axis: Int)
   // User ops (Ops/Custom.swift)
   case custom(CustomOpBox)
 }
 
 public enum UnaryOp: String, Sendable, Hashable, CaseIterable {
-  case neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, silu, gelu, abs, reciprocal, sin, cos
+  case neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, silu, gelu, abs, reciprocal, sin, cos, erf
 }
 
 public enum BinaryOp: String, Sendable, Hashable, CaseIterable {
@@ -78,6 +79,7 @@ extension Op {
     case .logSoftmax: "log_softmax"
     case .matmul: "matmul"
     case .gather: "gather"
+    case .scatterAdd: "scatter_add"
     case .takeAlongAxis: "take_along_axis"
     case .custom(let c): c.op.name
     }
@@ -90,7 +92,7 @@ extension Op {
     + [
       "select", "cast", "constant", "iota", "broadcast", "reshape", "transpose", "slice", "concat",
     ] + ReduceOp.allCases.map { "reduce_" + $0.rawValue }
-    + ["softmax", "log_softmax", "matmul", "gather", "take_along_axis"]
+    + ["softmax", "log_softmax", "matmul", "gather", "scatter_add", "take_along_axis"]
 
   /// Whether the op is elementwise over operands of equal shape (result shape = operand shape).
   public var isElementwise: Bool {
@@ -106,6 +108,7 @@ extension Op {
     switch self {
     case .unary, .binary, .compare, .select, .cast, .gather: return []
     case .constant(let s): return [("value", .float(s.value))]
+    case .scatterAdd(let rows): return [("rows", .int(rows))]
     case .iota(let axis), .concat(let axis), .softmax(let axis), .logSoftmax(let axis),
       .takeAlongAxis(let axis):
       return [("axis", .int(axis))]
@@ -165,6 +168,7 @@ extension Op {
         op = .matmul(
           transposeA: try attrs.bool("transpose_a", default: false),
           transposeB: try attrs.bool("transpose_b", default: false))
+      case "scatter_add": op = .scatterAdd(rows: try attrs.int("rows"))
       case "take_along_axis": op = .takeAlongAxis(axis: try attrs.int("axis"))
       default:
         if let factory = customOps.factories[name] {

@@ -22,6 +22,7 @@ extension Op {
     case .softmax(let axis), .logSoftmax(let axis): return try softmaxType(axis, operands)
     case .matmul(let ta, let tb): return try matmulType(ta, tb, operands)
     case .gather: return try gatherType(operands)
+    case .scatterAdd(let rows): return try scatterAddType(rows, operands)
     case .takeAlongAxis(let axis): return try takeAlongAxisType(axis, operands)
     case .custom(let c): return try c.op.resultType(operands: operands)
     }

@@ -2,6 +2,8 @@
 //
 //   gather(table [V, ...rest], ids [...]) → [..., ...rest]: y[i] = table[ids[i]] (embedding lookup).
 //     Backward: tablē = scatter-add of ȳ rows into zeros at ids; ids get none.
+//   scatter_add {rows = V}(updates [..., ...rest], ids [...]) → [V, ...rest]: y = zeros;
+//     y[ids[i]] += updates[i] (the transpose of gather). Backward: updates̄ = gather(ȳ, ids).
 //   take_along_axis {axis = a}(x, idx): y[..., i, ...] = x[..., idx[..., i, ...], ...] along a;
 //     idx has x's shape except on a. Backward: x̄ = scatter-add of ȳ along a.
 //   Out-of-range indices are an error at run time (the interpreter reports the value).
@@ -24,4 +26,50 @@ func takeAlongAxisType(_ axis: Int, _ operands: [TensorType]) throws(TypeError) 
     throw TypeError("indices \(idx) must match \(x) outside axis \(a)")
   }
   return x.with(shape: idx.shape)
+}
+
+func scatterAddType(_ rows: Int, _ operands: [TensorType]) throws(TypeError) -> TensorType {
+  try expectArity(operands, 2)
+  let (updates, ids) = (operands[0], operands[1])
+  guard ids.dtype.isInteger else { throw TypeError("ids must be i32 or i64, got \(ids)") }
+  guard rows >= 0 else { throw TypeError("rows must be non-negative, got \(rows)") }
+  guard updates.rank >= ids.rank, Array(updates.shape.prefix(ids.rank)) == ids.shape else {
+    throw TypeError("updates \(updates) must start with the ids shape \(ids.shape)")
+  }
+  try requireNumeric(updates, "updates")
+  return updates.with(shape: [rows] + updates.shape.dropFirst(ids.rank))
+}
+
+// MARK: - Gradients
+
+func gatherVJP(_ c: VJPContext) throws(TypeError) -> Value? {
+  guard c.needs[0] else { return nil }
+  let rows = c.type(c.operands[0]).shape[0]
+  return c.builder.scatterAdd(c.cotangent, c.operands[1], rows: rows)
+}
+
+/// x̄ = Σⱼ onehot(idx[..., j, ...] along axis)·ȳ[..., j, ...]: a mask per index column, so
+/// the usual cross-entropy case (one index per row) is one elementwise select.
+func takeAlongAxisVJP(_ axis: Int, _ c: VJPContext) throws(TypeError) -> Value? {
+  guard c.needs[0] else { return nil }
+  let b = c.builder
+  let (x, idx, g) = (c.operands[0], c.operands[1], c.cotangent)
+  let xType = c.type(x)
+  let a = try normalizeAxis(axis, rank: xType.rank)
+  let positions = b.iota(axis: a, xType.with(dtype: c.type(idx).dtype))
+  let zero = c.zeros(like: x)
+  var total: Value? = nil
+  let columns = c.type(idx).shape[a]
+  for j in 0..<columns {
+    var start = [Int](repeating: 0, count: xType.rank)
+    var limit = c.type(idx).shape
+    start[a] = j
+    limit[a] = j + 1
+    let pick = columns == 1 ? idx : b.slice(idx, start: start, limit: limit)
+    let gj = columns == 1 ? g : b.slice(g, start: start, limit: limit)
+    let hit = b.compare(.equal, positions, b.broadcast(pick, to: xType.shape))
+    let term = b.select(hit, b.broadcast(gj, to: xType.shape), zero)
+    total = total.map { b.add($0, term) } ?? term
+  }
+  return total ?? zero
 }

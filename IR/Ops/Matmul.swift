@@ -23,3 +23,21 @@ func matmulType(_ ta: Bool, _ tb: Bool, _ operands: [TensorType]) throws(TypeErr
   }
   return a.with(shape: Array(a.shape[..<(r - 2)]) + [m, n])
 }
+
+// MARK: - Gradients
+
+/// With A = op(a), B = op(b), Y = A·B: Ā = G·Bᵀ and B̄ = Aᵀ·G; a transposed operand gets the
+/// transpose of its bar, and each case folds into one matmul with flags.
+func matmulVJP(_ ta: Bool, _ tb: Bool, _ c: VJPContext) -> [Value?] {
+  let b = c.builder
+  let (x, y, g) = (c.operands[0], c.operands[1], c.cotangent)
+  let gradA: Value? =
+    !c.needs[0] ? nil
+    : ta ? b.matmul(y, g, transposeA: tb, transposeB: true)
+    : b.matmul(g, y, transposeA: false, transposeB: !tb)
+  let gradB: Value? =
+    !c.needs[1] ? nil
+    : tb ? b.matmul(g, x, transposeA: true, transposeB: ta)
+    : b.matmul(x, g, transposeA: !ta, transposeB: false)
+  return [gradA, gradB]
+}

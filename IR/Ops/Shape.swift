@@ -98,3 +98,91 @@ func concatType(_ axis: Int, _ operands: [TensorType]) throws(TypeError) -> Tens
   shape[a] = total
   return first.with(shape: shape)
 }
+
+// MARK: - Gradients
+
+func broadcastVJP(_ c: VJPContext) -> Value? {
+  guard c.needs[0] else { return nil }
+  let from = c.type(c.operands[0]).shape
+  let to = c.node.type.shape
+  let offset = to.count - from.count
+  let axes = (0..<to.count).filter { i in i < offset || (from[i - offset] == 1 && to[i] != 1) }
+  var g = c.cotangent
+  if !axes.isEmpty { g = c.builder.sum(g, axes: axes) }
+  return c.builder.type(g).shape == from ? g : c.builder.reshape(g, from)
+}
+
+func transposeVJP(_ perm: [Int], _ c: VJPContext) -> Value? {
+  guard c.needs[0] else { return nil }
+  var inverse = [Int](repeating: 0, count: perm.count)
+  for (i, p) in perm.enumerated() { inverse[p] = i }
+  return c.builder.transpose(c.cotangent, inverse)
+}
+
+/// Pads the cotangent back to the operand's shape, one axis at a time; a strided axis first
+/// interleaves `stride - 1` zeros after each element.
+func sliceVJP(_ start: [Int], _ limit: [Int], _ stride: [Int], _ c: VJPContext) -> Value? {
+  guard c.needs[0] else { return nil }
+  let b = c.builder
+  let full = c.type(c.operands[0]).shape
+  let dtype = c.type(c.cotangent).dtype
+  var g = c.cotangent
+  for axis in 0..<full.count {
+    var shape = b.shape(g)
+    let n = shape[axis]
+    if stride[axis] > 1, n > 0 {
+      var split = shape
+      split.insert(1, at: axis + 1)
+      var zerosShape = split
+      zerosShape[axis + 1] = stride[axis] - 1
+      let interleaved = b.concat(
+        [b.reshape(g, split), b.constant(0, TensorType(dtype, zerosShape))], axis: axis + 1)
+      shape[axis] = n * stride[axis]
+      g = b.reshape(interleaved, shape)
+      let keep = min(shape[axis], full[axis] - start[axis])
+      if keep < shape[axis] {
+        var lim = shape
+        lim[axis] = keep
+        g = b.slice(g, start: [Int](repeating: 0, count: shape.count), limit: lim)
+        shape = lim
+      }
+    }
+    var pieces: [Value] = []
+    if start[axis] > 0 {
+      var s = shape
+      s[axis] = start[axis]
+      pieces.append(b.constant(0, TensorType(dtype, s)))
+    }
+    pieces.append(g)
+    let after = full[axis] - start[axis] - shape[axis]
+    if after > 0 {
+      var s = shape
+      s[axis] = after
+      pieces.append(b.constant(0, TensorType(dtype, s)))
+    }
+    if pieces.count > 1 { g = b.concat(pieces, axis: axis) }
+  }
+  return g
+}
+
+func concatVJP(_ axis: Int, _ c: VJPContext) -> [Value?] {
+  let b = c.builder
+  let shape = c.node.type.shape
+  let a = axis < 0 ? axis + shape.count : axis
+  var offset = 0
+  var out: [Value?] = []
+  for (i, operand) in c.operands.enumerated() {
+    let width = c.type(operand).shape[a]
+    defer { offset += width }
+    guard c.needs[i] else {
+      out.append(nil)
+      continue
+    }
+    var start = [Int](repeating: 0, count: shape.count)
+    var limit = shape
+    start[a] = offset
+    limit[a] = offset + width
+    out.append(b.slice(c.cotangent, start: start, limit: limit))
+  }
+  return out
+}

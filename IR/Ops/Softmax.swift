@@ -12,3 +12,20 @@ func softmaxType(_ axis: Int, _ operands: [TensorType]) throws(TypeError) -> Ten
   _ = try normalizeAxis(axis, rank: x.rank)
   return x
 }
+
+// MARK: - Gradients
+
+func softmaxVJP(_ axis: Int, _ c: VJPContext) -> Value? {
+  guard c.needs[0] else { return nil }
+  let b = c.builder
+  let (y, g) = (c.result, c.cotangent)
+  let dot = b.sum(b.mul(g, y), axes: [axis], keepDims: true)
+  return b.mul(y, b.sub(g, dot))
+}
+
+func logSoftmaxVJP(_ axis: Int, _ c: VJPContext) -> Value? {
+  guard c.needs[0] else { return nil }
+  let b = c.builder
+  let (y, g) = (c.result, c.cotangent)
+  return b.sub(g, b.mul(b.exp(y), b.sum(g, axes: [axis], keepDims: true)))
+}

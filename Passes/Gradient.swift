@@ -1,0 +1,128 @@
+import IR
+
+/// `grad{of=L wrt=p1,p2}`: reverse-mode automatic differentiation as a graph rewrite.
+///
+/// Appends nodes computing the gradient of the scalar float result `L` with respect to the
+/// parameters `p1, p2, …`, and results `grad_p1, grad_p2, …` with the parameters' types.
+///
+/// - Requires: a verified graph; `L` a scalar float result; each `p` a float parameter.
+/// - Establishes: a verified graph whose original results are unchanged; gradient nodes carry
+///   the source location of the forward node they differentiate.
+/// - Idempotent: no (a second run with the same names fails: the results exist).
+///
+/// The driver walks the nodes on a path from a `wrt` parameter to `L` in reverse, asks each
+/// op's VJP rule (IR/Ops) for operand cotangents and sums the contributions per value. Ops
+/// off that path are never differentiated. A parameter the loss does not reach gets a zero
+/// gradient. A non-differentiable op on the path (a cast out of an integer or i1 value, that is
+/// a comparison or integer op used as a value) is an error located at that op.
+public struct Gradient: Sendable {
+  public var of: String
+  public var wrt: [String]
+
+  public init(of: String, wrt: [String]) {
+    self.of = of
+    self.wrt = wrt
+  }
+
+  /// The graph with the gradient nodes and results appended.
+  public func apply(to graph: Graph) throws(Diagnostic) -> Graph {
+    let here = SourceLocation(file: "@\(graph.name)", line: 0)
+    guard let loss = graph.result(named: of) else {
+      throw Diagnostic(
+        "grad: 'of=\(of)' names no result; the results are \(graph.results.map(\.name))", at: here)
+    }
+    let types = graph.valueTypes()
+    guard let lossType = types[loss.value], lossType.rank == 0, lossType.dtype.isFloat else {
+      throw Diagnostic(
+        "grad: result '\(of)' must be a float scalar, it is \(types[loss.value].map(\.description) ?? "?")",
+        at: here)
+    }
+    guard !wrt.isEmpty else { throw Diagnostic("grad: 'wrt' lists no parameter", at: here) }
+    var targets: [Parameter] = []
+    for name in wrt {
+      guard let p = graph.parameter(named: name) else {
+        throw Diagnostic(
+          "grad: 'wrt=\(name)' is not a parameter; the parameters are \(graph.parameters.map(\.name))",
+          at: here)
+      }
+      guard p.type.dtype.isFloat else {
+        throw Diagnostic("grad: parameter '\(name)' is \(p.type), not a float tensor", at: here)
+      }
+      guard graph.result(named: "grad_\(name)") == nil else {
+        throw Diagnostic("grad: the graph already has a result 'grad_\(name)'", at: here)
+      }
+      targets.append(p)
+    }
+
+    // Values that depend on a wrt parameter and that the loss depends on.
+    var forward = Set(targets.map(\.value))
+    for n in graph.nodes where n.operands.contains(where: forward.contains) {
+      forward.insert(n.result)
+    }
+    var onPath: Set<Value> = forward.contains(loss.value) ? [loss.value] : []
+    for n in graph.nodes.reversed() where onPath.contains(n.result) {
+      for o in n.operands where forward.contains(o) { onPath.insert(o) }
+    }
+
+    let b = GraphBuilder(continuing: graph)
+    var pending: [Value: [Value]] = [:]
+    func total(_ v: Value) -> Value? {
+      guard var parts = pending[v], !parts.isEmpty else { return nil }
+      while parts.count > 1 {  // pairwise, so the sum is a balanced tree
+        var next: [Value] = []
+        for i in stride(from: 0, to: parts.count, by: 2) {
+          next.append(i + 1 < parts.count ? b.add(parts[i], parts[i + 1]) : parts[i])
+        }
+        parts = next
+      }
+      return parts[0]
+    }
+
+    if onPath.contains(loss.value) {
+      b.locationOverride = here
+      pending[loss.value] = [b.constant(1, lossType)]
+    }
+    for n in graph.nodes.reversed() where onPath.contains(n.result) {
+      guard let cotangent = total(n.result) else { continue }
+      pending[n.result] = nil
+      b.locationOverride = n.location
+      let needs = n.operands.map(onPath.contains)
+      let before = b.diagnostics.count
+      let parts: [Value?]
+      do {
+        parts = try n.op.vjp(VJPContext(builder: b, node: n, cotangent: cotangent, needs: needs))
+      } catch {
+        throw Diagnostic(
+          "\(error.reason), on the path from \(wrt.map { "'\($0)'" }.joined(separator: ", ")) to '\(of)'",
+          at: n.location, op: n.op.name,
+          operands: n.operands.map { "%\(b.name($0)): \(b.type($0))" })
+      }
+      if b.diagnostics.count > before {
+        // A rule built an ill-typed node: a bug in that rule, reported with the forward op.
+        throw Diagnostic(
+          "gradient rule failed: \(b.diagnostics[before].message)", at: n.location, op: n.op.name)
+      }
+      for (operand, part) in zip(n.operands, parts) {
+        guard let part, onPath.contains(operand) else { continue }
+        pending[operand, default: []].append(part)
+      }
+    }
+
+    b.locationOverride = here
+    var results = graph.results
+    for p in targets {
+      let grad = total(p.value) ?? b.constant(0, p.type)
+      results.append(GraphResult(name: "grad_\(p.name)", value: grad))
+    }
+    b.setResults(results)
+    if let problem = b.diagnostics.first { throw problem }
+    var out = b.graph
+    out.results = results
+    do {
+      try verify(out)
+    } catch {
+      throw error.all.first ?? Diagnostic("grad produced an invalid graph", at: here)
+    }
+    return out
+  }
+}
