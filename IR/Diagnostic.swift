@@ -13,7 +13,8 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
   public static let unknown = SourceLocation(file: "<unknown>", line: 0)
 
   public var description: String {
-    column > 0 ? "\(file):\(line):\(column)" : "\(file):\(line)"
+    if line <= 0 { return file }
+    return column > 0 ? "\(file):\(line):\(column)" : "\(file):\(line)"
   }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses the text format (see `printGraph`). Errors are `Diagnostic`s at `file:line:column`
 /// saying what was expected and what was found. Never traps on any input.
 public struct Parser {
@@ -482,5 +484,21 @@ struct ParserState {
     default:
       throw error("an attribute value (number, boolean, string, list, dtype or type)")
     }
+  }
+}
+
+extension Parser {
+  /// Reads and parses an `.ir` file; a missing or unreadable file is a diagnostic naming it.
+  public static func parseFile(_ path: String, customOps: CustomOpRegistry = .init()) throws(Diagnostic)
+    -> Module
+  {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+      throw Diagnostic(reason, at: SourceLocation(file: path, line: 0))
+    }
+    return try Parser(fileName: path, customOps: customOps).parse(bytes: [UInt8](data))
   }
 }
