@@ -3,7 +3,7 @@ import Passes
 import Testing
 
 /// Parses one graph, recording the parse error as a test issue.
-func parsed(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Graph {
+func parsed(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Graph {
   do {
     return try Parser().parseGraph(text)
   } catch {
@@ -25,7 +25,7 @@ struct RewriteCase: Sendable, CustomTestStringConvertible {
 /// accepts it, the pass reported a change exactly when the graph changed, the expected
 /// statistic was counted, and a second run changes nothing (idempotence).
 func checkRewrite(
-  _ makePass: () -> any Pass, _ c: RewriteCase, sourceLocation: SourceLocation = #_sourceLocation
+  _ makePass: () -> any Pass, _ c: RewriteCase, sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) throws {
   let input = try parsed(c.before, sourceLocation: sourceLocation)
   let expected = try parsed(c.expected, sourceLocation: sourceLocation)
