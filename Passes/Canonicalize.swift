@@ -7,7 +7,7 @@ import IR
 ///   which this rewrite ignores (as XLA and others do); all other cases are exact.
 /// - `x-x` → `0` for integer dtypes only (for floats, `inf-inf` and `nan-nan` are NaN).
 /// - `neg(neg(x))` → `x`.
-/// - `transpose(transpose(x, p), q)` → `transpose(x, p∘q)`; a transpose by the identity → `x`.
+/// - `transpose(transpose(x, p), q)` → `transpose(x, p∘q)`; transposing by the identity → `x`.
 /// - `reshape(reshape(x))` → one reshape; a reshape or broadcast to the operand's shape → `x`.
 /// - `broadcast(broadcast(x))` → one broadcast; `broadcast` of a splat constant → a constant of
 ///   the broadcast type.

@@ -1,3 +1,5 @@
+import IR
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import IR
 
 /// `fold`: replaces an op whose operands are all splat constants by the splat constant it
 /// computes.

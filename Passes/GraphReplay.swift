@@ -35,7 +35,8 @@ struct GraphReplay {
 
   /// Re-emits `node` unchanged, with mapped operands, its name and its location.
   mutating func copy(_ node: Node) {
-    let v = emit(node.op, mappedOperands(of: node), type: node.type, name: node.name, at: node.location)
+    let v = emit(
+      node.op, mappedOperands(of: node), type: node.type, name: node.name, at: node.location)
     map[node.result] = v
   }
 

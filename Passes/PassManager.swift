@@ -61,7 +61,8 @@ public struct PassManager {
         do {
           try verify(graph)
         } catch {
-          throw PassError("`\(name)` failed after \(before): the graph it produced does not verify:\n\(error)")
+          throw PassError(
+            "`\(name)` failed after \(before): the graph it produced does not verify:\n\(error)")
         }
       }
       context.passesRun.append(name)
@@ -73,7 +74,8 @@ public struct PassManager {
   }
 
   /// Runs every pass on a copy of `graph` with a fresh context and returns both.
-  public mutating func run(_ graph: Graph) throws(PassError) -> (graph: Graph, context: PassContext) {
+  public mutating func run(_ graph: Graph) throws(PassError) -> (graph: Graph, context: PassContext)
+  {
     var g = graph
     var context = PassContext()
     try run(on: &g, context: &context)

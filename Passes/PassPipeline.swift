@@ -42,7 +42,8 @@ public struct PassOptions: Sendable, Hashable {
     guard let items = values[key] else { return value }
     guard items.count == 1 else {
       throw PassError(
-        "option '\(key)' of '\(pass)' takes one value, got \(items.count): \(items.joined(separator: ","))")
+        "option '\(key)' of '\(pass)' takes one value, got \(items.count): "
+          + items.joined(separator: ","))
     }
     return items[0]
   }

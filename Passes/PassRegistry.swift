@@ -38,7 +38,8 @@ public struct PassRegistry: Sendable {
     }
     let known = entry.options.map(\.name)
     for key in invocation.options.keys where !known.contains(key) {
-      let list = known.isEmpty ? "it takes no options" : "known options: \(known.joined(separator: ", "))"
+      let list =
+        known.isEmpty ? "it takes no options" : "known options: \(known.joined(separator: ", "))"
       throw PassError("unknown option '\(key)' for pass '\(entry.name)'; \(list)")
     }
     return try entry.factory(invocation.options)
@@ -68,10 +69,14 @@ public struct PassRegistry: Sendable {
       options: [("max-iterations", "sweep limit of the rewrite driver (default 10)")]
     ) { (o: PassOptions) throws(PassError) -> any Pass in
       let limit = try o.int("max-iterations", default: 10)
-      guard limit >= 1 else { throw PassError("option 'max-iterations' of 'canonicalize' must be at least 1") }
+      guard limit >= 1 else {
+        throw PassError("option 'max-iterations' of 'canonicalize' must be at least 1")
+      }
       return Canonicalize(maxIterations: limit)
     }
-    r.register(name: "fold", summary: "constant folding of splat constants") { _ in ConstantFolding() }
+    r.register(name: "fold", summary: "constant folding of splat constants") { _ in
+      ConstantFolding()
+    }
     r.register(name: "cse", summary: "common subexpression elimination") { _ in
       CommonSubexpressionElimination()
     }

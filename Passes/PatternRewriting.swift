@@ -18,12 +18,14 @@ public protocol RewritePattern: Sendable {
 /// already replaced, and `producer(of:)` shows the (possibly rewritten) defining node.
 public final class Rewriter {
   fileprivate var replay: GraphReplay
-  /// The node being rewritten (operands in the new graph).
+  /// The node being rewritten (operands in the new graph). Set by the driver before each
+  /// pattern call.
   public fileprivate(set) var node: Node
 
-  fileprivate init(replay: GraphReplay, node: Node) {
+  fileprivate init(replay: GraphReplay) {
     self.replay = replay
-    self.node = node
+    // Placeholder until the driver offers the first node.
+    node = Node(result: Value(id: -1), name: "", op: .select, operands: [], type: .scalar(.i1))
   }
 
   /// The type of a value.
@@ -112,20 +114,25 @@ public struct PatternDriver: Sendable {
   }
 
   private func sweep(_ graph: Graph, fired: inout [String]) throws -> Graph {
-    let rewriter = Rewriter(replay: GraphReplay(graph), node: Node(
-      result: Value(id: -1), name: "", op: .select, operands: [], type: .scalar(.f32)))
+    let rewriter = Rewriter(replay: GraphReplay(graph))
     for node in graph.nodes {
       var current = node
       current.operands = rewriter.replay.mappedOperands(of: node)
       rewriter.node = current
       var replaced = false
       for pattern in patterns {
-        if let v = pattern.rewrite(current, with: rewriter) {
-          rewriter.replay.replace(node.result, with: v)
-          fired.append(pattern.name)
-          replaced = true
-          break
+        guard let v = pattern.rewrite(current, with: rewriter) else { continue }
+        // A replacement of another type would break every use: that is a bug in the pattern.
+        let type = rewriter.type(of: v)
+        guard type == node.type else {
+          throw PassError(
+            "pattern '\(pattern.name)' replaced '%\(node.name)': \(node.type) with a value of "
+              + "type \(type) (at \(node.location))")
         }
+        rewriter.replay.replace(node.result, with: v)
+        fired.append(pattern.name)
+        replaced = true
+        break
       }
       if !replaced { rewriter.replay.copy(node) }
     }

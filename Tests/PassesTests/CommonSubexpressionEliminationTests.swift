@@ -43,7 +43,10 @@ let cseCases: [RewriteCase] = [
   RewriteCase(
     fires: nil,
     before: """
-      graph @g(%x: f32[2,2], %y: f32[2,2]) -> (a: f32[2,2], b: f32[2,2], c: f32[2,2], d: f32[2,2], e: f32[], f: f32[2,2], g: f32[2,2], h: f32[2,2], i: f64[2,2]) {
+      graph @g(%x: f32[2,2], %y: f32[2,2]) -> (
+        a: f32[2,2], b: f32[2,2], c: f32[2,2], d: f32[2,2], e: f32[], f: f32[2,2], g: f32[2,2],
+        h: f32[2,2], i: f64[2,2]
+      ) {
         %t1 = transpose %x {perm = [1, 0]} : f32[2,2]
         %t2 = transpose %x {perm = [0, 1]} : f32[2,2]
         %c1 = constant {value = 0.0} : f32[2,2]
@@ -57,7 +60,10 @@ let cseCases: [RewriteCase] = [
       }
       """,
     expected: """
-      graph @g(%x: f32[2,2], %y: f32[2,2]) -> (a: f32[2,2], b: f32[2,2], c: f32[2,2], d: f32[2,2], e: f32[], f: f32[2,2], g: f32[2,2], h: f32[2,2], i: f64[2,2]) {
+      graph @g(%x: f32[2,2], %y: f32[2,2]) -> (
+        a: f32[2,2], b: f32[2,2], c: f32[2,2], d: f32[2,2], e: f32[], f: f32[2,2], g: f32[2,2],
+        h: f32[2,2], i: f64[2,2]
+      ) {
         %t1 = transpose %x {perm = [1, 0]} : f32[2,2]
         %t2 = transpose %x {perm = [0, 1]} : f32[2,2]
         %c1 = constant {value = 0.0} : f32[2,2]

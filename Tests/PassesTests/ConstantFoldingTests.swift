@@ -130,7 +130,7 @@ let foldCases: [RewriteCase] = [
         %b = constant {value = 1} : i32[]
         %r = add %a, %b : i32[]
       """)
-    #expect(add32 == -2147483648)
+    #expect(add32 == -2_147_483_648)
     let mul64 = try foldedValue(
       "i64[]",
       """
@@ -138,10 +138,10 @@ let foldCases: [RewriteCase] = [
         %b = constant {value = 3} : i64[]
         %r = mul %a, %b : i64[]
       """)
-    #expect(mul64 == 12884901888)
+    #expect(mul64 == 12_884_901_888)
     let neg32 = try foldedValue(
       "i32[]", "  %a = constant {value = -2147483648} : i32[]\n  %r = neg %a : i32[]")
-    #expect(neg32 == -2147483648)
+    #expect(neg32 == -2_147_483_648)
     let div = try foldedValue(
       "i32[]",
       """
@@ -151,7 +151,8 @@ let foldCases: [RewriteCase] = [
       """)
     #expect(div == -3)
     let sum = try foldedValue(
-      "i32[]", "  %a = constant {value = 1073741824} : i32[4]\n  %r = reduce_sum %a {axes = [0]} : i32[]")
+      "i32[]",
+      "  %a = constant {value = 1073741824} : i32[4]\n  %r = reduce_sum %a {axes = [0]} : i32[]")
     #expect(sum == 0)
   }
 
@@ -180,21 +181,27 @@ let foldCases: [RewriteCase] = [
         %r = select %c, %a, %b : f32[2]
       """)
     #expect(sel == 5)
-    let trunc = try foldedValue("i32[]", "  %a = constant {value = -2.7} : f32[]\n  %r = cast %a : i32[]")
+    let trunc = try foldedValue(
+      "i32[]", "  %a = constant {value = -2.7} : f32[]\n  %r = cast %a : i32[]")
     #expect(trunc == -2)
-    let toBool = try foldedValue("i1[]", "  %a = constant {value = -3} : i64[]\n  %r = cast %a : i1[]")
+    let toBool = try foldedValue(
+      "i1[]", "  %a = constant {value = -3} : i64[]\n  %r = cast %a : i1[]")
     #expect(toBool == 1)
-    let narrow = try foldedValue("f32[]", "  %a = constant {value = 0.1} : f64[]\n  %r = cast %a : f32[]")
+    let narrow = try foldedValue(
+      "f32[]", "  %a = constant {value = 0.1} : f64[]\n  %r = cast %a : f32[]")
     #expect(narrow == Double(Float(0.1)))
-    let wrap = try foldedValue("i32[]", "  %a = constant {value = 4294967297} : i64[]\n  %r = cast %a : i32[]")
+    let wrap = try foldedValue(
+      "i32[]", "  %a = constant {value = 4294967297} : i64[]\n  %r = cast %a : i32[]")
     #expect(wrap == 1)
-    let tooBig = try foldedValue("i32[]", "  %a = constant {value = 3e9} : f32[]\n  %r = cast %a : i32[]")
+    let tooBig = try foldedValue(
+      "i32[]", "  %a = constant {value = 3e9} : f32[]\n  %r = cast %a : i32[]")
     #expect(tooBig == nil)
   }
 
   @Test func reductionsAndNormalizers() throws {
     let mx = try foldedValue(
-      "i64[3]", "  %a = constant {value = 9} : i64[3,4]\n  %r = reduce_max %a {axes = [1]} : i64[3]")
+      "i64[3]", "  %a = constant {value = 9} : i64[3,4]\n  %r = reduce_max %a {axes = [1]} : i64[3]"
+    )
     #expect(mx == 9)
     let ls = try foldedValue(
       "f64[4]", "  %a = constant {value = 7.0} : f64[4]\n  %r = log_softmax %a {axis = 0} : f64[4]")
@@ -203,7 +210,8 @@ let foldCases: [RewriteCase] = [
       "f64[4]", "  %a = constant {value = inf} : f64[4]\n  %r = softmax %a {axis = 0} : f64[4]")
     #expect(infSoftmax?.isNaN == true)
     let emptyMax = try foldedValue(
-      "f32[3]", "  %a = constant {value = 1.0} : f32[3,0]\n  %r = reduce_max %a {axes = [1]} : f32[3]")
+      "f32[3]",
+      "  %a = constant {value = 1.0} : f32[3,0]\n  %r = reduce_max %a {axes = [1]} : f32[3]")
     #expect(emptyMax == nil)
     let concat = try foldedValue(
       "f32[5]",

@@ -60,7 +60,9 @@ private final class Log {
   }
 
   @Test func verificationCatchesBrokenPassNamingThePassesBefore() throws {
-    var manager = PassManager(passes: [Canonicalize(), CommonSubexpressionElimination(), BreakingPass()])
+    var manager = PassManager(passes: [
+      Canonicalize(), CommonSubexpressionElimination(), BreakingPass(),
+    ])
     var graph = try parsed(sample)
     var context = PassContext()
     #expect {
@@ -73,7 +75,9 @@ private final class Log {
   }
 
   @Test func aThrowingPassIsReportedWithThePassesBefore() throws {
-    var manager = PassManager(passes: [DeadCodeElimination(), ThrowingPass(), DeadCodeElimination()])
+    var manager = PassManager(passes: [
+      DeadCodeElimination(), ThrowingPass(), DeadCodeElimination(),
+    ])
     var graph = try parsed(sample)
     var context = PassContext()
     #expect {

@@ -74,7 +74,8 @@ import Testing
     #expect {
       try PassRegistry.standard.makePasses("canonicalize{max-iter=3}")
     } throws: { error in
-      "\(error)" == "unknown option 'max-iter' for pass 'canonicalize'; known options: max-iterations"
+      "\(error)"
+        == "unknown option 'max-iter' for pass 'canonicalize'; known options: max-iterations"
     }
   }
 

@@ -35,7 +35,8 @@ private let sum = """
       try PatternDriver(patterns: [addToMul, mulToAdd], maxIterations: 6)
         .run(on: &graph, context: &context, statisticsPrefix: "test")
     } throws: { error in
-      (error as? RewriteLimitError) == RewriteLimitError(iterations: 6, stillFiring: ["add-to-mul", "mul-to-add"])
+      (error as? RewriteLimitError)
+        == RewriteLimitError(iterations: 6, stillFiring: ["add-to-mul", "mul-to-add"])
     }
   }
 
@@ -46,7 +47,8 @@ private let sum = """
     #expect {
       try manager.run(on: &graph, context: &context)
     } throws: { error in
-      "\(error)" == "`oscillate` failed after [dce]: rewriting did not converge after 6 iterations; "
+      "\(error)"
+        == "`oscillate` failed after [dce]: rewriting did not converge after 6 iterations; "
         + "patterns still firing: add-to-mul, mul-to-add"
     }
   }
@@ -72,7 +74,23 @@ private let sum = """
     var graph = try parsed(sum)
     let before = graph
     var context = PassContext()
-    #expect(try !PatternDriver(patterns: [bad]).run(on: &graph, context: &context, statisticsPrefix: "t"))
+    #expect(
+      try !PatternDriver(patterns: [bad]).run(on: &graph, context: &context, statisticsPrefix: "t"))
     #expect(graph == before)
+  }
+}
+
+@Test func aReplacementOfAnotherTypeIsAnError() throws {
+  let wrongType = RewriteRule("wrong-type") { n, r in
+    guard case .binary(.add) = n.op else { return nil }
+    return r.constant(0, .scalar(.f32))
+  }
+  var graph = try parsed(sum)
+  var context = PassContext()
+  #expect {
+    try PatternDriver(patterns: [wrongType]).run(
+      on: &graph, context: &context, statisticsPrefix: "t")
+  } throws: { error in
+    "\(error)".hasPrefix("pattern 'wrong-type' replaced '%s': f32[4] with a value of type f32[]")
   }
 }
