@@ -143,7 +143,7 @@ func foldSplat(_ op: Op, _ operands: [(value: Double, type: TensorType)], result
     let n = Double(shape[a])
     if case .softmax = op { return rounded(1 / n, dtype) }
     return rounded(-log(n), dtype)
-  case .constant, .iota, .matmul, .gather, .takeAlongAxis, .custom:
+  case .constant, .iota, .matmul, .gather, .scatterAdd, .takeAlongAxis, .custom:
     return nil
   }
 }
@@ -164,6 +164,7 @@ private func unaryFloat(_ k: UnaryOp, _ x: Double) -> Double {
   case .reciprocal: return 1 / x
   case .sin: return sin(x)
   case .cos: return cos(x)
+  case .erf: return erf(x)
   }
 }
 

@@ -74,6 +74,21 @@ public struct PassRegistry: Sendable {
       }
       return Canonicalize(maxIterations: limit)
     }
+    r.register(
+      name: "grad", summary: "reverse-mode autodiff: appends results grad_P",
+      options: [("of", "the scalar float result to differentiate"), ("wrt", "parameters, comma-separated")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      guard let of = try o.string("of"), let wrt = o.list("wrt"), !wrt.isEmpty else {
+        throw PassError("pass 'grad' needs options 'of=RESULT' and 'wrt=P1,P2,…'")
+      }
+      return Gradient(of: of, wrt: wrt)
+    }
+    r.register(
+      name: "sgd", summary: "appends next_P = P - lr·grad_P for every grad_P result",
+      options: [("lr", "learning rate (default 0.01)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      SGDUpdate(learningRate: try o.double("lr", default: 0.01))
+    }
     r.register(name: "fold", summary: "constant folding of splat constants") { _ in
       ConstantFolding()
     }
