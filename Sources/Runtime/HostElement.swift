@@ -81,5 +81,10 @@ extension Float: FloatElement {
 }
 
 extension Double: FloatElement {
-  static func power(_ a: Double, _ b: Double) -> Double { pow(a, b) }
+  // Qualified: inside `Double`, a bare `pow` is RealModule's, which is NaN for negative `a`.
+  #if canImport(Glibc)
+    static func power(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+  #else
+    static func power(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
+  #endif
 }
