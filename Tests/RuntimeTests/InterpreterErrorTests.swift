@@ -22,7 +22,9 @@ func runError(_ graph: Graph, _ inputs: [String: HostTensor]) -> RuntimeError? {
   }
 }
 
-func f32(_ shape: [Int], _ values: [Float]) throws -> HostTensor { try HostTensor(shape: shape, values) }
+func f32(_ shape: [Int], _ values: [Float]) throws -> HostTensor {
+  try HostTensor(shape: shape, values)
+}
 
 @Test func missingInputNamesParameterAndType() throws {
   let g = try addGraph()
@@ -63,7 +65,11 @@ func gatherOutOfRangeReportsTheIndex(bad: Int32) throws {
   let ids = b.parameter("ids", TensorType(.i32, [2]))
   let g = try b.build(results: [("y", b.gather(table, ids))])
   let error = try #require(
-    runError(g, ["table": try f32([3, 2], [0, 1, 2, 3, 4, 5]), "ids": try HostTensor(shape: [2], [0, bad])]))
+    runError(
+      g,
+      [
+        "table": try f32([3, 2], [0, 1, 2, 3, 4, 5]), "ids": try HostTensor(shape: [2], [0, bad]),
+      ]))
   #expect(error.op == "gather")
   #expect(error.message.contains("index \(bad) at position [1]"))
   #expect(error.message.contains("0..<3"))
@@ -77,10 +83,12 @@ func gatherOutOfRangeReportsTheIndex(bad: Int32) throws {
   let i = b.parameter("i", TensorType(.i64, [2, 1]))
   let g = try b.build(results: [("y", b.takeAlongAxis(x, i, axis: 1))])
   let error = try #require(
-    runError(g, [
-      "x": try HostTensor(shape: [2, 3], [1.0, 2, 3, 4, 5, 6]),
-      "i": try HostTensor(shape: [2, 1], [Int64(0), 7]),
-    ]))
+    runError(
+      g,
+      [
+        "x": try HostTensor(shape: [2, 3], [1.0, 2, 3, 4, 5, 6]),
+        "i": try HostTensor(shape: [2, 1], [Int64(0), 7]),
+      ]))
   #expect(error.op == "take_along_axis")
   #expect(error.message.contains("index 7 at position [1, 0]"))
 }
@@ -92,10 +100,12 @@ func integerDivisionByZeroThrows(dtype: DType) throws {
   let y = b.parameter("y", TensorType(dtype, [3]))
   let g = try b.build(results: [("q", b.div(x, y))])
   let error = try #require(
-    runError(g, [
-      "x": try HostTensor(TensorType(dtype, [3]), doubles: [1, 2, 3]),
-      "y": try HostTensor(TensorType(dtype, [3]), doubles: [1, 0, 1]),
-    ]))
+    runError(
+      g,
+      [
+        "x": try HostTensor(TensorType(dtype, [3]), doubles: [1, 2, 3]),
+        "y": try HostTensor(TensorType(dtype, [3]), doubles: [1, 0, 1]),
+      ]))
   #expect(error.message.contains("integer division by zero at element 1"))
 }
 
@@ -107,7 +117,11 @@ func integerDivisionByZeroThrows(dtype: DType) throws {
     ("sum", b.add(x, x)), ("quotient", b.div(x, m)), ("negated", b.unary(.neg, x)),
   ])
   let out = try Interpreter().run(
-    g, inputs: ["x": try HostTensor(shape: [2], [Int32.min, Int32.max]), "m": try HostTensor(shape: [2], [Int32(-1), -1])])
+    g,
+    inputs: [
+      "x": try HostTensor(shape: [2], [Int32.min, Int32.max]),
+      "m": try HostTensor(shape: [2], [Int32(-1), -1]),
+    ])
   #expect(out["sum"]?.array(of: Int32.self) == [0, -2])
   #expect(out["quotient"]?.array(of: Int32.self) == [Int32.min, -Int32.max])
   #expect(out["negated"]?.array(of: Int32.self) == [Int32.min, -Int32.max])
@@ -172,7 +186,8 @@ struct Opaque: CustomOp {
 @Test func customOpWithoutKernelIsAClearError() throws {
   let b = GraphBuilder(name: "custom")
   let x = b.parameter("x", TensorType(.f64, [2]))
-  let y = b.emit(.custom(CustomOpBox(Opaque())), [x], at: SourceLocation(file: #fileID, line: #line))
+  let y = b.emit(
+    .custom(CustomOpBox(Opaque())), [x], at: SourceLocation(file: #fileID, line: #line))
   let g = try b.build(results: [("y", y)])
   let error = try #require(runError(g, ["x": try HostTensor(shape: [2], [1.5, -2.0])]))
   #expect(error.message.contains("custom op 'opaque' has no interpreter kernel"))
@@ -239,7 +254,10 @@ struct Opaque: CustomOp {
   let y = b.parameter("b", TensorType(.f64, [batch, n, k]))
   let g = try b.build(results: [("c", b.matmul(x, y, transposeA: true, transposeB: true))])
   let out = try Interpreter().run(
-    g, inputs: ["a": try HostTensor(shape: [batch, k, m], a), "b": try HostTensor(shape: [batch, n, k], w)])
+    g,
+    inputs: [
+      "a": try HostTensor(shape: [batch, k, m], a), "b": try HostTensor(shape: [batch, n, k], w),
+    ])
   let c = try #require(out["c"]?.array(of: Double.self))
   for p in 0..<batch {
     for i in 0..<m {

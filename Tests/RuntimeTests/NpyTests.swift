@@ -129,7 +129,8 @@ let f4Header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
 
 let badNpyFiles: [BadNpy] = [
   BadNpy(name: "empty file", bytes: [], phrase: "truncated header"),
-  BadNpy(name: "bad magic", bytes: Array("PK\u{3}\u{4} not numpy at all".utf8), phrase: "bad magic"),
+  BadNpy(
+    name: "bad magic", bytes: Array("PK\u{3}\u{4} not numpy at all".utf8), phrase: "bad magic"),
   BadNpy(name: "short magic", bytes: [0x93, 0x4E, 0x55], phrase: "truncated header"),
   BadNpy(
     name: "header shorter than declared",
@@ -140,7 +141,8 @@ let badNpyFiles: [BadNpy] = [
     phrase: "unsupported format version 4.0"),
   BadNpy(
     name: "unsupported dtype",
-    bytes: npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", data: [0, 0, 0, 0]),
+    bytes: npyBytes(
+      "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", data: [0, 0, 0, 0]),
     phrase: "unsupported dtype '<f2'"),
   BadNpy(
     name: "structured dtype",
@@ -148,15 +150,21 @@ let badNpyFiles: [BadNpy] = [
     phrase: "malformed header"),
   BadNpy(
     name: "big-endian",
-    bytes: npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", data: Array(repeating: 0, count: 8)),
+    bytes: npyBytes(
+      "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+      data: Array(repeating: 0, count: 8)),
     phrase: "big-endian"),
   BadNpy(
     name: "no byte order on a 4-byte type",
-    bytes: npyBytes("{'descr': '|i4', 'fortran_order': False, 'shape': (2,), }", data: Array(repeating: 0, count: 8)),
+    bytes: npyBytes(
+      "{'descr': '|i4', 'fortran_order': False, 'shape': (2,), }",
+      data: Array(repeating: 0, count: 8)),
     phrase: "no byte order"),
   BadNpy(
     name: "fortran order",
-    bytes: npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", data: Array(repeating: 0, count: 8)),
+    bytes: npyBytes(
+      "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }",
+      data: Array(repeating: 0, count: 8)),
     phrase: "fortran_order True"),
   BadNpy(
     name: "missing key",
@@ -176,7 +184,8 @@ let badNpyFiles: [BadNpy] = [
     bytes: npyBytes(f4Header + " oops", data: Array(repeating: 0, count: 8)),
     phrase: "malformed header dict"),
   BadNpy(
-    name: "truncated data", bytes: npyBytes(f4Header, data: [0, 0, 0, 0, 0]), phrase: "truncated data"),
+    name: "truncated data", bytes: npyBytes(f4Header, data: [0, 0, 0, 0, 0]),
+    phrase: "truncated data"),
   BadNpy(
     name: "extra data", bytes: npyBytes(f4Header, data: Array(repeating: 0, count: 12)),
     phrase: "shape/data size mismatch"),
@@ -187,7 +196,8 @@ let badNpyFiles: [BadNpy] = [
     phrase: "too many elements"),
   BadNpy(
     name: "huge but countable shape",
-    bytes: npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }", data: [0]),
+    bytes: npyBytes(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }", data: [0]),
     phrase: "truncated data"),
 ]
 

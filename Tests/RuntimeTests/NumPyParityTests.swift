@@ -41,7 +41,8 @@ func checkAgainstNumPy(
 }
 
 @Test func sumMatchesNumPy() throws {
-  try checkAgainstNumPy(["op_x"], "op_sum_1_keep") { b, v in b.sum(v[0], axes: [1], keepDims: true) }
+  try checkAgainstNumPy(["op_x"], "op_sum_1_keep") { b, v in b.sum(v[0], axes: [1], keepDims: true)
+  }
 }
 
 @Test func batchedMatmulMatchesNumPy() throws {
