@@ -72,31 +72,27 @@ let foldCases: [RewriteCase] = [
   RewriteCase(
     fires: nil,
     before: """
-      graph @g(%x: f32[2,2]) -> (a: f32[2,2], b: i32[2], c: i32[], d: f32[2,2]) {
+      graph @g(%x: f32[2,2]) -> (a: f32[2,2], b: i32[2], d: f32[2,2]) {
         %i = iota {axis = 0} : f32[2,2]
         %m = matmul %i, %i : f32[2,2]
         %k = constant {value = 3.0} : i32[2]
         %z = constant {value = 0.0} : i32[2]
         %q = div %k, %z : i32[2]
-        %w = constant {value = 1.5} : i32[]
-        %n = neg %w : i32[]
         %one = constant {value = 1.0} : f32[2,2]
         %e = add %x, %one : f32[2,2]
-        return %m, %q, %n, %e
+        return %m, %q, %e
       }
       """,
     expected: """
-      graph @g(%x: f32[2,2]) -> (a: f32[2,2], b: i32[2], c: i32[], d: f32[2,2]) {
+      graph @g(%x: f32[2,2]) -> (a: f32[2,2], b: i32[2], d: f32[2,2]) {
         %i = iota {axis = 0} : f32[2,2]
         %m = matmul %i, %i : f32[2,2]
         %k = constant {value = 3.0} : i32[2]
         %z = constant {value = 0.0} : i32[2]
         %q = div %k, %z : i32[2]
-        %w = constant {value = 1.5} : i32[]
-        %n = neg %w : i32[]
         %one = constant {value = 1.0} : f32[2,2]
         %e = add %x, %one : f32[2,2]
-        return %m, %q, %n, %e
+        return %m, %q, %e
       }
       """),
 ]
