@@ -1,0 +1,111 @@
+import IR
+
+/// Multi-head attention with grouped-query heads, an optional rotary embedding and a mask.
+///
+/// Shapes: `x [B, T, D]`; the mask is i1 `[B, 1, T, S]` (true where query i may attend to key
+/// j), S = past + T keys. Heads: `heads` query heads share `kvHeads` key/value heads in groups.
+/// The attention probabilities stay an explicit `softmax` over `select(mask, scale·q·kᵀ, −1e9)`:
+/// the Surgery pass finds them by that structure.
+public struct SelfAttention {
+  public var names: (query: String, key: String, value: String, output: String)
+  public var dimension: Int
+  public var heads: Int
+  public var kvHeads: Int
+  public var headDimension: Int
+  public var bias: Bool
+  public var rotary: RotaryEmbedding?
+
+  public init(
+    names: (query: String, key: String, value: String, output: String), dimension: Int, heads: Int,
+    kvHeads: Int? = nil, headDimension: Int? = nil, bias: Bool = false, rotary: RotaryEmbedding? = nil
+  ) {
+    self.names = names
+    self.dimension = dimension
+    self.heads = heads
+    self.kvHeads = kvHeads ?? heads
+    self.headDimension = headDimension ?? dimension / heads
+    self.bias = bias
+    self.rotary = rotary
+  }
+
+  /// Keys and values of this call, `[B, kvHeads, T, hd]` each, for a KV cache.
+  public struct Present {
+    public var key: Value
+    public var value: Value
+  }
+
+  /// The attention output `[B, T, D]` and this call's keys and values.
+  /// `rotaryTables` are from `RotaryEmbedding.tables`; `past` holds earlier keys and values.
+  public func callAsFunction(
+    _ x: Value, mask: Value, rotaryTables: (cos: Value, sin: Value)? = nil, past: Present? = nil,
+    in m: ModelBuilder
+  ) -> (output: Value, present: Present) {
+    let b = m.graph
+    let (batch, tokens) = (b.shape(x)[0], b.shape(x)[1])
+    let hd = headDimension
+    func split(_ v: Value, _ count: Int) -> Value {  // [B, T, count·hd] → [B, count, T, hd]
+      b.transpose(b.reshape(v, [batch, tokens, count, hd]), [0, 2, 1, 3])
+    }
+    var q = split(Linear(names.query, dimension, heads * hd, bias: bias)(x, in: m), heads)
+    var k = split(Linear(names.key, dimension, kvHeads * hd, bias: bias)(x, in: m), kvHeads)
+    let v = split(Linear(names.value, dimension, kvHeads * hd, bias: bias)(x, in: m), kvHeads)
+    if let rotary, let tables = rotaryTables {
+      q = rotary.apply(q, cos: tables.cos, sin: tables.sin, in: b)
+      k = rotary.apply(k, cos: tables.cos, sin: tables.sin, in: b)
+    }
+    let present = Present(key: k, value: v)
+    var keys = k
+    var values = v
+    if let past {
+      keys = b.concat([past.key, k], axis: 2)
+      values = b.concat([past.value, v], axis: 2)
+    }
+    keys = expandGroups(keys, in: b)
+    values = expandGroups(values, in: b)
+    let dtype = b.type(x).dtype
+    let scores = b.mul(
+      b.matmul(q, keys, transposeB: true), b.constant(1 / Double(hd).squareRoot(), .scalar(dtype)))
+    let keyCount = b.shape(keys)[2]
+    let allowed = b.broadcast(mask, to: [batch, heads, tokens, keyCount])
+    let masked = b.select(allowed, scores, b.constant(-1e9, .scalar(dtype)))
+    let probabilities = b.softmax(masked, axis: -1)
+    let context = b.matmul(probabilities, values)  // [B, H, T, hd]
+    let merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [batch, tokens, heads * hd])
+    return (Linear(names.output, heads * hd, dimension, bias: bias)(merged, in: m), present)
+  }
+
+  /// `[B, kvHeads, S, hd]` → `[B, heads, S, hd]`: each key/value head serves `heads/kvHeads`
+  /// consecutive query heads.
+  func expandGroups(_ v: Value, in b: GraphBuilder) -> Value {
+    guard kvHeads != heads else { return v }
+    let s = b.shape(v)
+    let group = heads / kvHeads
+    let spread = b.broadcast(b.reshape(v, [s[0], kvHeads, 1, s[2], s[3]]), to: [s[0], kvHeads, group, s[2], s[3]])
+    return b.reshape(spread, [s[0], heads, s[2], s[3]])
+  }
+}
+
+/// Attention masks, as i1 `[B, 1, T, S]` (true = may attend).
+public enum AttentionMasks {
+  /// Causal over T tokens, optionally also hiding padded keys (`keyMask` i32 `[B, T]`, 1 = real).
+  public static func causal(batch: Int, tokens: Int, keyMask: Value? = nil, in b: GraphBuilder) -> Value {
+    let square = TensorType(.i32, [tokens, tokens])
+    let rows = b.iota(axis: 0, square)
+    let columns = b.iota(axis: 1, square)
+    // j ≤ i  ⟺  j < i + 1
+    let causal = b.compare(.less, columns, b.add(rows, b.constant(1, square)))
+    let full = [batch, 1, tokens, tokens]
+    let allowed = b.broadcast(b.reshape(causal, [1, 1, tokens, tokens]), to: full)
+    guard let keyMask else { return allowed }
+    let real = b.compare(.greater, keyMask, b.constant(0, TensorType(.i32, [batch, tokens])))
+    let realKeys = b.broadcast(b.reshape(real, [batch, 1, 1, tokens]), to: full)
+    return b.select(realKeys, allowed, b.constant(0, TensorType(.i1, full)))
+  }
+
+  /// Every query may attend to every real key (`keyMask` i32 `[B, S]`, 1 = real): BERT.
+  public static func padding(_ keyMask: Value, queries: Int, in b: GraphBuilder) -> Value {
+    let s = b.shape(keyMask)
+    let real = b.compare(.greater, keyMask, b.constant(0, TensorType(.i32, s)))
+    return b.broadcast(b.reshape(real, [s[0], 1, 1, s[1]]), to: [s[0], 1, queries, s[1]])
+  }
+}
