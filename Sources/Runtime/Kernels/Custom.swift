@@ -1,0 +1,31 @@
+import IR
+
+/// A custom op the interpreter can run: IR's `CustomOp` plus a host kernel.
+///
+/// The interpreter checks that the returned tensor has the node's result type.
+public protocol InterpretableCustomOp: CustomOp {
+  /// The result for these operands (already checked against the node's operand types).
+  func evaluate(_ operands: [HostTensor], resultType: TensorType) throws -> HostTensor
+}
+
+/// Runs a custom op's host kernel, or explains why it cannot run.
+func customKernel(_ box: CustomOpBox, _ operands: [HostTensor], _ type: TensorType) throws(KernelError)
+  -> HostTensor
+{
+  guard let op = box.op as? any InterpretableCustomOp else {
+    throw KernelError(
+      "custom op '\(box.op.name)' has no interpreter kernel (conform it to InterpretableCustomOp)")
+  }
+  let result: HostTensor
+  do {
+    result = try op.evaluate(operands, resultType: type)
+  } catch let error as RuntimeError {
+    throw KernelError(error.message)
+  } catch {
+    throw KernelError("custom op '\(box.op.name)' failed: \(error)")
+  }
+  guard result.type == type else {
+    throw KernelError("custom op '\(box.op.name)' returned \(result.type), expected \(type)")
+  }
+  return result
+}
