@@ -91,7 +91,8 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
       throw RuntimeError("shape \(type.shape) has a negative dimension or too many elements")
     }
     guard storage.dtype == type.dtype else {
-      throw RuntimeError("storage holds \(storage.dtype) elements, the type \(type) needs \(type.dtype)")
+      throw RuntimeError(
+        "storage holds \(storage.dtype) elements, the type \(type) needs \(type.dtype)")
     }
     guard storage.count == count else {
       throw RuntimeError("\(storage.count) elements given for \(type), which has \(count)")

@@ -108,7 +108,8 @@ public struct Interpreter: Sendable {
       return try reduceKernel(k, x[0], axes: axes, keepDims: keepDims)
     case .softmax(let axis): return try softmaxKernel(x[0], axis: axis, log: false)
     case .logSoftmax(let axis): return try softmaxKernel(x[0], axis: axis, log: true)
-    case .matmul(let ta, let tb): return try matmulKernel(x[0], x[1], transposeA: ta, transposeB: tb)
+    case .matmul(let ta, let tb):
+      return try matmulKernel(x[0], x[1], transposeA: ta, transposeB: tb)
     case .gather: return try gatherKernel(x[0], x[1])
     case .takeAlongAxis(let axis): return try takeAlongAxisKernel(x[0], x[1], axis: axis)
     case .custom(let box): return try customKernel(box, x, node.type)

@@ -25,7 +25,8 @@ public enum Npy {
     let tensor = try decode([UInt8](data), path: path)
     if let type, tensor.type != type {
       let what = tensor.dtype != type.dtype ? "dtype" : "shape"
-      throw RuntimeError("wrong \(what): the file holds \(tensor.type), expected \(type)", file: path)
+      throw RuntimeError(
+        "wrong \(what): the file holds \(tensor.type), expected \(type)", file: path)
     }
     return tensor
   }
@@ -96,7 +97,8 @@ public enum Npy {
     func fail(_ message: String) -> RuntimeError { RuntimeError(message, file: path) }
     guard bytes.count >= 8 else {
       if bytes.starts(with: magic.prefix(bytes.count)) {
-        throw fail("truncated header: the file has \(bytes.count) bytes, a .npy header needs at least 10")
+        throw fail(
+          "truncated header: the file has \(bytes.count) bytes, a .npy header needs at least 10")
       }
       throw fail("not a .npy file: bad magic (expected \\x93NUMPY at the start)")
     }
@@ -116,7 +118,9 @@ public enum Npy {
     let dataStart = 8 + lengthSize + headerLength
     guard dataStart <= bytes.count else {
       throw fail(
-        "truncated header: it declares \(headerLength) bytes, only \(bytes.count - 8 - lengthSize) follow")
+        "truncated header: it declares \(headerLength) bytes, only "
+          + "\(bytes.count - 8 - lengthSize) follow"
+      )
     }
     let headerBytes = bytes[(8 + lengthSize)..<dataStart]
     let header: String
@@ -136,7 +140,8 @@ public enum Npy {
     }
     let dtype = try parseDescr(fields.descr, fail)
     if fields.fortranOrder {
-      throw fail("fortran_order True is not supported; expected a C-order array (fortran_order False)")
+      throw fail(
+        "fortran_order True is not supported; expected a C-order array (fortran_order False)")
     }
     guard let count = checkedCount(fields.shape) else {
       throw fail("shape \(fields.shape) has too many elements")
@@ -145,7 +150,8 @@ public enum Npy {
     let (needed, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
     guard !overflow, needed <= available else {
       throw fail(
-        "truncated data: shape \(fields.shape) of \(dtype) needs \(overflow ? "too many" : String(needed)) "
+        "truncated data: shape \(fields.shape) of \(dtype) needs "
+          + "\(overflow ? "too many" : String(needed)) "
           + "bytes, the file has \(available) after the header")
     }
     guard needed == available else {
@@ -166,7 +172,9 @@ public enum Npy {
   }
 
   /// The dtype of a `descr` string, with an error naming what is accepted.
-  static func parseDescr(_ descr: String, _ fail: (String) -> RuntimeError) throws(RuntimeError) -> DType {
+  static func parseDescr(_ descr: String, _ fail: (String) -> RuntimeError) throws(RuntimeError)
+    -> DType
+  {
     let chars = Array(descr)
     let code = String(chars.dropFirst())
     let types: [String: DType] = ["f4": .f32, "f8": .f64, "i4": .i32, "i8": .i64, "b1": .i1]
@@ -194,10 +202,14 @@ private func appendBytes<T>(of values: [T], to out: inout [UInt8]) {
 }
 
 /// `count` elements of `T` from little-endian bytes (the caller checked the length).
-private func loadElements<T: BinaryFloatingPoint & HostElement>(_ bytes: ArraySlice<UInt8>, count: Int) -> [T] {
+private func loadElements<T: BinaryFloatingPoint & HostElement>(
+  _ bytes: ArraySlice<UInt8>, count: Int
+) -> [T] {
   copyElements(bytes, count: count)
 }
-private func loadElements<T: FixedWidthInteger & HostElement>(_ bytes: ArraySlice<UInt8>, count: Int) -> [T] {
+private func loadElements<T: FixedWidthInteger & HostElement>(
+  _ bytes: ArraySlice<UInt8>, count: Int
+) -> [T] {
   copyElements(bytes, count: count)
 }
 private func copyElements<T>(_ bytes: ArraySlice<UInt8>, count: Int) -> [T] {
@@ -257,7 +269,8 @@ struct NpyHeader {
     let expected: Set = ["descr", "fortran_order", "shape"]
     guard Set(entries.keys) == expected else {
       throw ParseError(
-        message: "keys are \(entries.keys.sorted()), expected exactly ['descr', 'fortran_order', 'shape']")
+        message:
+          "keys are \(entries.keys.sorted()), expected exactly ['descr', 'fortran_order', 'shape']")
     }
     guard case .string(let descr)? = entries["descr"] else {
       throw ParseError(message: "'descr' must be a dtype string such as '<f4'")

@@ -1,6 +1,6 @@
 import IR
 
-/// An error raised while reading or writing tensors or while running a graph; a value, never a trap.
+/// An error from tensor I/O or from running a graph: a value, never a trap.
 ///
 /// `file` names the `.npy` file concerned; `op`, `node` and `location` name the graph node whose
 /// kernel failed and the user's source line that built it.

@@ -34,7 +34,9 @@ func interpreterOp(_ c: OpCase) throws {
     let resultDType = c.resultDType ?? dtype
     let expected = try HostTensor(TensorType(resultDType, c.shape), doubles: c.expected)
     let (rtol, atol) = tolerance(resultDType)
-    #expect(y.isClose(to: expected, rtol: rtol, atol: atol), "\(c.op) \(c.note) in \(dtype): \(y) vs \(expected)")
+    #expect(
+      y.isClose(to: expected, rtol: rtol, atol: atol),
+      "\(c.op) \(c.note) in \(dtype): \(y) vs \(expected)")
   }
 }
 
@@ -44,7 +46,8 @@ func interpreterOp(_ c: OpCase) throws {
     let cases = opCases.filter { $0.op == name }
     #expect(!cases.isEmpty, "no interpreter test for core op '\(name)'")
     for dtype in [DType.f32, .f64] {
-      #expect(cases.contains { $0.dtypes.contains(dtype) }, "no \(dtype) interpreter test for '\(name)'")
+      #expect(
+        cases.contains { $0.dtypes.contains(dtype) }, "no \(dtype) interpreter test for '\(name)'")
     }
   }
   let unknown = Set(opCases.map(\.op)).subtracting(Op.coreNames)
@@ -53,9 +56,11 @@ func interpreterOp(_ c: OpCase) throws {
 
 @Test func integerOpsCoveredToo() {
   // Every op whose type rule accepts integers has an integer case.
-  let integerOps = ["neg", "abs", "relu", "add", "sub", "mul", "div", "max", "min", "greater",
+  let integerOps = [
+    "neg", "abs", "relu", "add", "sub", "mul", "div", "max", "min", "greater",
     "less", "equal", "select", "cast", "constant", "iota", "broadcast", "reshape", "transpose",
-    "slice", "concat", "reduce_sum", "reduce_max", "gather", "take_along_axis"]
+    "slice", "concat", "reduce_sum", "reduce_max", "gather", "take_along_axis",
+  ]
   for name in integerOps {
     #expect(
       opCases.contains { $0.op == name && $0.dtypes.contains(where: \.isInteger) },

@@ -14,7 +14,9 @@ struct Input: Sendable {
 }
 
 /// An input of the case's dtype.
-func x(_ shape: [Int], _ values: [Double]) -> Input { Input(dtype: nil, shape: shape, values: values) }
+func x(_ shape: [Int], _ values: [Double]) -> Input {
+  Input(dtype: nil, shape: shape, values: values)
+}
 /// An input of a fixed dtype.
 func x(_ dtype: DType, _ shape: [Int], _ values: [Double]) -> Input {
   Input(dtype: dtype, shape: shape, values: values)
@@ -38,7 +40,9 @@ struct OpCase: Sendable, CustomTestStringConvertible {
 let floats: [DType] = [.f32, .f64]
 let integers: [DType] = [.i32, .i64]
 
-func unaryCase(_ k: UnaryOp, _ input: [Double], _ f: @escaping @Sendable (Double) -> Double) -> OpCase {
+func unaryCase(_ k: UnaryOp, _ input: [Double], _ f: @escaping @Sendable (Double) -> Double)
+  -> OpCase
+{
   OpCase(
     op: k.rawValue, note: "", dtypes: floats, inputs: [x([input.count], input)],
     body: { b, v, _ in b.unary(k, v[0]) }, shape: [input.count], expected: input.map(f))
@@ -108,11 +112,13 @@ let opCases: [OpCase] = [
 
   // Comparisons and select.
   OpCase(
-    op: "greater", note: "", dtypes: floats + integers, inputs: [x([3], [1, 2, 3]), x([3], [2, 2, 1])],
+    op: "greater", note: "", dtypes: floats + integers,
+    inputs: [x([3], [1, 2, 3]), x([3], [2, 2, 1])],
     body: { b, v, _ in b.compare(.greater, v[0], v[1]) }, shape: [3], expected: [0, 0, 1],
     resultDType: .i1),
   OpCase(
-    op: "less", note: "", dtypes: floats + integers, inputs: [x([3], [1, 2, 3]), x([3], [2, 2, 1])],
+    op: "less", note: "", dtypes: floats + integers,
+    inputs: [x([3], [1, 2, 3]), x([3], [2, 2, 1])],
     body: { b, v, _ in b.compare(.less, v[0], v[1]) }, shape: [3], expected: [1, 0, 0],
     resultDType: .i1),
   OpCase(
@@ -186,7 +192,8 @@ let opCases: [OpCase] = [
     op: "reshape", note: "", dtypes: floats + integers, inputs: [x([2, 3], [0, 1, 2, 3, 4, 5])],
     body: { b, v, _ in b.reshape(v[0], [3, 2]) }, shape: [3, 2], expected: [0, 1, 2, 3, 4, 5]),
   OpCase(
-    op: "transpose", note: "2-D", dtypes: floats + integers, inputs: [x([2, 3], [0, 1, 2, 3, 4, 5])],
+    op: "transpose", note: "2-D", dtypes: floats + integers,
+    inputs: [x([2, 3], [0, 1, 2, 3, 4, 5])],
     body: { b, v, _ in b.transpose(v[0], [1, 0]) }, shape: [3, 2], expected: [0, 3, 1, 4, 2, 5]),
   OpCase(
     op: "transpose", note: "3-D perm [1,2,0]", dtypes: floats,
@@ -196,16 +203,19 @@ let opCases: [OpCase] = [
   OpCase(
     op: "slice", note: "strided", dtypes: floats + integers,
     inputs: [x([3, 4], (0..<12).map(Double.init))],
-    body: { b, v, _ in b.slice(v[0], start: [0, 1], limit: [3, 4], stride: [2, 2]) }, shape: [2, 2],
+    body: { b, v, _ in b.slice(v[0], start: [0, 1], limit: [3, 4], stride: [2, 2]) },
+    shape: [2, 2],
     expected: [1, 3, 9, 11]),
   OpCase(
-    op: "slice", note: "unit stride", dtypes: floats, inputs: [x([3, 4], (0..<12).map(Double.init))],
+    op: "slice", note: "unit stride", dtypes: floats,
+    inputs: [x([3, 4], (0..<12).map(Double.init))],
     body: { b, v, _ in b.slice(v[0], start: [1, 0], limit: [3, 2]) }, shape: [2, 2],
     expected: [4, 5, 8, 9]),
   OpCase(
     op: "concat", note: "axis 1", dtypes: floats + integers,
     inputs: [x([2, 2], [1, 2, 3, 4]), x([2, 1], [5, 6])],
-    body: { b, v, _ in b.concat([v[0], v[1]], axis: 1) }, shape: [2, 3], expected: [1, 2, 5, 3, 4, 6]),
+    body: { b, v, _ in b.concat([v[0], v[1]], axis: 1) }, shape: [2, 3],
+    expected: [1, 2, 5, 3, 4, 6]),
   OpCase(
     op: "concat", note: "axis 0, three operands", dtypes: floats,
     inputs: [x([1, 2], [1, 2]), x([2, 2], [3, 4, 5, 6]), x([0, 2], [])],
@@ -214,7 +224,8 @@ let opCases: [OpCase] = [
   // Reductions.
   OpCase(
     op: "reduce_sum", note: "axis 1", dtypes: floats + integers,
-    inputs: [x([2, 3], [0, 1, 2, 3, 4, 5])], body: { b, v, _ in b.sum(v[0], axes: [1]) }, shape: [2],
+    inputs: [x([2, 3], [0, 1, 2, 3, 4, 5])], body: { b, v, _ in b.sum(v[0], axes: [1]) },
+    shape: [2],
     expected: [3, 12]),
   OpCase(
     op: "reduce_sum", note: "axis 0 keepdims", dtypes: floats,
@@ -275,7 +286,8 @@ let opCases: [OpCase] = [
     inputs: [x([2, 1, 2], [1, 2, 3, 4]), x([2, 2, 1], [5, 6, 7, 8])],
     body: { b, v, _ in b.matmul(v[0], v[1]) }, shape: [2, 1, 1], expected: [17, 53]),
   OpCase(
-    op: "matmul", note: "k = 0 gives zeros", dtypes: floats, inputs: [x([2, 0], []), x([0, 3], [])],
+    op: "matmul", note: "k = 0 gives zeros", dtypes: floats,
+    inputs: [x([2, 0], []), x([0, 3], [])],
     body: { b, v, _ in b.matmul(v[0], v[1]) }, shape: [2, 3], expected: [0, 0, 0, 0, 0, 0]),
 
   // Indexing.

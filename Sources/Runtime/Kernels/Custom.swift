@@ -9,7 +9,8 @@ public protocol InterpretableCustomOp: CustomOp {
 }
 
 /// Runs a custom op's host kernel, or explains why it cannot run.
-func customKernel(_ box: CustomOpBox, _ operands: [HostTensor], _ type: TensorType) throws(KernelError)
+func customKernel(_ box: CustomOpBox, _ operands: [HostTensor], _ type: TensorType)
+  throws(KernelError)
   -> HostTensor
 {
   guard let op = box.op as? any InterpretableCustomOp else {

@@ -63,7 +63,8 @@ func integerUnary<T: IntegerElement>(_ k: UnaryOp, _ x: [T]) throws(KernelError)
 }
 
 /// `y = a ∘ b` for a binary op.
-func binaryKernel(_ k: BinaryOp, _ a: HostTensor, _ b: HostTensor) throws(KernelError) -> HostTensor {
+func binaryKernel(_ k: BinaryOp, _ a: HostTensor, _ b: HostTensor) throws(KernelError) -> HostTensor
+{
   let storage: TensorStorage
   switch (a.storage, b.storage) {
   case (.f32(let x), .f32(let y)): storage = .f32(floatBinary(k, x, y))
@@ -91,7 +92,8 @@ func floatBinary<T: FloatElement>(_ k: BinaryOp, _ a: [T], _ b: [T]) -> [T] {
   return parallelArray(count: a.count) { f(a[$0], b[$0]) }
 }
 
-func integerBinary<T: IntegerElement>(_ k: BinaryOp, _ a: [T], _ b: [T]) throws(KernelError) -> [T] {
+func integerBinary<T: IntegerElement>(_ k: BinaryOp, _ a: [T], _ b: [T]) throws(KernelError) -> [T]
+{
   switch k {
   case .add: return zip(a, b).map { $0 &+ $1 }
   case .sub: return zip(a, b).map { $0 &- $1 }
@@ -109,7 +111,9 @@ func integerBinary<T: IntegerElement>(_ k: BinaryOp, _ a: [T], _ b: [T]) throws(
 }
 
 /// `y = a ⋈ b` for a comparison, an i1 tensor.
-func compareKernel(_ k: CompareOp, _ a: HostTensor, _ b: HostTensor) throws(KernelError) -> HostTensor {
+func compareKernel(_ k: CompareOp, _ a: HostTensor, _ b: HostTensor) throws(KernelError)
+  -> HostTensor
+{
   let result: [Bool]
   switch (a.storage, b.storage) {
   case (.f32(let x), .f32(let y)): result = compare(k, x, y)
@@ -134,9 +138,15 @@ func compare<T: HostElement & Comparable>(_ k: CompareOp, _ a: [T], _ b: [T]) ->
 }
 
 /// `y = c ? a : b`, elementwise.
-func selectKernel(_ c: HostTensor, _ a: HostTensor, _ b: HostTensor) throws(KernelError) -> HostTensor {
-  guard case .i1(let cond) = c.storage else { throw KernelError("condition must be i1, got \(c.type)") }
-  func pick<T>(_ x: [T], _ y: [T]) -> [T] { parallelArray(count: x.count) { cond[$0] ? x[$0] : y[$0] } }
+func selectKernel(_ c: HostTensor, _ a: HostTensor, _ b: HostTensor) throws(KernelError)
+  -> HostTensor
+{
+  guard case .i1(let cond) = c.storage else {
+    throw KernelError("condition must be i1, got \(c.type)")
+  }
+  func pick<T>(_ x: [T], _ y: [T]) -> [T] {
+    parallelArray(count: x.count) { cond[$0] ? x[$0] : y[$0] }
+  }
   let storage: TensorStorage
   switch (a.storage, b.storage) {
   case (.f32(let x), .f32(let y)): storage = .f32(pick(x, y))

@@ -6,7 +6,9 @@ import IR
 
 /// `y[i, …] = table[ids[i], …]`: one row of the table per id (embedding lookup).
 func gatherKernel(_ table: HostTensor, _ ids: HostTensor) throws(KernelError) -> HostTensor {
-  guard table.type.rank >= 1 else { throw KernelError("table must have rank 1 or more, got \(table.type)") }
+  guard table.type.rank >= 1 else {
+    throw KernelError("table must have rank 1 or more, got \(table.type)")
+  }
   let rows = table.shape[0]
   let rowSize = table.shape.dropFirst().reduce(1, *)
   let indices = try integerIndices(ids)
@@ -24,12 +26,14 @@ func gatherKernel(_ table: HostTensor, _ ids: HostTensor) throws(KernelError) ->
   return HostTensor(unchecked: type, table.storage.gathered(source))
 }
 
-/// `y[…, i, …] = x[…, idx[…, i, …], …]` along `axis`; idx has x's shape except on `axis`.
+/// `y[…, i, …] = x[…, idx[…, i, …], …]` along `axis`; idx has x's shape off `axis`.
 func takeAlongAxisKernel(_ x: HostTensor, _ idx: HostTensor, axis: Int) throws(KernelError)
   -> HostTensor
 {
   let a = try normalized(axis, rank: x.type.rank)
-  guard idx.type.rank == x.type.rank else { throw KernelError("ranks differ: \(x.type) and \(idx.type)") }
+  guard idx.type.rank == x.type.rank else {
+    throw KernelError("ranks differ: \(x.type) and \(idx.type)")
+  }
   let size = x.shape[a]
   let strides = contiguousStrides(x.shape)
   var base = strides

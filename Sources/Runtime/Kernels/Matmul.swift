@@ -27,7 +27,8 @@ func matmulKernel(_ a: HostTensor, _ b: HostTensor, transposeA: Bool, transposeB
   switch (a.storage, b.storage) {
   case (.f32(let x), .f32(let y)): storage = .f32(batchedGemm(x, y, dims, gemm: sgemm))
   case (.f64(let x), .f64(let y)): storage = .f64(batchedGemm(x, y, dims, gemm: dgemm))
-  default: throw KernelError("matmul needs two f32 or two f64 operands, got \(a.type) and \(b.type)")
+  default:
+    throw KernelError("matmul needs two f32 or two f64 operands, got \(a.type) and \(b.type)")
   }
   return HostTensor(unchecked: type, storage)
 }
@@ -73,14 +74,22 @@ private func leading(_ d: GemmDims) -> (lda: Int32, ldb: Int32, ldc: Int32) {
 
 private func flag(_ transpose: Bool) -> CBLAS_TRANSPOSE { transpose ? CblasTrans : CblasNoTrans }
 
-func sgemm(_ d: GemmDims, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+func sgemm(
+  _ d: GemmDims, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  _ c: UnsafeMutablePointer<Float>
+) {
   let (lda, ldb, ldc) = leading(d)
   cblas_sgemm(
-    CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c, ldc)
+    CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c,
+    ldc)
 }
 
-func dgemm(_ d: GemmDims, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>) {
+func dgemm(
+  _ d: GemmDims, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+  _ c: UnsafeMutablePointer<Double>
+) {
   let (lda, ldb, ldc) = leading(d)
   cblas_dgemm(
-    CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c, ldc)
+    CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c,
+    ldc)
 }

@@ -22,7 +22,9 @@ func broadcastKernel(_ x: HostTensor, to shape: [Int]) throws(KernelError) -> Ho
 
 /// The same elements in row-major order under a new shape.
 func reshapeKernel(_ x: HostTensor, to shape: [Int]) throws(KernelError) -> HostTensor {
-  guard checkedCount(shape) == x.count else { throw KernelError("cannot reshape \(x.type) to \(shape)") }
+  guard checkedCount(shape) == x.count else {
+    throw KernelError("cannot reshape \(x.type) to \(shape)")
+  }
   return HostTensor(unchecked: x.type.with(shape: shape), x.storage)
 }
 
@@ -52,7 +54,8 @@ func sliceKernel(_ x: HostTensor, start: [Int], limit: [Int], stride: [Int]) thr
   var offset = 0
   for i in 0..<rank {
     guard stride[i] >= 1, 0 <= start[i], start[i] <= limit[i], limit[i] <= x.shape[i] else {
-      throw KernelError("slice [\(start[i]), \(limit[i])) step \(stride[i]) is invalid on axis \(i)")
+      throw KernelError(
+        "slice [\(start[i]), \(limit[i])) step \(stride[i]) is invalid on axis \(i)")
     }
     shape.append((limit[i] - start[i] + stride[i] - 1) / stride[i])
     strides.append(source[i] * stride[i])

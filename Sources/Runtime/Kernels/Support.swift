@@ -61,7 +61,9 @@ struct UncheckedSendableClosure<Argument>: @unchecked Sendable {
 }
 
 /// Builds an array of `count` elements from `element(i)`, in parallel for large counts.
-func parallelArray<T>(count: Int, threshold: Int = Parallelism.elementThreshold, _ element: (Int) -> T)
+func parallelArray<T>(
+  count: Int, threshold: Int = Parallelism.elementThreshold, _ element: (Int) -> T
+)
   -> [T]
 {
   if count < threshold { return (0..<count).map(element) }
