@@ -42,6 +42,7 @@ func floatUnary<T: FloatElement>(_ k: UnaryOp, _ x: [T]) -> [T] {
   case .reciprocal: f = { 1 / $0 }
   case .sin: f = { T.sin($0) }
   case .cos: f = { T.cos($0) }
+  case .erf: f = { T.erf($0) }
   }
   return parallelArray(count: x.count) { f(x[$0]) }
 }

@@ -71,3 +71,29 @@ func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
   }
   return out
 }
+
+/// `y = zeros([rows, ...rest]); y[ids[i]] += updates[i]` (the transpose of `gather`); sums in f64.
+func scatterAddKernel(_ updates: HostTensor, _ ids: HostTensor, rows: Int, _ type: TensorType)
+  throws(KernelError) -> HostTensor
+{
+  let rowSize = type.shape.dropFirst().reduce(1, *)
+  let indices = try integerIndices(ids)
+  guard indices.count * rowSize == updates.count else {
+    throw KernelError("updates \(updates.type) do not match ids \(ids.type) and result \(type)")
+  }
+  let values = updates.doubles
+  var sums = [Double](repeating: 0, count: rows * rowSize)
+  for (position, id) in indices.enumerated() {
+    guard id >= 0, id < rows else {
+      throw KernelError(
+        "index \(id) at position \(multiIndex(position, ids.shape)) of the ids is out of range "
+          + "for \(rows) rows (valid: 0..<\(rows))")
+    }
+    for j in 0..<rowSize { sums[id * rowSize + j] += values[position * rowSize + j] }
+  }
+  do {
+    return try HostTensor(type, doubles: sums)
+  } catch {
+    throw KernelError(error.message)
+  }
+}
