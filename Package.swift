@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "IR", targets: ["IR"]),
     .library(name: "Passes", targets: ["Passes"]),
     .library(name: "Runtime", targets: ["Runtime"]),
+    .library(name: "Models", targets: ["Models"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -29,6 +30,8 @@ let package = Package(
     .target(
       name: "Runtime",
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+    // Model files (GGUF, safetensors), tokenizers and chat templates.
+    .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
     .executableTarget(
       name: "scalpel",
       dependencies: [
@@ -45,6 +48,7 @@ let package = Package(
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )
