@@ -11,7 +11,7 @@ extension Op {
     case .compare(let k): return try compareType(k, operands)
     case .select: return try selectType(operands)
     case .cast: return try castType(operands, annotated)
-    case .constant: return try constantType(operands, annotated)
+    case .constant(let value): return try constantType(value, operands, annotated)
     case .iota(let axis): return try iotaType(axis, operands, annotated)
     case .broadcast(let shape): return try broadcastType(shape, operands)
     case .reshape(let shape): return try reshapeType(shape, operands)

@@ -27,7 +27,12 @@ public func verify(_ g: Graph) throws(Diagnostics) {
   if !isValidIdentifier(g.name) {
     problems.append(Diagnostic("'@\(g.name)' is not a valid graph name", at: graphLocation))
   }
-  for p in g.parameters { define(p.value, p.name, p.type, graphLocation) }
+  for p in g.parameters {
+    if p.type.shape.contains(where: { $0 < 0 }) {
+      problems.append(Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
+    }
+    define(p.value, p.name, p.type, graphLocation)
+  }
   for n in g.nodes {
     var operandTypes: [TensorType] = []
     var undefined = false

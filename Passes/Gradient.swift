@@ -15,13 +15,20 @@ import IR
 /// off that path are never differentiated. A parameter the loss does not reach gets a zero
 /// gradient. A non-differentiable op on the path (a cast out of an integer or i1 value, that is
 /// a comparison or integer op used as a value) is an error located at that op.
-public struct Gradient: Sendable {
+public struct Gradient: Pass, Sendable {
+  public let name = "grad"
   public var of: String
   public var wrt: [String]
 
   public init(of: String, wrt: [String]) {
     self.of = of
     self.wrt = wrt
+  }
+
+  public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
+    graph = try apply(to: graph)
+    context.count("grad.nodes", by: graph.nodes.count)
+    return true
   }
 
   /// The graph with the gradient nodes and results appended.
@@ -114,7 +121,6 @@ public struct Gradient: Sendable {
       let grad = total(p.value) ?? b.constant(0, p.type)
       results.append(GraphResult(name: "grad_\(p.name)", value: grad))
     }
-    b.setResults(results)
     if let problem = b.diagnostics.first { throw problem }
     var out = b.graph
     out.results = results

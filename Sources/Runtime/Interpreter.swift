@@ -111,7 +111,7 @@ public struct Interpreter: Sendable {
     case .matmul(let ta, let tb):
       return try matmulKernel(x[0], x[1], transposeA: ta, transposeB: tb)
     case .gather: return try gatherKernel(x[0], x[1])
-    case .scatterAdd(let rows): return try scatterAddKernel(x[0], x[1], rows: rows, node.type)
+    case .scatterAdd(let rows): return try scatterAddKernel(x[0], x[1], rows: rows)
     case .takeAlongAxis(let axis): return try takeAlongAxisKernel(x[0], x[1], axis: axis)
     case .custom(let box): return try customKernel(box, x, node.type)
     }

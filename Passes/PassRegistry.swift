@@ -1,0 +1,101 @@
+/// Maps pass names to constructors, so pipelines can be written as text.
+///
+/// Extensible: other targets register their passes on a copy of `.standard`
+/// (`var r = PassRegistry.standard; r.register(name: "grad", ...)`).
+public struct PassRegistry: Sendable {
+  /// Builds a pass from its parsed options. Only declared option names reach it.
+  public typealias Factory = @Sendable (PassOptions) throws(PassError) -> any Pass
+
+  /// One registered pass.
+  public struct Entry: Sendable {
+    public var name: String
+    public var summary: String
+    /// Option name → one-line description.
+    public var options: [(name: String, summary: String)]
+    public var factory: Factory
+  }
+
+  public private(set) var entries: [String: Entry] = [:]
+
+  public init() {}
+
+  /// Registers a pass; a later registration of the same name replaces the earlier one.
+  public mutating func register(
+    name: String, summary: String, options: [(name: String, summary: String)] = [],
+    factory: @escaping Factory
+  ) {
+    entries[name] = Entry(name: name, summary: summary, options: options, factory: factory)
+  }
+
+  /// Registered pass names, sorted.
+  public var names: [String] { entries.keys.sorted() }
+
+  /// A pass from a parsed invocation; unknown names and options are errors listing what is known.
+  public func makePass(_ invocation: PassInvocation) throws(PassError) -> any Pass {
+    guard let entry = entries[invocation.name] else {
+      throw PassError(
+        "unknown pass '\(invocation.name)'; known passes: \(names.joined(separator: ", "))")
+    }
+    let known = entry.options.map(\.name)
+    for key in invocation.options.keys where !known.contains(key) {
+      let list =
+        known.isEmpty ? "it takes no options" : "known options: \(known.joined(separator: ", "))"
+      throw PassError("unknown option '\(key)' for pass '\(entry.name)'; \(list)")
+    }
+    return try entry.factory(invocation.options)
+  }
+
+  /// The passes of a pipeline written in the pipeline syntax.
+  public func makePasses(_ pipeline: String) throws(PassError) -> [any Pass] {
+    var out: [any Pass] = []
+    for invocation in try parsePassPipeline(pipeline) { out.append(try makePass(invocation)) }
+    return out
+  }
+
+  /// A help text: one line per pass with its summary and options.
+  public var help: String {
+    names.compactMap { entries[$0] }.map { e in
+      var line = "  \(e.name): \(e.summary)"
+      for o in e.options { line += "\n      \(o.name)=…  \(o.summary)" }
+      return line
+    }.joined(separator: "\n")
+  }
+
+  /// The passes of this target: canonicalize, fold, cse, dce.
+  public static let standard: PassRegistry = {
+    var r = PassRegistry()
+    r.register(
+      name: "canonicalize", summary: "algebraic identities and shape-op simplification",
+      options: [("max-iterations", "sweep limit of the rewrite driver (default 10)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      let limit = try o.int("max-iterations", default: 10)
+      guard limit >= 1 else {
+        throw PassError("option 'max-iterations' of 'canonicalize' must be at least 1")
+      }
+      return Canonicalize(maxIterations: limit)
+    }
+    r.register(
+      name: "grad", summary: "reverse-mode autodiff: appends results grad_P",
+      options: [("of", "the scalar float result to differentiate"), ("wrt", "parameters, comma-separated")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      guard let of = try o.string("of"), let wrt = o.list("wrt"), !wrt.isEmpty else {
+        throw PassError("pass 'grad' needs options 'of=RESULT' and 'wrt=P1,P2,…'")
+      }
+      return Gradient(of: of, wrt: wrt)
+    }
+    r.register(
+      name: "sgd", summary: "appends next_P = P - lr·grad_P for every grad_P result",
+      options: [("lr", "learning rate (default 0.01)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      SGDUpdate(learningRate: try o.double("lr", default: 0.01))
+    }
+    r.register(name: "fold", summary: "constant folding of splat constants") { _ in
+      ConstantFolding()
+    }
+    r.register(name: "cse", summary: "common subexpression elimination") { _ in
+      CommonSubexpressionElimination()
+    }
+    r.register(name: "dce", summary: "dead code elimination") { _ in DeadCodeElimination() }
+    return r
+  }()
+}

@@ -1,0 +1,43 @@
+import IR
+
+/// `sgd{lr=0.01}`: appends a plain gradient-descent step to a differentiated graph.
+///
+/// For every result `grad_P` whose `P` is a parameter, appends a result
+/// `next_P = P − lr · grad_P`, so one run of the graph is one training step (feed `next_P`
+/// back as `P`).
+///
+/// - Requires: results `grad_P` (from `grad`) with the parameter's type.
+/// - Establishes: results `next_P` after the existing ones.
+/// - Idempotent: no (the `next_P` results would exist twice: an error).
+public struct SGDUpdate: Pass, Sendable {
+  public let name = "sgd"
+  public var learningRate: Double
+
+  public init(learningRate: Double) { self.learningRate = learningRate }
+
+  public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
+    let updates = graph.results.compactMap { r -> (Parameter, Value)? in
+      guard r.name.hasPrefix("grad_"), let p = graph.parameter(named: String(r.name.dropFirst(5)))
+      else { return nil }
+      return (p, r.value)
+    }
+    guard !updates.isEmpty else {
+      throw PassError("sgd: the graph has no grad_P results; run 'grad' first")
+    }
+    let b = GraphBuilder(continuing: graph)
+    b.locationOverride = SourceLocation(file: "sgd", line: 0)
+    var results = graph.results
+    for (p, grad) in updates {
+      guard graph.result(named: "next_\(p.name)") == nil else {
+        throw PassError("sgd: the graph already has a result 'next_\(p.name)'")
+      }
+      let step = b.mul(grad, b.constant(learningRate, p.type))
+      results.append(GraphResult(name: "next_\(p.name)", value: b.sub(p.value, step)))
+    }
+    if let problem = b.diagnostics.first { throw PassError("sgd: \(problem)") }
+    graph = b.graph
+    graph.results = results
+    context.count("sgd.updates", by: updates.count)
+    return true
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import IR
+import Passes
+
+/// `scalpel-opt`: parse an `.ir` file, verify it, run a pass pipeline on its graphs, print.
+@main
+struct ScalpelOpt: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "scalpel-opt",
+    abstract: "Parse, verify and transform Scalpel IR with a pass pipeline; print the result.",
+    discussion: """
+      Pipeline syntax: passes separated by commas, options in braces separated by spaces, \
+      list options take commas: "grad{of=loss wrt=w,b},cse,dce". --list-passes shows every \
+      pass with its options.
+      """)
+
+  @Argument(help: "The .ir file (- for standard input).") var file: String?
+  @Option(help: "The pass pipeline to run on every graph (or on --graph).") var passes: String = ""
+  @Option(help: "Only transform and print this graph.") var graph: String?
+  @Flag(help: "Print the IR after every pass (to standard error).") var printIrAfterAll = false
+  @Flag(help: "Skip verification between passes.") var noVerify = false
+  @Flag(help: "Print pass timings and statistics (to standard error).") var timing = false
+  @Flag(help: "List the available passes and exit.") var listPasses = false
+  @Option(name: .shortAndLong, help: "Write the output here instead of standard output.") var output: String?
+
+  func run() throws {
+    let registry = PassRegistry.standard
+    if listPasses {
+      print(registry.help)
+      return
+    }
+    guard let file else { throw ValidationError("missing the .ir file (or --list-passes)") }
+    let pipeline = try registry.makePasses(passes)
+    let module: Module
+    if file == "-" {
+      module = try Parser(fileName: "<stdin>").parse(bytes: [UInt8](FileHandle.standardInput.readDataToEndOfFile()))
+    } else {
+      module = try Parser.parseFile(file)
+    }
+    var graphs = module.graphs
+    if let graph {
+      let bare = graph.hasPrefix("@") ? String(graph.dropFirst()) : graph
+      graphs = graphs.filter { $0.name == bare }
+      guard !graphs.isEmpty else { throw ValidationError("\(file) has no graph @\(bare)") }
+    }
+    var out: [Graph] = []
+    for g in graphs {
+      var manager = PassManager(passes: pipeline, verifyEach: !noVerify)
+      if printIrAfterAll {
+        manager.printAfterEach = { pass, graph in
+          FileHandle.standardError.write(Data("// ----- IR after \(pass) -----\n\(printGraph(graph))\n".utf8))
+        }
+      }
+      let (result, context) = try manager.run(g)
+      if timing { reportTiming(context, graph: g.name) }
+      out.append(result)
+    }
+    let text = printModule(Module(graphs: out))
+    if let output {
+      try writeAtomically(text, to: output)
+    } else {
+      print(text, terminator: "")
+    }
+  }
+
+  func reportTiming(_ context: PassContext, graph: String) {
+    var lines = ["// @\(graph): pass timings"]
+    for t in context.timings {
+      lines.append("//   \(t.pass): \(t.duration)\(t.changed ? " (changed)" : "")")
+    }
+    for (key, value) in context.statistics.sorted(by: { $0.key < $1.key }) {
+      lines.append("//   \(key) = \(value)")
+    }
+    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+  }
+}
+
+/// Writes through a temporary file in the same directory and a rename.
+func writeAtomically(_ text: String, to path: String) throws {
+  let url = URL(fileURLWithPath: path)
+  try Data(text.utf8).write(to: url, options: .atomic)
+}

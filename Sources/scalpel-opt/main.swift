@@ -1,2 +1,0 @@
-import IR
-print("scalpel")
