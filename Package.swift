@@ -48,7 +48,7 @@ let package = Package(
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )
