@@ -34,6 +34,7 @@ extension Op {
       throw TypeError("'\(k.rawValue)' is not differentiable (its i1 result has no gradient)")
     case .select: return selectVJP(c)
     case .cast: return [try castVJP(c)]
+    case .stopGradient: return [nil]
     case .constant, .iota: return []
     case .broadcast: return [broadcastVJP(c)]
     case .reshape: return [c.builder.reshape(c.cotangent, c.type(c.operands[0]).shape)]

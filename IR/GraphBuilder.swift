@@ -224,6 +224,11 @@ public final class GraphBuilder {
     return emit(.select, [expand(c, to: common, at: l), expand(x, to: common, at: l), expand(y, to: common, at: l)], at: l)
   }
 
+  /// `x` in the forward pass; no gradient flows back through it.
+  public func stopGradient(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    emit(.stopGradient, [x], at: loc(file, line))
+  }
+
   public func cast(_ x: Value, to dtype: DType, file: String = #fileID, line: Int = #line) -> Value {
     emit(.cast, [x], type: type(x).with(dtype: dtype), at: loc(file, line))
   }

@@ -8,6 +8,7 @@ public enum Op: Sendable, Hashable {
   case compare(CompareOp)
   case select
   case cast
+  case stopGradient
   // Creation (Ops/Creation.swift)
   case constant(Scalar)
   case iota(axis: Int)
@@ -67,6 +68,7 @@ extension Op {
     case .compare(let k): k.rawValue
     case .select: "select"
     case .cast: "cast"
+    case .stopGradient: "stop_gradient"
     case .constant: "constant"
     case .iota: "iota"
     case .broadcast: "broadcast"
@@ -90,14 +92,14 @@ extension Op {
     UnaryOp.allCases.map(\.rawValue) + BinaryOp.allCases.map(\.rawValue)
     + CompareOp.allCases.map(\.rawValue)
     + [
-      "select", "cast", "constant", "iota", "broadcast", "reshape", "transpose", "slice", "concat",
+      "select", "cast", "stop_gradient", "constant", "iota", "broadcast", "reshape", "transpose", "slice", "concat",
     ] + ReduceOp.allCases.map { "reduce_" + $0.rawValue }
     + ["softmax", "log_softmax", "matmul", "gather", "scatter_add", "take_along_axis"]
 
   /// Whether the op is elementwise over operands of equal shape (result shape = operand shape).
   public var isElementwise: Bool {
     switch self {
-    case .unary, .binary, .compare, .select, .cast: true
+    case .unary, .binary, .compare, .select, .cast, .stopGradient: true
     default: false
     }
   }
@@ -106,7 +108,7 @@ extension Op {
   public var attributes: [(String, Attribute)] {
     func ints(_ v: [Int]) -> Attribute { .list(v.map(Attribute.int)) }
     switch self {
-    case .unary, .binary, .compare, .select, .cast, .gather: return []
+    case .unary, .binary, .compare, .select, .cast, .stopGradient, .gather: return []
     case .constant(let s): return [("value", .float(s.value))]
     case .scatterAdd(let rows): return [("rows", .int(rows))]
     case .iota(let axis), .concat(let axis), .softmax(let axis), .logSoftmax(let axis),
@@ -150,6 +152,7 @@ extension Op {
       switch name {
       case "select": op = .select
       case "cast": op = .cast
+      case "stop_gradient": op = .stopGradient
       case "gather": op = .gather
       case "constant": op = .constant(Scalar(try attrs.double("value")))
       case "iota": op = .iota(axis: try attrs.int("axis"))

@@ -11,6 +11,9 @@ extension Op {
     case .compare(let k): return try compareType(k, operands)
     case .select: return try selectType(operands)
     case .cast: return try castType(operands, annotated)
+    case .stopGradient:
+      try expectArity(operands, 1)
+      return operands[0]
     case .constant(let value): return try constantType(value, operands, annotated)
     case .iota(let axis): return try iotaType(axis, operands, annotated)
     case .broadcast(let shape): return try broadcastType(shape, operands)

@@ -118,7 +118,7 @@ func foldSplat(_ op: Op, _ operands: [(value: Double, type: TensorType)], result
     return x != 0 ? operands[1].value : operands[2].value
   case .cast:
     return castValue(x, from: operands[0].type.dtype, to: dtype)
-  case .broadcast, .reshape, .transpose, .slice:
+  case .broadcast, .reshape, .transpose, .slice, .stopGradient:
     return x
   case .concat:
     let bits = x.bitPattern

@@ -23,6 +23,7 @@
 //   pow: y = aᵇ                      ā = ȳ·b·aᵇ⁻¹, b̄ = ȳ·y·ln a
 //   greater/less/equal: i1 results, not differentiable
 //   select(c, a, b): ā = select(c, ȳ, 0), b̄ = select(c, 0, ȳ); c gets none
+//   stop_gradient: y = x; x̄ = 0 (the gradient pass sends nothing through it)
 //   cast: x̄ = cast(ȳ) back to the operand's dtype (float to float); integer casts stop gradients
 
 extension UnaryOp {

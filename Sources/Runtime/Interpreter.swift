@@ -96,6 +96,7 @@ public struct Interpreter: Sendable {
     case .compare(let k): return try compareKernel(k, x[0], x[1])
     case .select: return try selectKernel(x[0], x[1], x[2])
     case .cast: return try castTensor(x[0], to: node.type.dtype)
+    case .stopGradient: return x[0]
     case .constant(let s): return try constantKernel(s.value, node.type)
     case .iota(let axis): return try iotaKernel(axis: axis, node.type)
     case .broadcast(let shape): return try broadcastKernel(x[0], to: shape)

@@ -34,6 +34,7 @@ let everyOpText = """
     %sel = select %gt, %min, %pow : f32[2,3]
     %c64 = cast %sel : f64[2,3]
     %c32 = cast %c64 : f32[2,3]
+    %sg = stop_gradient %c32 : f32[2,3]
     %one = constant {value = 1.5} : f32[2,3]
     %ninf = constant {value = -inf} : f32[2,3]
     %io = iota {axis = 1} : f32[2,3]

@@ -153,10 +153,20 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
 @Test func everyDifferentiableOpIsChecked() throws {
   var checked = Set(UnaryOp.allCases.map(\.rawValue) + BinaryOp.allCases.map(\.rawValue))
   for (_, g, _, _) in try structuralCases() { checked.formUnion(g.nodes.map(\.op.name)) }
-  let nonDifferentiable: Set<String> = ["greater", "less", "equal", "constant", "iota"]
+  let nonDifferentiable: Set<String> = ["greater", "less", "equal", "constant", "iota", "stop_gradient"]
   for name in Op.coreNames where !nonDifferentiable.contains(name) {
     #expect(checked.contains(name), "no gradient check for '\(name)'")
   }
+}
+
+@Test func stopGradientBlocksTheGradient() throws {
+  let b = GraphBuilder(name: "sg")
+  let x = b.parameter("x", f64([3]))
+  // loss = Σ x·sg(x): the gradient is sg(x) = x, not 2x.
+  let loss = b.sum(b.mul(x, b.stopGradient(x)), axes: [0])
+  let g = try Gradient(of: "loss", wrt: ["x"]).apply(to: try b.build(results: [("loss", loss)]))
+  let out = try Interpreter().run(g, inputs: ["x": try HostTensor(shape: [3], [1.0, -2, 3])])
+  #expect(out["grad_x"]?.doubles == [1, -2, 3])
 }
 
 @Test func maxSharesTheCotangentAmongTies() throws {

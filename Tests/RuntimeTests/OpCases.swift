@@ -302,6 +302,9 @@ let opCases: [OpCase] = [
     inputs: [x([3], [5, 6, 7]), x(.i32, [4], [2, 2, 0, 1])],
     body: { b, v, _ in b.gather(v[0], v[1]) }, shape: [4], expected: [7, 7, 5, 6]),
   OpCase(
+    op: "stop_gradient", note: "identity", dtypes: floats + integers, inputs: [x([3], [1, -2, 3])],
+    body: { b, v, _ in b.stopGradient(v[0]) }, shape: [3], expected: [1, -2, 3]),
+  OpCase(
     op: "scatter_add", note: "repeated ids accumulate", dtypes: floats + integers,
     inputs: [x([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), x(.i32, [2, 2], [2, 0, 2, 2])],
     body: { b, v, _ in b.scatterAdd(v[0], v[1], rows: 4) }, shape: [4, 2],
