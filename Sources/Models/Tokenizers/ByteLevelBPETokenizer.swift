@@ -6,7 +6,8 @@ import Synchronization
 /// Encoding: special (added) tokens are matched first on the raw text (leftmost, longest, exact);
 /// the rest is split into words (see `ByteLevelPreTokenizer`); each word's UTF-8 bytes start as
 /// one token per byte and the adjacent pair with the lowest merge rank is merged until no pair
-/// has a rank. Decoding maps tokens back to bytes, so `decode(encode(text)) == text` exactly.
+/// has a rank. Decoding maps tokens back to bytes, so `decode(encode(text)) == text` exactly
+/// unless the text holds one of the `unencodableBytes` (dropped, as the reference does).
 /// Word encodings are cached; the tokenizer is safe to share between threads.
 public final class ByteLevelBPETokenizer: Sendable {
   /// Token strings by id (byte-level form: `Ġthe` for " the").
@@ -25,8 +26,8 @@ public final class ByteLevelBPETokenizer: Sendable {
   private let vocabulary: [String: Int]
   /// (left id << 32 | right id) → (rank, merged id).
   private let merges: [UInt64: Merge]
-  /// The id of the one-byte token for each byte.
-  private let byteTokens: [Int]
+  /// The id of the one-byte token for each byte (nil if the vocabulary lacks it).
+  private let byteTokens: [Int?]
   /// Bytes each token decodes to.
   private let tokenBytes: [[UInt8]]
   private let splitter: SpecialTokenSplitter
@@ -63,15 +64,12 @@ public final class ByteLevelBPETokenizer: Sendable {
     }
     self.vocabulary = vocabulary
 
-    var byteTokens: [Int] = []
-    for scalar in ByteLevelPreTokenizer.byteToScalar {
-      guard let id = vocabulary[String(scalar)] else {
-        throw ModelError(
-          "the vocabulary has no token for the byte character '\(scalar)' "
-            + "(U+\(String(scalar.value, radix: 16, uppercase: true))): not a byte-level BPE",
-          file: source)
-      }
-      byteTokens.append(id)
+    let byteTokens = ByteLevelPreTokenizer.byteToScalar.map { vocabulary[String($0)] }
+    // A byte-level vocabulary has (nearly) all 256 byte characters; SmolLM2's lacks 21.
+    guard byteTokens.filter({ $0 != nil }).count >= 128 else {
+      throw ModelError(
+        "the vocabulary has only \(byteTokens.filter { $0 != nil }.count) of the 256 byte "
+          + "characters: not a byte-level BPE", file: source)
     }
     self.byteTokens = byteTokens
 
@@ -198,6 +196,13 @@ public final class ByteLevelBPETokenizer: Sendable {
       unknownTokenId: lookup(json.model.unkToken), splitsDigits: splitsDigits, source: path)
   }
 
+  /// The bytes that have no token in the vocabulary: `encode` drops them, as the reference
+  /// implementation does without an unknown token (SmolLM2: control bytes 0x04 0x06 0x13 0x14
+  /// 0x16 0x1D, and 0xC0 0xC1 0xF5–0xFF, which never occur in UTF-8).
+  public var unencodableBytes: [UInt8] {
+    byteTokens.enumerated().filter { $0.element == nil }.map { UInt8($0.offset) }
+  }
+
   /// Number of tokens in the vocabulary.
   public var vocabularySize: Int { tokens.count }
 
@@ -255,7 +260,7 @@ public final class ByteLevelBPETokenizer: Sendable {
   /// to right) until no adjacent pair has a merge.
   func encodeWord(_ word: [UInt8]) -> [Int] {
     if let hit = cache.withLock({ $0[word] }) { return hit }
-    var symbols = word.map { byteTokens[Int($0)] }
+    var symbols = word.compactMap { byteTokens[Int($0)] }
     while symbols.count > 1 {
       var best: Merge?
       var bestKey: UInt64 = 0
