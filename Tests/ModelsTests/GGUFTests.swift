@@ -51,15 +51,18 @@ func makeGGUF(
 func half(_ bits: UInt16) -> [UInt8] { [UInt8(bits & 0xff), UInt8(bits >> 8)] }
 
 /// Q8_0: two blocks, d = 0.5 then d = -2; q_j = j − 16.
-let q8Data: [UInt8] = half(0x3800) + (0..<32).map { UInt8(bitPattern: Int8($0 - 16)) }
+let q8Data: [UInt8] =
+  half(0x3800) + (0..<32).map { UInt8(bitPattern: Int8($0 - 16)) }
   + half(0xC000) + (0..<32).map { UInt8(bitPattern: Int8($0 - 16)) }
-let q8Expected: [Float] = (0..<32).map { Float($0 - 16) * 0.5 } + (0..<32).map { Float($0 - 16) * -2 }
+let q8Expected: [Float] =
+  (0..<32).map { Float($0 - 16) * 0.5 } + (0..<32).map { Float($0 - 16) * -2 }
 /// Q4_0: d = 2, byte j holds lo = j, hi = 15 − j: x_j = (j − 8)·2, x_{j+16} = (7 − j)·2.
 let q4_0Data: [UInt8] = half(0x4000) + (0..<16).map { UInt8($0 | ((15 - $0) << 4)) }
 let q4_0Expected: [Float] = (0..<16).map { Float($0 - 8) * 2 } + (0..<16).map { Float(7 - $0) * 2 }
 /// Q4_1: d = 0.25, m = −1, same nibbles: x_j = j/4 − 1, x_{j+16} = (15 − j)/4 − 1.
 let q4_1Data: [UInt8] = half(0x3400) + half(0xBC00) + (0..<16).map { UInt8($0 | ((15 - $0) << 4)) }
-let q4_1Expected: [Float] = (0..<16).map { Float($0) * 0.25 - 1 }
+let q4_1Expected: [Float] =
+  (0..<16).map { Float($0) * 0.25 - 1 }
   + (0..<16).map { Float(15 - $0) * 0.25 - 1 }
 /// F16: 1, −2, 0.5, 65504, 2⁻²⁴ (smallest subnormal), +∞.
 let f16Data: [UInt8] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x7C00].flatMap(half)
@@ -80,28 +83,151 @@ func syntheticTensors() -> [SyntheticTensor] {
 
 func everyMetadataType() -> [(String, (inout Bytes) -> Void)] {
   [
-    ("u8", { $0.u32(0); $0.u8(200) }),
-    ("i8", { $0.u32(1); $0.int(Int8(-5)) }),
-    ("u16", { $0.u32(2); $0.int(UInt16(60000)) }),
-    ("i16", { $0.u32(3); $0.int(Int16(-30000)) }),
-    ("u32", { $0.u32(4); $0.u32(4_000_000_000) }),
-    ("i32", { $0.u32(5); $0.int(Int32(-7)) }),
-    ("f32", { $0.u32(6); $0.f32(1.5) }),
-    ("bool", { $0.u32(7); $0.u8(1) }),
-    ("string", { $0.u32(8); $0.string("héllo ✓") }),
-    ("u64", { $0.u32(10); $0.u64(1 << 40) }),
-    ("i64", { $0.u32(11); $0.int(Int64(-1) << 40) }),
-    ("f64", { $0.u32(12); $0.f64(-0.25) }),
-    ("strings", { $0.u32(9); $0.u32(8); $0.u64(2); $0.string("a"); $0.string("b c") }),
-    ("ints", { $0.u32(9); $0.u32(5); $0.u64(3); $0.int(Int32(1)); $0.int(Int32(-2)); $0.int(Int32(3)) }),
-    ("floats", { $0.u32(9); $0.u32(6); $0.u64(2); $0.f32(0.5); $0.f32(-1) }),
-    ("nested", {
-      $0.u32(9); $0.u32(9); $0.u64(2)
-      $0.u32(4); $0.u64(2); $0.u32(1); $0.u32(2)
-      $0.u32(8); $0.u64(1); $0.string("x")
-    }),
-    ("empty", { $0.u32(9); $0.u32(0); $0.u64(0) }),
-    ("general.alignment", { $0.u32(4); $0.u32(32) }),
+    (
+      "u8",
+      {
+        $0.u32(0)
+        $0.u8(200)
+      }
+    ),
+    (
+      "i8",
+      {
+        $0.u32(1)
+        $0.int(Int8(-5))
+      }
+    ),
+    (
+      "u16",
+      {
+        $0.u32(2)
+        $0.int(UInt16(60000))
+      }
+    ),
+    (
+      "i16",
+      {
+        $0.u32(3)
+        $0.int(Int16(-30000))
+      }
+    ),
+    (
+      "u32",
+      {
+        $0.u32(4)
+        $0.u32(4_000_000_000)
+      }
+    ),
+    (
+      "i32",
+      {
+        $0.u32(5)
+        $0.int(Int32(-7))
+      }
+    ),
+    (
+      "f32",
+      {
+        $0.u32(6)
+        $0.f32(1.5)
+      }
+    ),
+    (
+      "bool",
+      {
+        $0.u32(7)
+        $0.u8(1)
+      }
+    ),
+    (
+      "string",
+      {
+        $0.u32(8)
+        $0.string("héllo ✓")
+      }
+    ),
+    (
+      "u64",
+      {
+        $0.u32(10)
+        $0.u64(1 << 40)
+      }
+    ),
+    (
+      "i64",
+      {
+        $0.u32(11)
+        $0.int(Int64(-1) << 40)
+      }
+    ),
+    (
+      "f64",
+      {
+        $0.u32(12)
+        $0.f64(-0.25)
+      }
+    ),
+    (
+      "strings",
+      {
+        $0.u32(9)
+        $0.u32(8)
+        $0.u64(2)
+        $0.string("a")
+        $0.string("b c")
+      }
+    ),
+    (
+      "ints",
+      {
+        $0.u32(9)
+        $0.u32(5)
+        $0.u64(3)
+        $0.int(Int32(1))
+        $0.int(Int32(-2))
+        $0.int(Int32(3))
+      }
+    ),
+    (
+      "floats",
+      {
+        $0.u32(9)
+        $0.u32(6)
+        $0.u64(2)
+        $0.f32(0.5)
+        $0.f32(-1)
+      }
+    ),
+    (
+      "nested",
+      {
+        $0.u32(9)
+        $0.u32(9)
+        $0.u64(2)
+        $0.u32(4)
+        $0.u64(2)
+        $0.u32(1)
+        $0.u32(2)
+        $0.u32(8)
+        $0.u64(1)
+        $0.string("x")
+      }
+    ),
+    (
+      "empty",
+      {
+        $0.u32(9)
+        $0.u32(0)
+        $0.u64(0)
+      }
+    ),
+    (
+      "general.alignment",
+      {
+        $0.u32(4)
+        $0.u32(32)
+      }
+    ),
   ]
 }
 
@@ -167,7 +293,14 @@ func everyMetadataType() -> [(String, (inout Bytes) -> Void)] {
 
   @Test func customAlignment() throws {
     var meta = everyMetadataType().filter { $0.0 != "general.alignment" }
-    meta.append(("general.alignment", { $0.u32(4); $0.u32(64) }))
+    meta.append(
+      (
+        "general.alignment",
+        {
+          $0.u32(4)
+          $0.u32(64)
+        }
+      ))
     let path = try writeTemporary(
       makeGGUF(metadata: meta, tensors: syntheticTensors(), alignment: 64), name: "a.gguf")
     let file = try GGUFFile(path: path)
@@ -191,43 +324,144 @@ func everyMetadataType() -> [(String, (inout Bytes) -> Void)] {
     // Absurd counts.
     var b = Bytes()
     b.data = Array("GGUF".utf8)
-    b.u32(3); b.u64(UInt64.max); b.u64(0)
+    b.u32(3)
+    b.u64(UInt64.max)
+    b.u64(0)
     cases.append(("tensor count", b.data, "tensor count"))
-    b = Bytes(); b.data = Array("GGUF".utf8); b.u32(3); b.u64(0); b.u64(1 << 60)
+    b = Bytes()
+    b.data = Array("GGUF".utf8)
+    b.u32(3)
+    b.u64(0)
+    b.u64(1 << 60)
     cases.append(("metadata count", b.data, "metadata count"))
-    b = Bytes(); b.data = Array("GGUF".utf8); b.u32(3); b.u64(0); b.u64(1)
+    b = Bytes()
+    b.data = Array("GGUF".utf8)
+    b.u32(3)
+    b.u64(0)
+    b.u64(1)
     b.u64(1 << 62)
     cases.append(("key length", b.data + [UInt8](repeating: 0, count: 16), "declares"))
-    cases.append((
-      "string length",
-      makeGGUF(metadata: [("s", { $0.u32(8); $0.u64(UInt64.max) })]), "declares"))
-    cases.append((
-      "array length",
-      makeGGUF(metadata: [("a", { $0.u32(9); $0.u32(4); $0.u64(1 << 61) })]), "array declares"))
-    cases.append((
-      "unknown value type", makeGGUF(metadata: [("x", { $0.u32(13); $0.u32(0) })]),
-      "unknown value type"))
-    cases.append((
-      "bad bool", makeGGUF(metadata: [("x", { $0.u32(7); $0.u8(2) })]), "bool"))
-    cases.append((
-      "bad alignment", makeGGUF(metadata: [("general.alignment", { $0.u32(4); $0.u32(24) })]),
-      "power of two"))
-    var deep: (inout Bytes) -> Void = { $0.u32(9); $0.u32(9); $0.u64(1) }
-    for _ in 0..<20 { let inner = deep; deep = { inner(&$0); $0.u32(9); $0.u64(1) } }
+    cases.append(
+      (
+        "string length",
+        makeGGUF(metadata: [
+          (
+            "s",
+            {
+              $0.u32(8)
+              $0.u64(UInt64.max)
+            }
+          )
+        ]), "declares"
+      ))
+    cases.append(
+      (
+        "array length",
+        makeGGUF(metadata: [
+          (
+            "a",
+            {
+              $0.u32(9)
+              $0.u32(4)
+              $0.u64(1 << 61)
+            }
+          )
+        ]), "array declares"
+      ))
+    cases.append(
+      (
+        "unknown value type",
+        makeGGUF(metadata: [
+          (
+            "x",
+            {
+              $0.u32(13)
+              $0.u32(0)
+            }
+          )
+        ]),
+        "unknown value type"
+      ))
+    cases.append(
+      (
+        "bad bool",
+        makeGGUF(metadata: [
+          (
+            "x",
+            {
+              $0.u32(7)
+              $0.u8(2)
+            }
+          )
+        ]), "bool"
+      ))
+    cases.append(
+      (
+        "bad alignment",
+        makeGGUF(metadata: [
+          (
+            "general.alignment",
+            {
+              $0.u32(4)
+              $0.u32(24)
+            }
+          )
+        ]),
+        "power of two"
+      ))
+    var deep: (inout Bytes) -> Void = {
+      $0.u32(9)
+      $0.u32(9)
+      $0.u64(1)
+    }
+    for _ in 0..<20 {
+      let inner = deep
+      deep = {
+        inner(&$0)
+        $0.u32(9)
+        $0.u64(1)
+      }
+    }
     cases.append(("deep nesting", makeGGUF(metadata: [("d", deep)]), ""))
     func tensorCase(_ name: String, _ t: SyntheticTensor, _ expect: String) {
       cases.append((name, makeGGUF(tensors: [t]), expect))
     }
-    tensorCase("unknown type", SyntheticTensor(name: "w", dims: [4], type: 99, data: []), "unknown tensor type 99")
-    tensorCase("rank 5", SyntheticTensor(name: "w", dims: [1, 1, 1, 1, 1], type: 0, data: [0, 0, 0, 0]), "dimensions")
-    tensorCase("overflow", SyntheticTensor(name: "w", dims: [1 << 31, 1 << 31, 1 << 31], type: 0, data: []), "overflow")
-    tensorCase("past end", SyntheticTensor(name: "w", dims: [1000], type: 0, data: [0, 0, 0, 0]), "past the end")
-    tensorCase("block size", SyntheticTensor(name: "w", dims: [31], type: 8, data: q8Data), "block size")
-    var misaligned = makeGGUF(tensors: [SyntheticTensor(name: "w", dims: [1], type: 0, data: [0, 0, 0, 0])])
+    tensorCase(
+      "unknown type", SyntheticTensor(name: "w", dims: [4], type: 99, data: []),
+      "unknown tensor type 99")
+    tensorCase(
+      "rank 5", SyntheticTensor(name: "w", dims: [1, 1, 1, 1, 1], type: 0, data: [0, 0, 0, 0]),
+      "dimensions")
+    tensorCase(
+      "overflow", SyntheticTensor(name: "w", dims: [1 << 31, 1 << 31, 1 << 31], type: 0, data: []),
+      "overflow")
+    tensorCase(
+      "past end", SyntheticTensor(name: "w", dims: [1000], type: 0, data: [0, 0, 0, 0]),
+      "past the end")
+    tensorCase(
+      "block size", SyntheticTensor(name: "w", dims: [31], type: 8, data: q8Data), "block size")
+    var misaligned = makeGGUF(tensors: [
+      SyntheticTensor(name: "w", dims: [1], type: 0, data: [0, 0, 0, 0])
+    ])
     // The offset field is the last 8 bytes of the tensor info, before the data padding.
     if let at = findBytes(misaligned, Array("w".utf8)) { misaligned[at + 1 + 4 + 8 + 4] = 4 }
     cases.append(("misaligned", misaligned, "alignment"))
-    var duplicate = makeGGUF(metadata: [("k", { $0.u32(0); $0.u8(1) }), ("k", { $0.u32(0); $0.u8(2) })])
+    var duplicate = makeGGUF(metadata: [
+      (
+        "k",
+        {
+          $0.u32(0)
+          $0.u8(1)
+        }
+      ),
+      (
+        "k",
+        {
+          $0.u32(0)
+          $0.u8(2)
+        }
+      ),
+    ])
     cases.append(("duplicate key", duplicate, "duplicate"))
     duplicate = []
 
@@ -244,7 +478,8 @@ func everyMetadataType() -> [(String, (inout Bytes) -> Void)] {
   }
 
   @Test func unsupportedTypeIsAnErrorOnRead() throws {
-    let t = SyntheticTensor(name: "k", dims: [256], type: 12, data: [UInt8](repeating: 0, count: 144))
+    let t = SyntheticTensor(
+      name: "k", dims: [256], type: 12, data: [UInt8](repeating: 0, count: 144))
     let path = try writeTemporary(makeGGUF(tensors: [t]), name: "k.gguf")
     let file = try GGUFFile(path: path)
     #expect(file.info("k")?.type.name == "Q4_K")
@@ -255,7 +490,8 @@ func everyMetadataType() -> [(String, (inout Bytes) -> Void)] {
 
 func findBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
   guard needle.count <= haystack.count else { return nil }
-  for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) {
+  for i in 0...(haystack.count - needle.count)
+  where haystack[i..<(i + needle.count)].elementsEqual(needle) {
     // Skip matches inside the "GGUF" magic.
     if i >= 24 { return i }
   }

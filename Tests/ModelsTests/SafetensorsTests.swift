@@ -24,7 +24,9 @@ import Testing
     let tensors = try sample()
     try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "note": "a \"q\""], to: path)
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let headerLength = bytes.prefix(8).enumerated().reduce(0) {
+      $0 | Int($1.element) << (8 * $1.offset)
+    }
     #expect(headerLength % 8 == 0)
     #expect(bytes[8] == UInt8(ascii: "{"))
     let file = try SafetensorsFile(path: path)
@@ -55,7 +57,8 @@ import Testing
     #expect(abs(h[4] - 1e-7) < 6e-8)  // subnormal half
     #expect(h[5] == 0 && h[5].sign == .minus)
     #expect(h[7] == .infinity)
-    let bf = try #require(try SafetensorsFile(path: dir + "/b.safetensors").tensor("x").array(of: Float.self))
+    let bf = try #require(
+      try SafetensorsFile(path: dir + "/b.safetensors").tensor("x").array(of: Float.self))
     #expect(bf[0] == 1 && bf[1] == -2.5)
     for (a, b) in zip(bf, values) where b.isFinite && b != 0 {
       #expect(abs(a - b) <= abs(b) / 128)
@@ -78,20 +81,48 @@ import Testing
       ("header past end", file("{}", length: 100), nil, "header length"),
       ("not json", file("{nope"), nil, "JSON"),
       ("not an object", file("[1]"), nil, "'{'"),
-      ("unknown dtype", file(#"{"w":{"dtype":"F7","shape":[1],"data_offsets":[0,4]}}"#, data: 4), "w", "unknown dtype"),
-      ("offsets past end", file(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 4), "w", "outside"),
-      ("size mismatch", file(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "w", "needs 12"),
-      ("reversed offsets", file(#"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: 8), "w", "outside"),
-      ("negative dim", file(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#), "w", "negative"),
-      ("overflowing shape", file(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#), "w", "overflows"),
+      (
+        "unknown dtype", file(#"{"w":{"dtype":"F7","shape":[1],"data_offsets":[0,4]}}"#, data: 4),
+        "w", "unknown dtype"
+      ),
+      (
+        "offsets past end",
+        file(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 4), "w", "outside"
+      ),
+      (
+        "size mismatch", file(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8),
+        "w", "needs 12"
+      ),
+      (
+        "reversed offsets",
+        file(#"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: 8), "w", "outside"
+      ),
+      (
+        "negative dim", file(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#), "w",
+        "negative"
+      ),
+      (
+        "overflowing shape",
+        file(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#), "w",
+        "overflows"
+      ),
       ("missing key", file(#"{"w":{"dtype":"F32","shape":[1]}}"#, data: 4), "w", "data_offsets"),
-      ("wrong type", file(#"{"w":{"dtype":"F32","shape":"1","data_offsets":[0,4]}}"#, data: 4), "w", "shape"),
-      ("three offsets", file(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,4]}}"#, data: 4), "w", "data_offsets"),
+      (
+        "wrong type", file(#"{"w":{"dtype":"F32","shape":"1","data_offsets":[0,4]}}"#, data: 4),
+        "w", "shape"
+      ),
+      (
+        "three offsets",
+        file(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,4]}}"#, data: 4), "w",
+        "data_offsets"
+      ),
       ("bad metadata", file(#"{"__metadata__":{"a":1}}"#), nil, "__metadata__"),
     ]
     for (name, bytes, tensor, expected) in cases {
       let path = try writeTemporary(bytes, name: "bad.safetensors")
-      let error = #expect(throws: ModelError.self, "\(name)") { _ = try SafetensorsFile(path: path) }
+      let error = #expect(throws: ModelError.self, "\(name)") {
+        _ = try SafetensorsFile(path: path)
+      }
       #expect(error?.file == path, "\(name)")
       if let tensor { #expect(error?.tensor == tensor, "\(name): \(String(describing: error))") }
       #expect(

@@ -27,7 +27,8 @@ struct FetchFailed: Error, CustomStringConvertible {
 /// The path of a model file in the cache, fetching it with `scripts/fetch-models NAME` if it is
 /// missing; throws if it cannot be fetched (so tests on real files never pass silently).
 func modelFile(_ model: String, _ file: String) throws -> String {
-  let cache = ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
+  let cache =
+    ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
     ?? NSHomeDirectory() + "/.cache/scalpel"
   let path = "\(cache)/models/\(model)/\(file)"
   if FileManager.default.fileExists(atPath: path) { return path }

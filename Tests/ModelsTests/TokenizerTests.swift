@@ -48,7 +48,8 @@ func randomText(_ rng: inout SplitMix64) -> String {
     Array("abcXYZ'sllve".unicodeScalars), Array(" \t\n\r\u{0B}\u{85}\u{A0}\u{3000}".unicodeScalars),
     Array("0123456789١٢½".unicodeScalars), Array("éüñÅßİσς".unicodeScalars),
     ["\u{0301}", "\u{0308}", "\u{093F}"], Array("你好世界日本語한국".unicodeScalars),
-    Array("😀👍🏽❤️\u{FE0F}\u{200D}🇫🇷".unicodeScalars), ["\u{01}", "\u{07}", "\u{7F}", "\u{200B}", "\u{0}"],
+    Array("😀👍🏽❤️\u{FE0F}\u{200D}🇫🇷".unicodeScalars),
+    ["\u{01}", "\u{07}", "\u{7F}", "\u{200B}", "\u{0}"],
     Array(".,!?-_()[]{}<>|@#$%^&*/\\\"".unicodeScalars),
   ]
   var scalars = String.UnicodeScalarView()
@@ -77,7 +78,9 @@ func randomText(_ rng: inout SplitMix64) -> String {
     #expect(tokenizer.bosTokenId == 1 && tokenizer.eosTokenId == 2 && tokenizer.unknownTokenId == 0)
     #expect(tokenizer.specialTokenIds == Set(0...16))
     #expect(tokenizer.splitsDigits)
-    #expect(tokenizer.unencodableBytes == [4, 6, 19, 20, 22, 29, 192, 193] + Array(241...255).filter { $0 != 243 && $0 != 244 })
+    #expect(
+      tokenizer.unencodableBytes == [4, 6, 19, 20, 22, 29, 192, 193]
+        + Array(241...255).filter { $0 != 243 && $0 != 244 })
     #expect(tokenizer.tokens[1] == "<|im_start|>" && tokenizer.tokens[2] == "<|im_end|>")
   }
 
@@ -100,11 +103,14 @@ func randomText(_ rng: inout SplitMix64) -> String {
     for _ in 0..<300 {
       // Arbitrary Unicode, less what SmolLM2's vocabulary cannot encode: six control characters
       // and the scalars of planes 4 to 11 (UTF-8 lead bytes F1, F2).
-      let scalars = randomText(&rng).unicodeScalars.filter { !$0.utf8.contains(where: dropped.contains) }
+      let scalars = randomText(&rng).unicodeScalars.filter {
+        !$0.utf8.contains(where: dropped.contains)
+      }
       let text = String(String.UnicodeScalarView(scalars))
       let ids = tokenizer.encode(text)
       let decoded = try tokenizer.decode(ids)
-      #expect(Array(decoded.unicodeScalars) == Array(text.unicodeScalars), "\(text.debugDescription)")
+      #expect(
+        Array(decoded.unicodeScalars) == Array(text.unicodeScalars), "\(text.debugDescription)")
       #expect(tokenizer.encode(decoded) == ids, "\(text.debugDescription)")
       let offsets = try tokenizer.byteOffsets(ids)
       #expect(offsets.last == text.utf8.count)
@@ -133,8 +139,11 @@ func randomText(_ rng: inout SplitMix64) -> String {
     for pairForm in [false, true] {
       var vocab: [String: Int] = [:]
       for (id, token) in tokens.enumerated() where id > 16 { vocab[token] = id }
-      let added = (0...16).map { ["id": $0, "content": tokens[$0], "special": true] as [String: Any] }
-      let mergeList: [Any] = pairForm
+      let added = (0...16).map {
+        ["id": $0, "content": tokens[$0], "special": true] as [String: Any]
+      }
+      let mergeList: [Any] =
+        pairForm
         ? merges.map { $0.split(separator: " ").map(String.init) } : merges
       let json: [String: Any] = [
         "added_tokens": added,
@@ -208,7 +217,9 @@ func randomText(_ rng: inout SplitMix64) -> String {
     #expect(tokenizer.encode(String(repeating: "a", count: 101), addSpecialTokens: false) == [100])
     let long = tokenizer.encode(String(repeating: "word ", count: 1000))
     #expect(long.count == 512 && long.first == 101 && long.last == 102)
-    #expect(try tokenizer.decode(tokenizer.encode("unbelievable tokenization")) == "unbelievable tokenization")
+    #expect(
+      try tokenizer.decode(tokenizer.encode("unbelievable tokenization"))
+        == "unbelievable tokenization")
   }
 
   @Test func malformedVocabulary() throws {
@@ -234,8 +245,10 @@ func randomText(_ rng: inout SplitMix64) -> String {
         == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
         + "<|im_start|>assistant\n")
     let conversation = template.format(
-      [.init(role: "system", content: "S"), .init(role: "user", content: "U"),
-       .init(role: "assistant", content: "A")], addGenerationPrompt: false)
+      [
+        .init(role: "system", content: "S"), .init(role: "user", content: "U"),
+        .init(role: "assistant", content: "A"),
+      ], addGenerationPrompt: false)
     #expect(
       conversation == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n"
         + "<|im_start|>assistant\nA<|im_end|>\n")
@@ -244,7 +257,9 @@ func randomText(_ rng: inout SplitMix64) -> String {
   @Test func pairBoundaries() throws {
     let tokenizer = try smolLM2.get()
     let fixtures = try TokenizerFixtures.load()
-    let pair = template.pair(prompt: "How do I bake bread?", answer: "Mix flour, water, yeast and salt; knead; let it rise; bake at 230°C.", system: .none)
+    let pair = template.pair(
+      prompt: "How do I bake bread?",
+      answer: "Mix flour, water, yeast and salt; knead; let it rise; bake at 230°C.", system: .none)
     #expect(pair.text.hasSuffix("230°C.<|im_end|>"))
     #expect(pair.prompt == template.prompt("How do I bake bread?", system: .none))
     // The fixture holds the reference ids of the same text.
@@ -252,7 +267,9 @@ func randomText(_ rng: inout SplitMix64) -> String {
     let (ids, start) = try template.encodePair(pair, with: tokenizer)
     #expect(ids == reference.ids)
     #expect(ids.last == 2)
-    #expect(try tokenizer.decode(Array(ids[start...])) == "Mix flour, water, yeast and salt; knead; let it rise; bake at 230°C.<|im_end|>")
+    #expect(
+      try tokenizer.decode(Array(ids[start...]))
+        == "Mix flour, water, yeast and salt; knead; let it rise; bake at 230°C.<|im_end|>")
     #expect(try tokenizer.decode(Array(ids[..<start])) == pair.prompt)
     // An answer starting with whitespace: the newline before it may join its first token, which
     // then counts as prompt.

@@ -256,7 +256,8 @@ public struct GGUFFile: Sendable {
     let info = try dequantizable(name)
     var shape = info.shape
     guard shape.count >= 2 else {
-      throw ModelError("rows need a tensor of rank 2 or more, not \(shape)", file: path, tensor: name)
+      throw ModelError(
+        "rows need a tensor of rank 2 or more, not \(shape)", file: path, tensor: name)
     }
     guard range.lowerBound >= 0, range.upperBound <= shape[0] else {
       throw ModelError("rows \(range) out of range 0..<\(shape[0])", file: path, tensor: name)

@@ -119,7 +119,8 @@ public final class ByteLevelBPETokenizer: Sendable {
         key: "tokenizer.ggml.model")
     }
     let tokens = try gguf.strings("tokenizer.ggml.tokens")
-    let types = gguf.value("tokenizer.ggml.token_type") == nil
+    let types =
+      gguf.value("tokenizer.ggml.token_type") == nil
       ? [] : try gguf.ints("tokenizer.ggml.token_type")
     guard types.isEmpty || types.count == tokens.count else {
       throw ModelError(
@@ -146,7 +147,8 @@ public final class ByteLevelBPETokenizer: Sendable {
         "pre-tokenizer '\(pre)' is not supported (supported: smollm, gpt2, default)",
         file: gguf.path, key: "tokenizer.ggml.pre")
     }
-    let special = Set(types.enumerated().filter { $0.element == 3 || $0.element == 4 }.map(\.offset))
+    let special = Set(
+      types.enumerated().filter { $0.element == 3 || $0.element == 4 }.map(\.offset))
     try self.init(
       tokens: tokens, merges: merges, specialTokenIds: special,
       bosTokenId: gguf.value("tokenizer.ggml.bos_token_id")?.int,
@@ -182,13 +184,16 @@ public final class ByteLevelBPETokenizer: Sendable {
     var tokens: [String] = []
     for id in 0..<count {
       guard let token = byId[id] else {
-        throw ModelError("no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
+        throw ModelError(
+          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
       }
       tokens.append(token)
     }
     let special = Set((json.addedTokens ?? []).map(\.id))
     let lookup = { (name: String?) -> Int? in
-      name.flatMap { n in (json.addedTokens ?? []).first { $0.content == n }?.id ?? json.model.vocab[n] }
+      name.flatMap { n in
+        (json.addedTokens ?? []).first { $0.content == n }?.id ?? json.model.vocab[n]
+      }
     }
     try self.init(
       tokens: tokens, merges: (json.model.merges ?? []).map { ($0.left, $0.right) },
