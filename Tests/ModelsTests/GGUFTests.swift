@@ -541,3 +541,21 @@ func findBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
     }
   }
 }
+
+@Test func invalidUTF8StringIsAnError() throws {
+  let path = try writeTemporary(
+    makeGGUF(metadata: [
+      (
+        "s",
+        {
+          $0.u32(8)
+          $0.u64(2)
+          $0.u8(0xC3)
+          $0.u8(0x28)
+        }
+      )
+    ]),
+    name: "utf8.gguf")
+  let error = #expect(throws: ModelError.self) { _ = try GGUFFile(path: path) }
+  #expect(error?.key == "s" && error?.message.contains("UTF-8") == true)
+}

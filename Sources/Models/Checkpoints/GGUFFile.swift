@@ -321,7 +321,9 @@ public struct GGUFFile: Sendable {
         file: path)
     }
     let bytes = try reader.bytes(Int(length), what)
-    guard let string = String(validating: bytes, as: UTF8.self) else {
+    // Decoding repairs invalid UTF-8; the round trip detects it (portable `String(validating:)`).
+    let string = String(decoding: bytes, as: UTF8.self)
+    guard string.utf8.elementsEqual(bytes) else {
       throw ModelError("\(what) is not valid UTF-8", file: path)
     }
     return string

@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// Byte-level BPE (GPT-2 style), as SmolLM2 uses: special tokens, digit splitting, the GPT-2
 /// pattern, bytes mapped to printable characters, then merges by rank.
@@ -32,7 +32,7 @@ public final class ByteLevelBPETokenizer: Sendable {
   private let tokenBytes: [[UInt8]]
   private let splitter: SpecialTokenSplitter
   private let preTokenizer: ByteLevelPreTokenizer
-  private let cache = Mutex<[[UInt8]: [Int]]>([:])
+  private let cache = WordCache()
   private static let cacheLimit = 100_000
 
   struct Merge: Sendable {
@@ -264,7 +264,7 @@ public final class ByteLevelBPETokenizer: Sendable {
   /// BPE on one word's bytes: merge the lowest-ranked adjacent pair (all its occurrences, left
   /// to right) until no adjacent pair has a merge.
   func encodeWord(_ word: [UInt8]) -> [Int] {
-    if let hit = cache.withLock({ $0[word] }) { return hit }
+    if let hit = cache.lookup(word) { return hit }
     var symbols = word.compactMap { byteTokens[Int($0)] }
     while symbols.count > 1 {
       var best: Merge?
@@ -291,10 +291,27 @@ public final class ByteLevelBPETokenizer: Sendable {
       }
       symbols = merged
     }
-    cache.withLock {
-      if $0.count >= Self.cacheLimit { $0.removeAll(keepingCapacity: true) }
-      $0[word] = symbols
-    }
+    cache.store(word, symbols, limit: Self.cacheLimit)
     return symbols
+  }
+}
+
+/// The encodings of recent words, behind a lock (`Mutex` needs macOS 15; the package supports 14).
+final class WordCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entries: [[UInt8]: [Int]] = [:]
+
+  func lookup(_ word: [UInt8]) -> [Int]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries[word]
+  }
+
+  /// Stores an encoding; empties the cache first when it holds `limit` words.
+  func store(_ word: [UInt8], _ ids: [Int], limit: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+    entries[word] = ids
   }
 }
