@@ -41,6 +41,7 @@ SENTENCES = [
     "Accents: café naïve résumé Ångström façade Œuvre",
     "Combining: e\u0301 a\u0308 n\u0303 \u0915\u093f",
     "Control\u0001chars\u0007and\u007fdel\u200bzero-width",
+    "Bytes without a SmolLM2 token: a\u0004b\u0006c\u0013d\u001de \u0000\u001f",
     "Punctuation!!! ??? ... --- (parens) [brackets] {braces} @#$%^&*",
     "Mixed CASE Words, UPPERCASE and lowercase; CamelCaseIdentifier snake_case_name",
     "https://example.com/path?query=1&x=2 user@example.org",

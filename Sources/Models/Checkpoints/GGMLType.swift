@@ -56,13 +56,15 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
   /// Dequantizes `blocks` consecutive blocks starting at `source` into `destination`, which must
   /// hold `blocks * blockSize` floats. The caller has checked the bytes are in bounds.
   func dequantize(
-    _ source: UnsafeRawBufferPointer, blocks: Int, into destination: UnsafeMutableBufferPointer<Float>
+    _ source: UnsafeRawBufferPointer, blocks: Int,
+    into destination: UnsafeMutableBufferPointer<Float>
   ) {
     switch rawValue {
     case 0:
       for i in 0..<blocks {
         destination[i] = Float(
-          bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+          bitPattern: UInt32(
+            littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
       }
     case 1:
       for i in 0..<blocks {

@@ -245,36 +245,56 @@ public struct GGUFFile: Sendable {
 
   /// The tensor named `name` dequantized to f32, in PyTorch shape (GGUF dimensions reversed).
   public func tensor(_ name: String) throws(ModelError) -> HostTensor {
-    let info = try requireInfo(name)
-    return try rows(name, 0..<(info.shape.first ?? 1))
+    let info = try dequantizable(name)
+    let values = dequantize(info, firstBlock: 0, blocks: info.elementCount / info.type.blockSize)
+    return try hostTensor(info.shape, values, name)
   }
 
-  /// Rows `range` of the outermost PyTorch dimension of tensor `name`, dequantized to f32
-  /// (an embedding lookup without dequantizing the whole table).
+  /// Rows `range` of the outermost PyTorch dimension of tensor `name` (rank 2 or more),
+  /// dequantized to f32: an embedding lookup without dequantizing the whole table.
   public func rows(_ name: String, _ range: Range<Int>) throws(ModelError) -> HostTensor {
+    let info = try dequantizable(name)
+    var shape = info.shape
+    guard shape.count >= 2 else {
+      throw ModelError(
+        "rows need a tensor of rank 2 or more, not \(shape)", file: path, tensor: name)
+    }
+    guard range.lowerBound >= 0, range.upperBound <= shape[0] else {
+      throw ModelError("rows \(range) out of range 0..<\(shape[0])", file: path, tensor: name)
+    }
+    // Rows hold whole blocks: the first GGUF dimension is a multiple of the block size.
+    let blocksPerRow = shape.dropFirst().reduce(1, *) / info.type.blockSize
+    let values = dequantize(
+      info, firstBlock: range.lowerBound * blocksPerRow, blocks: range.count * blocksPerRow)
+    shape[0] = range.count
+    return try hostTensor(shape, values, name)
+  }
+
+  private func dequantizable(_ name: String) throws(ModelError) -> GGUFTensorInfo {
     let info = try requireInfo(name)
     guard info.type.isDequantizable else {
       throw ModelError(
         "type \(info.type) cannot be dequantized (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)",
         file: path, tensor: name)
     }
-    var shape = info.shape
-    let outer = shape.first ?? 1
-    guard range.lowerBound >= 0, range.upperBound <= outer else {
-      throw ModelError("rows \(range) out of range 0..<\(outer)", file: path, tensor: name)
-    }
-    let rowElements = outer == 0 ? 0 : info.elementCount / outer
-    let blocksPerRow = rowElements / info.type.blockSize
-    let blocks = blocksPerRow * range.count
-    let start = info.fileOffset + range.lowerBound * blocksPerRow * info.type.blockBytes
-    let source = UnsafeRawBufferPointer(
-      rebasing: file.bytes[start..<(start + blocks * info.type.blockBytes)])
+    return info
+  }
+
+  /// Blocks `firstBlock..<firstBlock + blocks` of a tensor whose data was checked in bounds.
+  private func dequantize(_ info: GGUFTensorInfo, firstBlock: Int, blocks: Int) -> [Float] {
     let type = info.type
-    let values = [Float](unsafeUninitializedCapacity: blocks * type.blockSize) { buffer, count in
+    let start = info.fileOffset + firstBlock * type.blockBytes
+    let source = UnsafeRawBufferPointer(
+      rebasing: file.bytes[start..<(start + blocks * type.blockBytes)])
+    return [Float](unsafeUninitializedCapacity: blocks * type.blockSize) { buffer, count in
       type.dequantize(source, blocks: blocks, into: buffer)
       count = blocks * type.blockSize
     }
-    if !shape.isEmpty { shape[0] = range.count }
+  }
+
+  private func hostTensor(_ shape: [Int], _ values: [Float], _ name: String) throws(ModelError)
+    -> HostTensor
+  {
     do {
       return try HostTensor(shape: shape, values)
     } catch {
@@ -301,7 +321,9 @@ public struct GGUFFile: Sendable {
         file: path)
     }
     let bytes = try reader.bytes(Int(length), what)
-    guard let string = String(validating: bytes, as: UTF8.self) else {
+    // Decoding repairs invalid UTF-8; the round trip detects it (portable `String(validating:)`).
+    let string = String(decoding: bytes, as: UTF8.self)
+    guard string.utf8.elementsEqual(bytes) else {
       throw ModelError("\(what) is not valid UTF-8", file: path)
     }
     return string

@@ -130,29 +130,35 @@ public struct SafetensorsFile: Sendable {
     let storage: TensorStorage
     switch info.dtype {
     case "F32":
-      storage = .f32(Self.load(bytes, count: info.byteCount / 4) { (bits: UInt32) in
-        Float(bitPattern: bits)
-      })
+      storage = .f32(
+        Self.load(bytes, count: info.byteCount / 4) { (bits: UInt32) in
+          Float(bitPattern: bits)
+        })
     case "F16":
-      storage = .f32(Self.load(bytes, count: info.byteCount / 2) { (bits: UInt16) in
-        HalfFloat.float(fromHalf: bits)
-      })
+      storage = .f32(
+        Self.load(bytes, count: info.byteCount / 2) { (bits: UInt16) in
+          HalfFloat.float(fromHalf: bits)
+        })
     case "BF16":
-      storage = .f32(Self.load(bytes, count: info.byteCount / 2) { (bits: UInt16) in
-        HalfFloat.float(fromBFloat16: bits)
-      })
+      storage = .f32(
+        Self.load(bytes, count: info.byteCount / 2) { (bits: UInt16) in
+          HalfFloat.float(fromBFloat16: bits)
+        })
     case "F64":
-      storage = .f64(Self.load(bytes, count: info.byteCount / 8) { (bits: UInt64) in
-        Double(bitPattern: bits)
-      })
+      storage = .f64(
+        Self.load(bytes, count: info.byteCount / 8) { (bits: UInt64) in
+          Double(bitPattern: bits)
+        })
     case "I32":
-      storage = .i32(Self.load(bytes, count: info.byteCount / 4) { (bits: UInt32) in
-        Int32(bitPattern: bits)
-      })
+      storage = .i32(
+        Self.load(bytes, count: info.byteCount / 4) { (bits: UInt32) in
+          Int32(bitPattern: bits)
+        })
     case "I64":
-      storage = .i64(Self.load(bytes, count: info.byteCount / 8) { (bits: UInt64) in
-        Int64(bitPattern: bits)
-      })
+      storage = .i64(
+        Self.load(bytes, count: info.byteCount / 8) { (bits: UInt64) in
+          Int64(bitPattern: bits)
+        })
     case "BOOL":
       storage = .i1(bytes.map { $0 != 0 })
     default:

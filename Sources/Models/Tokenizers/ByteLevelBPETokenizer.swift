@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// Byte-level BPE (GPT-2 style), as SmolLM2 uses: special tokens, digit splitting, the GPT-2
 /// pattern, bytes mapped to printable characters, then merges by rank.
@@ -6,7 +6,8 @@ import Synchronization
 /// Encoding: special (added) tokens are matched first on the raw text (leftmost, longest, exact);
 /// the rest is split into words (see `ByteLevelPreTokenizer`); each word's UTF-8 bytes start as
 /// one token per byte and the adjacent pair with the lowest merge rank is merged until no pair
-/// has a rank. Decoding maps tokens back to bytes, so `decode(encode(text)) == text` exactly.
+/// has a rank. Decoding maps tokens back to bytes, so `decode(encode(text)) == text` exactly
+/// unless the text holds one of the `unencodableBytes` (dropped, as the reference does).
 /// Word encodings are cached; the tokenizer is safe to share between threads.
 public final class ByteLevelBPETokenizer: Sendable {
   /// Token strings by id (byte-level form: `Ġthe` for " the").
@@ -25,13 +26,13 @@ public final class ByteLevelBPETokenizer: Sendable {
   private let vocabulary: [String: Int]
   /// (left id << 32 | right id) → (rank, merged id).
   private let merges: [UInt64: Merge]
-  /// The id of the one-byte token for each byte.
-  private let byteTokens: [Int]
+  /// The id of the one-byte token for each byte (nil if the vocabulary lacks it).
+  private let byteTokens: [Int?]
   /// Bytes each token decodes to.
   private let tokenBytes: [[UInt8]]
   private let splitter: SpecialTokenSplitter
   private let preTokenizer: ByteLevelPreTokenizer
-  private let cache = Mutex<[[UInt8]: [Int]]>([:])
+  private let cache = WordCache()
   private static let cacheLimit = 100_000
 
   struct Merge: Sendable {
@@ -63,15 +64,12 @@ public final class ByteLevelBPETokenizer: Sendable {
     }
     self.vocabulary = vocabulary
 
-    var byteTokens: [Int] = []
-    for scalar in ByteLevelPreTokenizer.byteToScalar {
-      guard let id = vocabulary[String(scalar)] else {
-        throw ModelError(
-          "the vocabulary has no token for the byte character '\(scalar)' "
-            + "(U+\(String(scalar.value, radix: 16, uppercase: true))): not a byte-level BPE",
-          file: source)
-      }
-      byteTokens.append(id)
+    let byteTokens = ByteLevelPreTokenizer.byteToScalar.map { vocabulary[String($0)] }
+    // A byte-level vocabulary has (nearly) all 256 byte characters; SmolLM2's lacks 21.
+    guard byteTokens.filter({ $0 != nil }).count >= 128 else {
+      throw ModelError(
+        "the vocabulary has only \(byteTokens.filter { $0 != nil }.count) of the 256 byte "
+          + "characters: not a byte-level BPE", file: source)
     }
     self.byteTokens = byteTokens
 
@@ -121,7 +119,8 @@ public final class ByteLevelBPETokenizer: Sendable {
         key: "tokenizer.ggml.model")
     }
     let tokens = try gguf.strings("tokenizer.ggml.tokens")
-    let types = gguf.value("tokenizer.ggml.token_type") == nil
+    let types =
+      gguf.value("tokenizer.ggml.token_type") == nil
       ? [] : try gguf.ints("tokenizer.ggml.token_type")
     guard types.isEmpty || types.count == tokens.count else {
       throw ModelError(
@@ -148,7 +147,8 @@ public final class ByteLevelBPETokenizer: Sendable {
         "pre-tokenizer '\(pre)' is not supported (supported: smollm, gpt2, default)",
         file: gguf.path, key: "tokenizer.ggml.pre")
     }
-    let special = Set(types.enumerated().filter { $0.element == 3 || $0.element == 4 }.map(\.offset))
+    let special = Set(
+      types.enumerated().filter { $0.element == 3 || $0.element == 4 }.map(\.offset))
     try self.init(
       tokens: tokens, merges: merges, specialTokenIds: special,
       bosTokenId: gguf.value("tokenizer.ggml.bos_token_id")?.int,
@@ -184,18 +184,28 @@ public final class ByteLevelBPETokenizer: Sendable {
     var tokens: [String] = []
     for id in 0..<count {
       guard let token = byId[id] else {
-        throw ModelError("no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
+        throw ModelError(
+          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
       }
       tokens.append(token)
     }
     let special = Set((json.addedTokens ?? []).map(\.id))
     let lookup = { (name: String?) -> Int? in
-      name.flatMap { n in (json.addedTokens ?? []).first { $0.content == n }?.id ?? json.model.vocab[n] }
+      name.flatMap { n in
+        (json.addedTokens ?? []).first { $0.content == n }?.id ?? json.model.vocab[n]
+      }
     }
     try self.init(
       tokens: tokens, merges: (json.model.merges ?? []).map { ($0.left, $0.right) },
       specialTokenIds: special, bosTokenId: lookup(bosToken), eosTokenId: lookup(eosToken),
       unknownTokenId: lookup(json.model.unkToken), splitsDigits: splitsDigits, source: path)
+  }
+
+  /// The bytes that have no token in the vocabulary: `encode` drops them, as the reference
+  /// implementation does without an unknown token (SmolLM2: control bytes 0x04 0x06 0x13 0x14
+  /// 0x16 0x1D, and 0xC0 0xC1 0xF5–0xFF, which never occur in UTF-8).
+  public var unencodableBytes: [UInt8] {
+    byteTokens.enumerated().filter { $0.element == nil }.map { UInt8($0.offset) }
   }
 
   /// Number of tokens in the vocabulary.
@@ -254,8 +264,8 @@ public final class ByteLevelBPETokenizer: Sendable {
   /// BPE on one word's bytes: merge the lowest-ranked adjacent pair (all its occurrences, left
   /// to right) until no adjacent pair has a merge.
   func encodeWord(_ word: [UInt8]) -> [Int] {
-    if let hit = cache.withLock({ $0[word] }) { return hit }
-    var symbols = word.map { byteTokens[Int($0)] }
+    if let hit = cache.lookup(word) { return hit }
+    var symbols = word.compactMap { byteTokens[Int($0)] }
     while symbols.count > 1 {
       var best: Merge?
       var bestKey: UInt64 = 0
@@ -281,10 +291,27 @@ public final class ByteLevelBPETokenizer: Sendable {
       }
       symbols = merged
     }
-    cache.withLock {
-      if $0.count >= Self.cacheLimit { $0.removeAll(keepingCapacity: true) }
-      $0[word] = symbols
-    }
+    cache.store(word, symbols, limit: Self.cacheLimit)
     return symbols
+  }
+}
+
+/// The encodings of recent words, behind a lock (`Mutex` needs macOS 15; the package supports 14).
+final class WordCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entries: [[UInt8]: [Int]] = [:]
+
+  func lookup(_ word: [UInt8]) -> [Int]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries[word]
+  }
+
+  /// Stores an encoding; empties the cache first when it holds `limit` words.
+  func store(_ word: [UInt8], _ ids: [Int], limit: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+    entries[word] = ids
   }
 }

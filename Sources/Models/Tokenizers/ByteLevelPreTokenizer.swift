@@ -100,7 +100,8 @@ struct ByteLevelPreTokenizer: Sendable {
     var table = [Unicode.Scalar](repeating: " ", count: 256)
     var next: UInt32 = 256
     for byte in 0..<256 {
-      let printable = (33...126).contains(byte) || (161...172).contains(byte)
+      let printable =
+        (33...126).contains(byte) || (161...172).contains(byte)
         || (174...255).contains(byte)
       if printable {
         table[byte] = Unicode.Scalar(UInt8(byte))

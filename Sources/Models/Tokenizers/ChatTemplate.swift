@@ -35,7 +35,9 @@ public struct ChatTemplate: Sendable, Hashable {
     /// The UTF-8 byte offset at which the answer starts.
     public var answerByteOffset: Int
     /// The prompt part (everything before the answer).
-    public var prompt: String { String(decoding: Array(text.utf8)[..<answerByteOffset], as: UTF8.self) }
+    public var prompt: String {
+      String(decoding: Array(text.utf8)[..<answerByteOffset], as: UTF8.self)
+    }
   }
 
   /// The start-of-turn marker.

@@ -19,7 +19,8 @@ struct TokenizerJSON: Decodable {
         let parts = text.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
           throw DecodingError.dataCorruptedError(
-            in: container, debugDescription: "merge \"\(text)\" is not two tokens separated by a space")
+            in: container,
+            debugDescription: "merge \"\(text)\" is not two tokens separated by a space")
         }
         (left, right) = (String(parts[0]), String(parts[1]))
       } else {

@@ -91,7 +91,8 @@ public struct WordPieceTokenizer: Sendable {
     var tokens: [String] = []
     for id in 0..<count {
       guard let token = byId[id] else {
-        throw ModelError("no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
+        throw ModelError(
+          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
       }
       tokens.append(token)
     }
