@@ -46,7 +46,7 @@ let package = Package(
 
     .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
-    .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "TestSupport"]),
+    .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),

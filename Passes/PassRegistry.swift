@@ -89,6 +89,37 @@ public struct PassRegistry: Sendable {
     ) { (o: PassOptions) throws(PassError) -> any Pass in
       SGDUpdate(learningRate: try o.double("lr", default: 0.01))
     }
+    r.register(
+      name: "sink-divergence",
+      summary: "Surgery: adds lambda·mean ReLU(alpha_harmful - alpha_safe) over attention heads to the loss",
+      options: [
+        ("lambda", "penalty weight (default 300)"), ("sink", "sink key position (default 0)"),
+        ("samples", "harmful and safe sequences per step (default 1)"),
+        ("layers", "attention layers that count, comma-separated (default all)"),
+        ("heads", "heads that count in each layer (default all)"),
+        ("detach-safe", "no gradient through the safe side (default false)"),
+        ("loss", "the loss result (default loss)"), ("tokens", "the token input (default tokens)"),
+      ]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      func indices(_ key: String) throws(PassError) -> [Int]? {
+        guard let items = o.list(key) else { return nil }
+        var out: [Int] = []
+        for item in items {
+          guard let i = Int(item) else { throw PassError("option '\(key)' of 'sink-divergence' takes integers, got '\(item)'") }
+          out.append(i)
+        }
+        return out
+      }
+      if try o.string("sink") == "auto" {
+        throw PassError(
+          "sink=auto needs a calibration run: find the sink with 'scalpel sink-divergence --sink auto' and pass its index")
+      }
+      return SinkDivergence(
+        lambda: try o.double("lambda", default: 300), sink: try o.int("sink", default: 0),
+        samples: try o.int("samples", default: 1), layers: try indices("layers"), heads: try indices("heads"),
+        detachSafe: try o.bool("detach-safe", default: false), loss: try o.string("loss") ?? "loss",
+        tokens: try o.string("tokens") ?? "tokens")
+    }
     r.register(name: "fold", summary: "constant folding of splat constants") { _ in
       ConstantFolding()
     }

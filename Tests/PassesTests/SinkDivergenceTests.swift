@@ -1,0 +1,204 @@
+import Foundation
+import IR
+import Models
+import Passes
+import Runtime
+import Testing
+import TestSupport
+
+/// A two-layer toy Llama in f64 (grouped-query attention, 2 query heads per key/value head).
+let toyConfig = LlamaConfig(vocabulary: 32, dimension: 16, layers: 2, heads: 4, kvHeads: 2, hidden: 24)
+
+func toyWeights(_ g: Graph, seed: UInt64) throws -> [String: HostTensor] {
+  var rng = SeededGenerator(seed: seed)
+  var out: [String: HostTensor] = [:]
+  for p in g.parameters where p.type.dtype.isFloat && p.name.hasPrefix("model.") || p.name == "lm_head.weight" {
+    let scale = p.name.contains("norm") ? 0.2 : 0.5
+    let values = (0..<p.type.count).map { _ in (p.name.contains("norm") ? 1 : 0) + Double.random(in: -scale..<scale, using: &rng) }
+    out[p.name] = try HostTensor(p.type, doubles: values)
+  }
+  return out
+}
+
+func tokenTensor(_ rows: [[Int]]) throws -> HostTensor {
+  try HostTensor(shape: [rows.count, rows[0].count], rows.flatMap { $0.map(Int32.init) })
+}
+
+/// The training graph of the toy model with the Surgery pass applied.
+func surgeryGraph(batch: Int, tokens: Int, pipeline: String = "sink-divergence{lambda=300}") throws -> (plain: Graph, surgery: Graph) {
+  let (plain, _) = try Llama(toyConfig).trainingGraph(batch: batch, tokens: tokens, dtype: .f64)
+  var manager = try PassManager(pipeline: pipeline)
+  return (plain, try manager.run(plain).graph)
+}
+
+func trainingInputs(batch: Int, tokens: Int, seed: UInt64) throws -> [String: HostTensor] {
+  var rng = SeededGenerator(seed: seed)
+  let ids = (0..<batch).map { _ in (0..<tokens).map { _ in Int.random(in: 0..<32, using: &rng) } }
+  let labels = ids.map { Array($0.dropFirst()) + [0] }
+  let mask = ids.flatMap { _ in (0..<tokens).map { Double($0 < tokens - 1 ? 1 : 0) } }
+  return [
+    "tokens": try tokenTensor(ids), "labels": try tokenTensor(labels),
+    "loss_mask": try HostTensor(TensorType(.f64, [batch, tokens]), doubles: mask),
+  ]
+}
+
+/// Runs the plain forward graph with its attention probabilities as results, and computes the
+/// reference `attn[:, h, 1:, k].mean()` per layer and head for one sequence.
+func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int = 0) throws -> [[Double]] {
+  let t = sequence.count
+  var (g, _) = try Llama(toyConfig).forwardGraph(batch: 1, tokens: t, dtype: .f64)
+  let softmaxes = SinkDivergence.attentionSoftmaxes(in: g)
+  #expect(softmaxes.count == toyConfig.layers)
+  g.results = softmaxes.enumerated().map { GraphResult(name: "attn_\($0.offset)", value: $0.element.result) }
+  var inputs = weights
+  inputs["tokens"] = try tokenTensor([sequence])
+  inputs["attention_mask"] = try HostTensor(shape: [1, t], [Int32](repeating: 1, count: t))
+  inputs["positions"] = try HostTensor(shape: [1, t], (0..<t).map(Int32.init))
+  let out = try Interpreter().run(g, inputs: inputs)
+  let h = toyConfig.heads
+  return try (0..<toyConfig.layers).map { layer in
+    let a = try #require(out["attn_\(layer)"]).doubles  // [1, H, T, T]
+    return (0..<h).map { head in
+      let column = (1..<t).map { i in a[(head * t + i) * t + sink] }
+      return column.reduce(0, +) / Double(column.count)
+    }
+  }
+}
+
+@Suite struct SinkDivergenceTests {
+  @Test func findsEveryAttentionSoftmaxByStructure() throws {
+    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 2, tokens: 5, dtype: .f64)
+    let found = SinkDivergence.attentionSoftmaxes(in: plain)
+    #expect(found.count == 2)
+    // The cross-entropy's log_softmax and a plain softmax of a parameter are not attention.
+    let b = GraphBuilder(name: "other")
+    let x = b.parameter("x", TensorType(.f32, [1, 2, 3, 3]))
+    let g = try b.build(results: [("y", b.softmax(x))])
+    #expect(SinkDivergence.attentionSoftmaxes(in: g).isEmpty)
+  }
+
+  @Test func clonesHoldOnlyWhatTheAttentionNeeds() throws {
+    let (plain, surgery) = try surgeryGraph(batch: 2, tokens: 6)
+    var manager = try PassManager(pipeline: "cse,dce")
+    let (cleaned, _) = try manager.run(surgery)
+    let names = Set(cleaned.parameters.map(\.name))
+    for p in ["harmful_tokens", "harmful_mask", "safe_tokens", "safe_mask"] { #expect(names.contains(p)) }
+    #expect(cleaned.parameter(named: "harmful_tokens")?.type == TensorType(.i32, [1, 6]))
+    // No LM head, no final norm, no second-layer MLP in the clones.
+    let cloneNodes = cleaned.nodes.filter { $0.name.hasPrefix("harmful.") }
+    let cloneMatmuls = cloneNodes.filter { if case .matmul = $0.op { return true } else { return false } }
+    // Layer 0: q, k, v, scores, context, o, gate, up, down (9); layer 1: q, k, scores (3).
+    #expect(cloneMatmuls.count == 12, "\(cloneMatmuls.map(\.name))")
+    #expect(!cloneNodes.contains { if case .logSoftmax = $0.op { return true } else { return false } })
+    #expect(cleaned.results.map(\.name) == ["loss", "task_loss", "sink_penalty", "sink_divergence", "sink_alpha_harmful", "sink_alpha_safe"])
+    _ = plain
+  }
+
+  @Test func penaltyEqualsTheReferenceFormula() throws {
+    let (plain, surgery) = try surgeryGraph(batch: 2, tokens: 7)
+    let weights = try toyWeights(plain, seed: 5)
+    let harmful = [1, 5, 9, 2, 30, 7, 3]
+    let safe = [1, 8, 8, 17, 4, 22, 6]
+    var inputs = try trainingInputs(batch: 2, tokens: 7, seed: 9).merging(weights) { a, _ in a }
+    inputs["harmful_tokens"] = try tokenTensor([harmful])
+    inputs["safe_tokens"] = try tokenTensor([safe])
+    inputs["harmful_mask"] = try HostTensor(shape: [1, 7], [Int32](repeating: 1, count: 7))
+    inputs["safe_mask"] = inputs["harmful_mask"]
+    let out = try Interpreter().run(surgery, inputs: inputs)
+    let plainOut = try Interpreter().run(plain, inputs: inputs.filter { name, _ in plain.parameter(named: name) != nil })
+    let alphaHarmful = try referenceAlphas(harmful, weights: weights)
+    let alphaSafe = try referenceAlphas(safe, weights: weights)
+    let d = zip(alphaHarmful.joined(), alphaSafe.joined()).map { $0 - $1 }
+    let penalty = d.map { max($0, 0) }.reduce(0, +) / Double(d.count)
+    let gotD = try #require(out["sink_divergence"]).doubles
+    for (x, y) in zip(gotD, d) { #expect(abs(x - y) < 1e-12) }
+    #expect(try #require(out["sink_alpha_harmful"]).doubles.elementsEqual(alphaHarmful.joined()) { abs($0 - $1) < 1e-12 })
+    let gotPenalty = try #require(out["sink_penalty"]).doubles[0]
+    #expect(abs(gotPenalty - penalty) < 1e-12, "pass \(gotPenalty), reference \(penalty)")
+    #expect(d.contains { $0 > 0 } && d.contains { $0 < 0 }, "the toy should have heads of both signs: \(d)")
+    let taskLoss = try #require(plainOut["loss"]).doubles[0]
+    #expect(try #require(out["task_loss"]).doubles[0] == taskLoss)
+    #expect(abs(try #require(out["loss"]).doubles[0] - (taskLoss + 300 * penalty)) < 1e-9)
+  }
+
+  @Test func paddedSamplesAverageOverRealQueries() throws {
+    // Right padding does not change α: real queries never see padded keys (causal mask).
+    let (_, surgery) = try surgeryGraph(batch: 1, tokens: 8, pipeline: "sink-divergence{samples=2}")
+    let weights = try toyWeights(surgery, seed: 5)
+    let harmful = [1, 5, 9, 2, 30]
+    let safe = [1, 8, 8, 17, 4, 22, 6, 11]
+    var inputs = try trainingInputs(batch: 1, tokens: 8, seed: 1).merging(weights) { a, _ in a }
+    inputs["harmful_tokens"] = try tokenTensor([harmful + [0, 0, 0], harmful + [0, 0, 0]])
+    inputs["harmful_mask"] = try tokenTensor([[1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0, 0]])
+    inputs["safe_tokens"] = try tokenTensor([safe, safe])
+    inputs["safe_mask"] = try tokenTensor([[Int](repeating: 1, count: 8), [Int](repeating: 1, count: 8)])
+    let out = try Interpreter().run(surgery, inputs: inputs)
+    let expected = try referenceAlphas(harmful, weights: weights).joined()
+    let got = try #require(out["sink_alpha_harmful"]).doubles
+    for (x, y) in zip(got, expected) { #expect(abs(x - y) < 1e-12) }
+  }
+
+  @Test func penaltyGradientMatchesFiniteDifferences() throws {
+    let (_, surgery) = try surgeryGraph(batch: 2, tokens: 5, pipeline: "sink-divergence{lambda=1}")
+    let b = GraphBuilder(continuing: surgery)
+    var graph = b.graph
+    graph.results = [GraphResult(name: "penalty", value: try #require(surgery.result(named: "sink_penalty")).value)]
+    let weights = try toyWeights(surgery, seed: 11)
+    var fixed = try trainingInputs(batch: 2, tokens: 5, seed: 2).merging(weights) { a, _ in a }
+    fixed["harmful_tokens"] = try tokenTensor([[1, 4, 7, 2, 9]])
+    fixed["safe_tokens"] = try tokenTensor([[1, 3, 3, 8, 5]])
+    fixed["harmful_mask"] = try tokenTensor([[1, 1, 1, 1, 1]])
+    fixed["safe_mask"] = fixed["harmful_mask"]
+    let wrt = ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "model.embed_tokens.weight"]
+    for name in wrt { fixed[name] = nil }
+    // checkGradient draws the free weights at random in (-1, 1).
+    try checkGradient(graph, of: "penalty", wrt: wrt, fixed: fixed, seed: 4, tolerance: 1e-5)
+  }
+
+  @Test func detachSafeStopsGradientsThroughTheSafeSide() throws {
+    let (_, surgery) = try surgeryGraph(batch: 1, tokens: 4, pipeline: "sink-divergence{detach-safe=true}")
+    #expect(surgery.nodes.contains { $0.op == .stopGradient })
+  }
+
+  @Test func selectedLayersAndHeadsOnly() throws {
+    let (_, surgery) = try surgeryGraph(batch: 1, tokens: 6, pipeline: "sink-divergence{layers=1 heads=0,3}")
+    let weights = try toyWeights(surgery, seed: 5)
+    var inputs = try trainingInputs(batch: 1, tokens: 6, seed: 3).merging(weights) { a, _ in a }
+    inputs["harmful_tokens"] = try tokenTensor([[1, 2, 3, 4, 5, 6]])
+    inputs["safe_tokens"] = try tokenTensor([[1, 9, 8, 7, 6, 5]])
+    inputs["harmful_mask"] = try tokenTensor([[1, 1, 1, 1, 1, 1]])
+    inputs["safe_mask"] = inputs["harmful_mask"]
+    let out = try Interpreter().run(surgery, inputs: inputs)
+    let d = try #require(out["sink_divergence"]).doubles  // [2, 4]
+    let expected = [d[4], d[7]].map { max($0, 0) }.reduce(0, +) / 2
+    #expect(abs(try #require(out["sink_penalty"]).doubles[0] - expected) < 1e-12)
+  }
+
+  @Test func misuseIsAClearError() throws {
+    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 1, tokens: 4, dtype: .f64)
+    let cases: [(String, String)] = [
+      ("grad{of=loss wrt=model.norm.weight},sink-divergence", "must run before"),
+      ("sink-divergence{sink=9}", "outside the 4 key positions"),
+      ("sink-divergence{sink=auto}", "calibration"),
+      ("sink-divergence{layers=5}", "layers must be in 0..<2"),
+      ("sink-divergence{loss=nope}", "no result 'nope'"),
+      ("sink-divergence{tokens=labels_x}", "integer token input"),
+      ("sink-divergence,sink-divergence", "already has a parameter"),
+    ]
+    for (pipeline, message) in cases {
+      do {
+        var manager = try PassManager(pipeline: pipeline)
+        _ = try manager.run(plain)
+        Issue.record("\(pipeline) should fail")
+      } catch {
+        #expect("\(error)".contains(message), "\(pipeline): \(error)")
+      }
+    }
+    let b = GraphBuilder(name: "mlp")
+    let x = b.parameter("tokens", TensorType(.i32, [2, 3]))
+    let w = b.parameter("w", TensorType(.f32, [8, 4]))
+    let loss = b.sum(b.gather(w, x), axes: [0, 1, 2])
+    var manager = try PassManager(pipeline: "sink-divergence")
+    #expect(throws: PassError.self) { try manager.run(try b.build(results: [("loss", loss)])) }
+  }
+}
