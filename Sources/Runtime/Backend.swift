@@ -1,0 +1,38 @@
+import IR
+
+/// A graph prepared for repeated runs by some backend (the interpreter, the JIT).
+public protocol GraphExecutable: Sendable {
+  /// The graph this runs.
+  var graph: Graph { get }
+  /// Runs on `inputs` (parameter name → tensor); returns result name → tensor.
+  func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor]
+}
+
+/// Something that prepares graphs to run: `--backend interpreter|jit` picks one.
+public protocol Backend: Sendable {
+  /// Short name for the command line and reports.
+  var name: String { get }
+  func prepare(_ graph: Graph) throws -> any GraphExecutable
+}
+
+/// The reference interpreter as a backend: preparing only verifies the graph.
+public struct InterpreterBackend: Backend {
+  public init() {}
+  public var name: String { "interpreter" }
+
+  public func prepare(_ graph: Graph) throws -> any GraphExecutable {
+    do {
+      try verify(graph)
+    } catch {
+      throw RuntimeError("graph @\(graph.name) does not verify:\n\(error)")
+    }
+    return InterpretedGraph(graph: graph)
+  }
+}
+
+struct InterpretedGraph: GraphExecutable {
+  let graph: Graph
+  func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
+    try Interpreter().run(graph, inputs: inputs)
+  }
+}
