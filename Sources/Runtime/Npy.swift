@@ -34,17 +34,10 @@ public enum Npy {
   /// Writes a tensor as a `.npy` file, atomically (temporary file in the same directory, then
   /// rename), replacing any existing file.
   public static func write(_ tensor: HostTensor, to path: String) throws(RuntimeError) {
-    let bytes = encode(tensor)
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    let temporary = directory + "/.\(url.lastPathComponent).\(UUID().uuidString).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw RuntimeError("cannot write a temporary file in \(directory)", file: path)
-    }
-    if rename(temporary, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw RuntimeError("cannot move the written file into place: \(reason)", file: path)
+    do {
+      try Data(encode(tensor)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw RuntimeError("cannot write the file: \(error)", file: path)
     }
   }
 

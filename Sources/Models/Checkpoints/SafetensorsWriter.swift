@@ -23,16 +23,11 @@ public enum SafetensorsWriter {
     floats: SafetensorsFloatFormat = .f32, to path: String
   ) throws(ModelError) {
     let bytes = try encode(tensors, metadata: metadata, floats: floats, path: path)
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    let temporary = directory + "/.\(url.lastPathComponent).\(UUID().uuidString).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw ModelError("cannot write a temporary file in \(directory)", file: path)
-    }
-    if rename(temporary, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw ModelError("cannot move the written file into place: \(reason)", file: path)
+    do {
+      // Foundation's atomic write: a temporary file in the same directory, then a rename.
+      try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw ModelError("cannot write the file: \(error)", file: path)
     }
   }
 

@@ -177,18 +177,7 @@ public final class ByteLevelBPETokenizer: Sendable {
       json.preTokenizer?.objects(ofType: "Digits").contains {
         $0["individual_digits"] == .bool(true)
       } ?? false
-    var byId: [Int: String] = [:]
-    for (token, id) in json.model.vocab { byId[id] = token }
-    for added in json.addedTokens ?? [] { byId[added.id] = added.content }
-    let count = (byId.keys.max() ?? -1) + 1
-    var tokens: [String] = []
-    for id in 0..<count {
-      guard let token = byId[id] else {
-        throw ModelError(
-          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
-      }
-      tokens.append(token)
-    }
+    let tokens = try json.tokensByID(path: path)
     let special = Set((json.addedTokens ?? []).map(\.id))
     let lookup = { (name: String?) -> Int? in
       name.flatMap { n in

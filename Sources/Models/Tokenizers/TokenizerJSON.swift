@@ -130,3 +130,23 @@ indirect enum JSONValue: Decodable, Equatable {
     allValues.filter { $0["type"] == .string(type) }
   }
 }
+
+extension TokenizerJSON {
+  /// Every token (vocabulary and added tokens) in id order; a gap in the ids is an error.
+  func tokensByID(path: String) throws(ModelError) -> [String] {
+    var byId: [Int: String] = [:]
+    for (token, id) in model.vocab { byId[id] = token }
+    for added in addedTokens ?? [] { byId[added.id] = added.content }
+    let count = (byId.keys.max() ?? -1) + 1
+    var tokens: [String] = []
+    tokens.reserveCapacity(count)
+    for id in 0..<count {
+      guard let token = byId[id] else {
+        throw ModelError(
+          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
+      }
+      tokens.append(token)
+    }
+    return tokens
+  }
+}

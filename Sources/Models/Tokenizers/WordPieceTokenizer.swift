@@ -84,18 +84,7 @@ public struct WordPieceTokenizer: Sendable {
     if let type = json.model.type, type != "WordPiece" {
       throw ModelError("model type '\(type)' is not WordPiece", file: path, key: "model.type")
     }
-    var byId: [Int: String] = [:]
-    for (token, id) in json.model.vocab { byId[id] = token }
-    for added in json.addedTokens ?? [] { byId[added.id] = added.content }
-    let count = (byId.keys.max() ?? -1) + 1
-    var tokens: [String] = []
-    for id in 0..<count {
-      guard let token = byId[id] else {
-        throw ModelError(
-          "no token has id \(id) (ids must be 0..<\(count))", file: path, key: "model.vocab")
-      }
-      tokens.append(token)
-    }
+    let tokens = try json.tokensByID(path: path)
     let bert = json.normalizer?.objects(ofType: "BertNormalizer").first
     let lowercase = bert?["lowercase"] != .bool(false)
     var strip: Bool? = nil
