@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "IR", targets: ["IR"]),
     .library(name: "Passes", targets: ["Passes"]),
     .library(name: "Runtime", targets: ["Runtime"]),
+    .library(name: "Codegen", targets: ["Codegen"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -29,6 +30,8 @@ let package = Package(
     .target(
       name: "Runtime",
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+    // Lowering to LLVM IR, ORC LLJIT, compiled executables (OpenBLAS for matmul).
+    .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM", "CBLAS"]),
     .executableTarget(
       name: "scalpel",
       dependencies: [
@@ -45,6 +48,8 @@ let package = Package(
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
+    .testTarget(
+      name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )
