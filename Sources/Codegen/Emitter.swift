@@ -34,6 +34,8 @@ final class Emitter {
   private var allocaBlock: LLVMBasicBlockRef?
   private var bodyBlock: LLVMBasicBlockRef?
   private(set) var status: IRValue?
+  private var kernelName = ""
+  private var kernelBuffers: [DType] = []
 
   init(owner: ModuleOwner, simdBytes: Int) {
     self.owner = owner
@@ -135,36 +137,60 @@ final class Emitter {
 
   // MARK: - Kernels
 
-  /// Starts `i32 @name(i8** args, i64* status)` and returns `count` typed buffer pointers.
+  /// Starts a kernel over buffers of the given dtypes (operands, then the result) and returns
+  /// their typed pointers.
+  ///
+  /// The body is an internal `alwaysinline` function whose buffer parameters are `noalias`
+  /// (the memory plan never lets a result overlap an operand); `endKernel` adds the entry
+  /// point `i32 @name(i8** args, i64* status)` that loads the pointers and calls it.
   func beginKernel(_ name: String, buffers: [DType]) -> [IRValue] {
-    let bytePointer = pointer(to: i8)
-    var params: [IRType?] = [pointer(to: bytePointer), pointer(to: i64)]
-    let type = LLVMFunctionType(i32, &params, 2, 0)
-    let f = LLVMAddFunction(module, name, type)!
-    LLVMSetLinkage(f, LLVMExternalLinkage)
+    var params: [IRType?] = buffers.map { pointer(to: storageType($0)) } + [pointer(to: i64)]
+    let type = LLVMFunctionType(i32, &params, UInt32(params.count), 0)
+    let f = LLVMAddFunction(module, name + ".body", type)!
+    LLVMSetLinkage(f, LLVMInternalLinkage)
+    addAttribute(f, "alwaysinline", at: UInt32(bitPattern: Int32(LLVMAttributeFunctionIndex)))
+    for i in buffers.indices { addAttribute(f, "noalias", at: UInt32(i + 1)) }
     function = f
+    kernelName = name
+    kernelBuffers = buffers
     allocaBlock = LLVMAppendBasicBlockInContext(context, f, "entry")
     bodyBlock = LLVMAppendBasicBlockInContext(context, f, "body")
     LLVMPositionBuilderAtEnd(builder, bodyBlock)
-    status = LLVMGetParam(f, 1)
-    let args = LLVMGetParam(f, 0)
-    var out: [IRValue] = []
-    for (i, d) in buffers.enumerated() {
-      var index: [IRValue?] = [int64(i)]
-      let slot = LLVMBuildInBoundsGEP2(builder, bytePointer, args, &index, 1, "")
-      let raw = LLVMBuildLoad2(builder, bytePointer, slot, "")
-      LLVMSetAlignment(raw, 8)
-      out.append(LLVMBuildBitCast(builder, raw, pointer(to: storageType(d)), "buf\(i)"))
-    }
-    return out
+    status = LLVMGetParam(f, UInt32(buffers.count))
+    return buffers.indices.map { LLVMGetParam(f, UInt32($0))! }
   }
 
-  /// Returns 0 from the kernel and closes its allocation block.
+  /// Returns 0 from the kernel body and emits its entry point.
   func endKernel() {
     LLVMBuildRet(builder, LLVMConstInt(i32, 0, 0))
     LLVMPositionBuilderAtEnd(builder, allocaBlock)
     LLVMBuildBr(builder, bodyBlock)
+    guard let body = function else { return }
+    let bytePointer = pointer(to: i8)
+    var params: [IRType?] = [pointer(to: bytePointer), pointer(to: i64)]
+    let type = LLVMFunctionType(i32, &params, 2, 0)
+    let entry = LLVMAddFunction(module, kernelName, type)!
+    LLVMSetLinkage(entry, LLVMExternalLinkage)
+    LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, entry, "entry"))
+    let args = LLVMGetParam(entry, 0)
+    var arguments: [IRValue?] = []
+    for (i, d) in kernelBuffers.enumerated() {
+      var index: [IRValue?] = [int64(i)]
+      let slot = LLVMBuildInBoundsGEP2(builder, bytePointer, args, &index, 1, "")
+      let raw = LLVMBuildLoad2(builder, bytePointer, slot, "")
+      LLVMSetAlignment(raw, 8)
+      arguments.append(LLVMBuildBitCast(builder, raw, pointer(to: storageType(d)), "buf\(i)"))
+    }
+    arguments.append(LLVMGetParam(entry, 1))
+    let call = LLVMBuildCall2(
+      builder, LLVMGlobalGetValueType(body), body, &arguments, UInt32(arguments.count), "")
+    LLVMBuildRet(builder, call)
     function = nil
+  }
+
+  private func addAttribute(_ f: IRValue, _ name: String, at index: UInt32) {
+    let kind = LLVMGetEnumAttributeKindForName(name, name.utf8.count)
+    LLVMAddAttributeAtIndex(f, index, LLVMCreateEnumAttribute(context, kind, 0))
   }
 
   /// A new block in the current kernel.

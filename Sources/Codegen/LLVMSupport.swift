@@ -128,7 +128,7 @@ final class ModuleOwner {
     LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
     LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
     LLVMPassBuilderOptionsSetLoopInterleaving(options, 1)
-    LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
+    LLVMPassBuilderOptionsSetLoopUnrolling(options, 0)
     if let failure = consume(LLVMRunPasses(module, passes, tm.handle, options)) { throw failure }
   }
 

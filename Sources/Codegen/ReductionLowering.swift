@@ -27,10 +27,12 @@ extension Emitter {
   /// Independent vector accumulators per row in the row strategy.
   var accumulators: Int { 4 }
 
-  /// The identity of the combine: 0 for sums, -∞ (floats) or the minimum (integers) for max.
+  /// The identity of the combine: 0 for sums (-0 in float vectors, so the first add folds
+  /// away; the scalar tail starts at +0 so an all-(-0) sum is +0 as in the interpreter), -∞
+  /// (floats) or the minimum (integers) for max.
   func reductionStart(_ k: ReductionKind, width: Int) -> IRValue {
     let t = vector(scalarType(k.accumulator), width)
-    if k.op != .max { return constant(0, t) }
+    if k.op != .max { return constant(width > 1 && k.dtype.isFloat ? -0.0 : 0, t) }
     if k.dtype.isFloat { return constant(-.infinity, t) }
     return integer(k.dtype == .i32 ? Int64(Int32.min) : Int64.min, t)
   }
@@ -53,9 +55,21 @@ extension Emitter {
     return k.accumulator == k.dtype ? x : convertFloat(x, to: f64)
   }
 
-  /// Folds the lanes of an accumulator vector into a scalar, in lane order.
+  /// Folds the lanes of an accumulator vector into a scalar: halves combined pairwise
+  /// (log₂ width vector steps) while the width is even, then lane by lane.
   func horizontal(_ k: ReductionKind, _ v: IRValue) -> IRValue {
-    let width = split(typeOf(v)).width
+    var v = v
+    var width = split(typeOf(v)).width
+    while width > 2 && width % 2 == 0 {
+      let half = width / 2
+      func part(_ from: Int) -> IRValue {
+        var lanes = (from..<(from + half)).map { LLVMConstInt(i32, UInt64($0), 0) as IRValue? }
+        let mask = LLVMConstVector(&lanes, UInt32(half))
+        return LLVMBuildShuffleVector(builder, v, LLVMGetUndef(typeOf(v)), mask, "")
+      }
+      v = reductionCombine(k, part(0), part(half))
+      width = half
+    }
     var acc = lane(v, 0)
     for i in 1..<max(width, 1) { acc = reductionCombine(k, acc, lane(v, i)) }
     return acc
