@@ -36,6 +36,8 @@ final class Emitter {
   private(set) var status: IRValue?
   private var kernelName = ""
   private var kernelBuffers: [DType] = []
+  /// Buffer count of every kernel emitted so far, by symbol (checked against the steps).
+  private(set) var kernelArity: [String: Int] = [:]
 
   init(owner: ModuleOwner, simdBytes: Int) {
     self.owner = owner
@@ -153,6 +155,7 @@ final class Emitter {
     function = f
     kernelName = name
     kernelBuffers = buffers
+    kernelArity[name] = buffers.count
     allocaBlock = LLVMAppendBasicBlockInContext(context, f, "entry")
     bodyBlock = LLVMAppendBasicBlockInContext(context, f, "body")
     LLVMPositionBuilderAtEnd(builder, bodyBlock)

@@ -46,7 +46,15 @@ struct Lowering {
   func lower() throws(CompileError) -> [Step] {
     var steps: [Step] = []
     for index in graph.nodes.indices {
-      if let step = try lower(index) { steps.append(step) }
+      guard let step = try lower(index) else { continue }
+      if case .kernel(let symbol, let buffers, _) = step,
+        emitter.kernelArity[symbol] != buffers.count
+      {
+        throw CompileError(
+          "internal error: kernel \(symbol) takes \(emitter.kernelArity[symbol] ?? 0) buffers, "
+            + "the plan gives \(buffers.count)", node: graph.nodes[index])
+      }
+      steps.append(step)
     }
     return steps
   }

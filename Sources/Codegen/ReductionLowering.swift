@@ -206,8 +206,11 @@ extension Emitter {
   /// Fills every output of a reduction over zero elements with its value for no input:
   /// 0 for sums, NaN for means (0/0, as the interpreter).
   func emitEmptyReduction(_ name: String, _ op: ReduceOp, result: TensorType) {
-    let value: Double = op == .mean ? .nan : 0
-    emitConstant(name, value: value, result)
+    let d = result.dtype
+    let out = beginKernel(name, buffers: [d, d])[1]
+    let value = constant(op == .mean ? .nan : 0, scalarType(d))
+    loop(to: result.count) { i in store(value, out, d, i) }
+    endKernel()
   }
 
   /// `softmax`/`log_softmax {axis}` in the stable form, one line at a time: m = max x
