@@ -7,6 +7,9 @@ import Runtime
 public struct JITOptions: Sendable, Hashable {
   /// The LLVM new-pass-manager pipeline run on each module.
   public var passes: String = "default<O3>"
+  /// Evaluate single-use elementwise chains in their consumer's kernel (see
+  /// `ElementwiseFusion`); off: one kernel per node.
+  public var fuseElementwise: Bool = true
   /// Keep the module's LLVM IR text (before and after optimization) in `CompiledGraph.llvmIR`.
   public var keepIR: Bool = false
   /// Reuse executables compiled earlier in this process for the same graph and options.
@@ -15,10 +18,11 @@ public struct JITOptions: Sendable, Hashable {
   public var diskCache: URL? = nil
 
   public init(
-    passes: String = "default<O3>", keepIR: Bool = false, memoryCache: Bool = true,
-    diskCache: URL? = nil
+    passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
+    memoryCache: Bool = true, diskCache: URL? = nil
   ) {
     self.passes = passes
+    self.fuseElementwise = fuseElementwise
     self.keepIR = keepIR
     self.memoryCache = memoryCache
     self.diskCache = diskCache
@@ -64,10 +68,11 @@ public enum JIT {
       return hit.with(statistics: statistics)
     }
 
-    let plan = MemoryPlan(graph)
+    let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
+    let plan = MemoryPlan(graph, fusion: fusion)
     let owner = ModuleOwner(name: graph.name)
     let emitter = Emitter(owner: owner, simdBytes: host.simdBytes)
-    let steps = try Lowering(graph: graph, plan: plan, emitter: emitter).lower()
+    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitter: emitter).lower()
     let kernels = steps.filter { if case .kernel = $0 { true } else { false } }.count
 
     var object: [UInt8]? = nil
@@ -139,6 +144,7 @@ public enum JIT {
   static func cacheKey(_ graph: Graph, _ options: JITOptions, _ host: HostTarget) -> String {
     [
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
+      "fuse=\(options.fuseElementwise)",
       printGraph(graph),
     ].joined(separator: "\n")
   }

@@ -31,15 +31,19 @@ struct GemmStep: Sendable {
 /// Turns each node of a verified graph into a step, emitting kernels into one module.
 struct Lowering {
   let graph: Graph
+  let fusion: ElementwiseFusion
   let plan: MemoryPlan
   let emitter: Emitter
   let types: [Value: TensorType]
+  let producers: [Value: Node]
 
-  init(graph: Graph, plan: MemoryPlan, emitter: Emitter) {
+  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitter: Emitter) {
     self.graph = graph
+    self.fusion = fusion
     self.plan = plan
     self.emitter = emitter
     types = graph.valueTypes()
+    producers = Dictionary(graph.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// The steps of the whole graph.
@@ -70,9 +74,12 @@ struct Lowering {
     let symbol = "node\(index)"
     func kernel() -> Step {
       .kernel(
-        symbol: symbol, buffers: (node.operands + [node.result]).compactMap { plan.locations[$0] },
+        symbol: symbol,
+        buffers: (fusion.reads[index] + [node.result]).compactMap { plan.locations[$0] },
         node: index)
     }
+    // Computed in registers inside a consumer's kernel.
+    if fusion.inlined.contains(node.result) { return nil }
     func failure(_ message: String) -> Step {
       .fail(RuntimeError(message, op: node.op.name, node: node.name, location: node.location))
     }
@@ -85,10 +92,10 @@ struct Lowering {
 
     switch node.op {
     case .unary, .binary, .compare, .select, .cast:
-      if case .cast = node.op, operands[0].dtype == result.dtype {
-        // Same dtype: a copy.
-        e.emitStridedCopyKernel(
-          symbol, result.dtype, shape: [result.count], srcStrides: [1], srcOffset: 0)
+      if ElementwiseFusion.fusable(node, operands: operands) {
+        let tree = FusedExpression(
+          producers: producers, inlined: fusion.inlined, leaves: fusion.reads[index], types: types)
+        e.emitFusedElementwise(symbol, root: node, tree)
         return kernel()
       }
       e.emitElementwise(

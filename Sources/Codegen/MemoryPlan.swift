@@ -26,7 +26,9 @@ struct MemoryPlan: Sendable {
 
   static let alignment = 64
 
-  init(_ graph: Graph) {
+  /// The plan for `graph` whose steps read `fusion.reads` and whose inlined values need no
+  /// buffer.
+  init(_ graph: Graph, fusion: ElementwiseFusion) {
     locations = [:]
     for (i, p) in graph.parameters.enumerated() { locations[p.value] = .argument(i) }
     // Views share their operand's root value.
@@ -39,8 +41,8 @@ struct MemoryPlan: Sendable {
     func rootOf(_ v: Value) -> Value { root[v] ?? v }
     // Last node index reading each root (results: past the end).
     var lastUse: [Value: Int] = [:]
-    for (i, node) in graph.nodes.enumerated() {
-      for o in node.operands { lastUse[rootOf(o)] = max(lastUse[rootOf(o)] ?? i, i) }
+    for (i, reads) in fusion.reads.enumerated() {
+      for o in reads { lastUse[rootOf(o)] = max(lastUse[rootOf(o)] ?? i, i) }
     }
     for r in graph.results { lastUse[rootOf(r.value)] = Int.max }
 
@@ -50,6 +52,8 @@ struct MemoryPlan: Sendable {
     for (i, node) in graph.nodes.enumerated() {
       if let source = root[node.result] {
         locations[node.result] = locations[source]
+      } else if fusion.inlined.contains(node.result) {
+        continue
       } else {
         let bytes = node.type.count * node.type.dtype.byteSize
         let size = (bytes + Self.alignment - 1) / Self.alignment * Self.alignment

@@ -13,7 +13,14 @@ func randomGraphsMatchInterpreter(batch: Int) throws {
   for seed in UInt64(batch * 40)..<UInt64(batch * 40 + 40) {
     var generator = RandomGraphGenerator(seed: seed)
     let graph = generator.makeGraph(name: "random\(seed)", steps: 12)
-    try expectSameAsInterpreter(graph, try randomInputs(graph, seed: seed))
+    let inputs = try randomInputs(graph, seed: seed)
+    try expectSameAsInterpreter(graph, inputs)
+    if seed % 4 == 0 {
+      // One kernel per node too.
+      var unfused = testOptions
+      unfused.fuseElementwise = false
+      try expectSameAsInterpreter(graph, inputs, options: unfused, " (unfused)")
+    }
   }
 }
 
