@@ -19,7 +19,9 @@ struct ElementwiseFusion: Sendable {
     let types = graph.valueTypes()
     let results = Set(graph.results.map(\.value))
     var users: [Value: [Int]] = [:]
-    for (i, n) in graph.nodes.enumerated() { for o in n.operands { users[o, default: []].append(i) } }
+    for (i, n) in graph.nodes.enumerated() {
+      for o in n.operands { users[o, default: []].append(i) }
+    }
     let fusable = graph.nodes.map { n in
       Self.fusable(n, operands: n.operands.compactMap { types[$0] })
     }

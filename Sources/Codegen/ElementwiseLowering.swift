@@ -79,7 +79,8 @@ extension Emitter {
       case .mul: return mul(a, b)
       case .max: return select(icmp(LLVMIntSGE, a, b), a, b)
       case .min: return select(icmp(LLVMIntSLE, a, b), a, b)
-      case .div, .pow: return integerQuotient(a, b)  // div is checked by the caller; pow is float only
+      // A zero divisor is checked by the caller (`checkedValue`); pow is float only.
+      case .div, .pow: return integerQuotient(a, b)
       }
     }
     switch k {

@@ -49,9 +49,9 @@ public enum JIT {
 
   /// Compiles `graph`; throws if it does not verify, holds an op that cannot be lowered, or
   /// LLVM fails.
-  public static func compile(_ graph: Graph, options: JITOptions = JITOptions()) throws(
-    CompileError
-  ) -> CompiledGraph {
+  public static func compile(_ graph: Graph, options: JITOptions = JITOptions())
+    throws(CompileError) -> CompiledGraph
+  {
     let clock = ContinuousClock()
     let start = clock.now
     do {

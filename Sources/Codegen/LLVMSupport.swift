@@ -136,8 +136,9 @@ final class ModuleOwner {
   func emitObject(_ tm: TargetMachine) throws(LLVMFailure) -> [UInt8] {
     var message: UnsafeMutablePointer<CChar>?
     var buffer: LLVMMemoryBufferRef?
-    guard LLVMTargetMachineEmitToMemoryBuffer(tm.handle, module, LLVMObjectFile, &message, &buffer)
-      == 0, let buffer
+    guard
+      LLVMTargetMachineEmitToMemoryBuffer(tm.handle, module, LLVMObjectFile, &message, &buffer)
+        == 0, let buffer
     else { throw LLVMFailure(message: "code generation failed: \(takeMessage(message))") }
     defer { LLVMDisposeMemoryBuffer(buffer) }
     let start = UnsafeRawPointer(LLVMGetBufferStart(buffer))

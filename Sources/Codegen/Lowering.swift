@@ -8,7 +8,8 @@ enum Step: Sendable {
   /// A batched `cblas_sgemm`/`cblas_dgemm`.
   case gemm(GemmStep, node: Int)
   /// A custom op's host kernel.
-  case custom(any JITLowerableCustomOp, operands: [BufferLocation], result: BufferLocation, node: Int)
+  case custom(
+    any JITLowerableCustomOp, operands: [BufferLocation], result: BufferLocation, node: Int)
   /// A failure known at compile time that the interpreter reports when it reaches the node
   /// (e.g. a constant that does not fit its integer type), raised when the run gets here.
   case fail(RuntimeError)

@@ -56,7 +56,9 @@ extension Emitter {
     for n in 1...terms { d.append(d[n - 1] / Double(2 * n + 1)) }
     let u = fmul(s, constant(2, t))
     var sum = constant(d[terms], t)
-    for n in stride(from: terms - 1, through: 0, by: -1) { sum = fmuladd(sum, u, constant(d[n], t)) }
+    for n in stride(from: terms - 1, through: 0, by: -1) {
+      sum = fmuladd(sum, u, constant(d[n], t))
+    }
     let twoOverRootPi = 2 / Double.pi.squareRoot()
     let small = fmul(fmul(v, constant(twoOverRootPi, t)), fmul(gauss, sum))
     // Continued fraction for erfc.

@@ -106,7 +106,8 @@ extension Emitter {
     while values.count > 1 {
       var next: [IRValue] = []
       for i in stride(from: 0, to: values.count, by: 2) {
-        next.append(i + 1 < values.count ? reductionCombine(k, values[i], values[i + 1]) : values[i])
+        next.append(
+          i + 1 < values.count ? reductionCombine(k, values[i], values[i + 1]) : values[i])
       }
       values = next
     }
@@ -132,7 +133,8 @@ extension Emitter {
     }
     loop(to: first) { i in
       let next = bases.indices.map { add(bases[$0], scaled(i, strides[$0][0])) }
-      nest(Array(sizes.dropFirst()), strides: strides.map { Array($0.dropFirst()) }, bases: next, body)
+      nest(
+        Array(sizes.dropFirst()), strides: strides.map { Array($0.dropFirst()) }, bases: next, body)
     }
   }
 
@@ -170,7 +172,8 @@ extension Emitter {
         let scalar = variable(reductionStart(k, width: 1))
         nest(outer.map(\.size), strides: [outer.map(\.stride)], bases: [at[0]]) { inner in
           if groups.isEmpty {
-            write(scalar, reductionCombine(k, read(scalar), reductionLoad(k, src, inner[0], width: 1)))
+            write(
+              scalar, reductionCombine(k, read(scalar), reductionLoad(k, src, inner[0], width: 1)))
           } else {
             accumulateRow(k, src, base: inner[0], length: row, vectors: vectors, scalar: scalar)
           }
@@ -233,13 +236,15 @@ extension Emitter {
       let start = line[0]
       // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
       func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
-      let maxVectors = (0..<vectorCount).map { _ in variable(reductionStart(maxKind, width: width)) }
+      let maxVectors = (0..<vectorCount).map { _ in variable(reductionStart(maxKind, width: width))
+      }
       let maxScalar = variable(reductionStart(maxKind, width: 1))
       accumulateRow(
         maxKind, src, base: int64(0), length: length, vectors: maxVectors, scalar: maxScalar,
         load: { j, w in self.load(src, d, at(j), width: w) })
       let m = finishRow(maxKind, vectors: maxVectors, scalar: maxScalar)
-      let sumVectors = (0..<vectorCount).map { _ in variable(reductionStart(sumKind, width: width)) }
+      let sumVectors = (0..<vectorCount).map { _ in variable(reductionStart(sumKind, width: width))
+      }
       let sumScalar = variable(reductionStart(sumKind, width: 1))
       accumulateRow(
         sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,

@@ -68,6 +68,7 @@ public struct Interpreter: Sendable {
   }
 
   /// Every parameter has an input of exactly its type, and every input names a parameter.
+  /// Public so that other backends (the JIT) check signatures with the same rules and texts.
   public func checkInputs(_ graph: Graph, _ inputs: [String: HostTensor]) throws(RuntimeError) {
     let names = graph.parameters.map(\.name)
     for p in graph.parameters {

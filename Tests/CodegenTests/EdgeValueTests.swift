@@ -2,8 +2,8 @@ import Codegen
 import Foundation
 import IR
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 // Every elementwise op and reduction on sizes that exercise the vector loop and the scalar tail,
 // with special values (±0, ±∞, NaN, huge and tiny magnitudes) mixed in.
@@ -29,7 +29,8 @@ func unaryOnEdgeValues(_ k: UnaryOp) throws {
       let x = b.parameter("x", TensorType(dtype, [count]))
       let g = try b.build(results: [("y", b.unary(k, x))])
       let values = edgeValues(count, seed: UInt64(count), specials: true)
-      try expectSameAsInterpreter(g, ["x": try HostTensor(TensorType(dtype, [count]), doubles: values)])
+      try expectSameAsInterpreter(
+        g, ["x": try HostTensor(TensorType(dtype, [count]), doubles: values)])
     }
   }
 }
@@ -46,7 +47,10 @@ func binaryOnEdgeValues(_ k: BinaryOp) throws {
     var c = edgeValues(count, seed: 2, specials: dtype.isFloat).reversed().map { $0 }
     if dtype.isInteger {
       a = a.map { ($0 * 1000).rounded() }
-      c = c.map { v in let r = (v * 10).rounded(); return r == 0 ? 3 : r }
+      c = c.map { v in
+        let r = (v * 10).rounded()
+        return r == 0 ? 3 : r
+      }
     }
     try expectSameAsInterpreter(
       g,

@@ -22,7 +22,9 @@ func bothErrors(_ g: Graph, _ inputs: [String: HostTensor]) throws -> (RuntimeEr
   let exe = try JIT.compile(g, options: testOptions)
   do { _ = try exe.run(inputs: inputs) } catch { compiled = error }
   guard let interpreted, let compiled else {
-    Issue.record("expected both to throw: interpreter \(String(describing: interpreted)), JIT \(String(describing: compiled))")
+    Issue.record(
+      "expected both to throw: interpreter \(String(describing: interpreted)), JIT \(String(describing: compiled))"
+    )
     return nil
   }
   return (interpreted, compiled)
@@ -37,7 +39,9 @@ func expectSameError(
   #expect(got.message.contains(text), "\(got)", sourceLocation: sourceLocation)
 }
 
-func f32(_ shape: [Int], _ values: [Float]) throws -> HostTensor { try HostTensor(shape: shape, values) }
+func f32(_ shape: [Int], _ values: [Float]) throws -> HostTensor {
+  try HostTensor(shape: shape, values)
+}
 
 @Test func signatureErrorsMatchTheInterpreter() throws {
   let g = try addGraph()
@@ -85,14 +89,15 @@ func integerDivisionByZero(dtype: DType) throws {
 
 @Test(arguments: [
   (DType.f64, DType.i32, Double.nan), (.f64, .i32, .infinity), (.f64, .i32, 3e9),
-  (.f32, .i32, 3e9), (.f32, .i64, -.infinity), (.f64, .i64, 1e19), (.f64, .i32, -2147483649),
+  (.f32, .i32, 3e9), (.f32, .i64, -.infinity), (.f64, .i64, 1e19), (.f64, .i32, -2_147_483_649),
 ])
 func unrepresentableCast(from: DType, to: DType, value: Double) throws {
   let b = GraphBuilder(name: "cast")
   let x = b.parameter("x", TensorType(from, [3]))
   let g = try b.build(results: [("y", b.cast(x, to: to))])
   try expectSameError(
-    g, ["x": try HostTensor(TensorType(from, [3]), doubles: [1, value, 2])], contains: "cannot cast")
+    g, ["x": try HostTensor(TensorType(from, [3]), doubles: [1, value, 2])], contains: "cannot cast"
+  )
 }
 
 @Test func castAtTheRangeEdgesSucceeds() throws {
@@ -111,7 +116,10 @@ func gatherOutOfRange(bad: Int32) throws {
   let g = try b.build(results: [("y", b.gather(table, ids))])
   try expectSameError(
     g,
-    ["table": try f32([3, 2], [0, 1, 2, 3, 4, 5]), "ids": try HostTensor(shape: [2, 2], [0, 1, bad, 2])],
+    [
+      "table": try f32([3, 2], [0, 1, 2, 3, 4, 5]),
+      "ids": try HostTensor(shape: [2, 2], [0, 1, bad, 2]),
+    ],
     contains: "index \(bad) at position [1, 0]")
 }
 
@@ -135,7 +143,10 @@ func gatherOutOfRange(bad: Int32) throws {
   let g = try b.build(results: [("y", b.takeAlongAxis(x, i, axis: 1))])
   try expectSameError(
     g,
-    ["x": try HostTensor(shape: [2, 3], [1.0, 2, 3, 4, 5, 6]), "i": try HostTensor(shape: [2, 1], [Int64(0), 7])],
+    [
+      "x": try HostTensor(shape: [2, 3], [1.0, 2, 3, 4, 5, 6]),
+      "i": try HostTensor(shape: [2, 1], [Int64(0), 7]),
+    ],
     contains: "index 7 at position [1, 0]")
 }
 
@@ -160,7 +171,8 @@ func gatherOutOfRange(bad: Int32) throws {
   let b = GraphBuilder(name: "big")
   let x = b.parameter("x", TensorType(.i32, [2]))
   let g = try b.build(results: [("y", b.add(x, b.constant(3e9, TensorType(.i32, [2]))))])
-  try expectSameError(g, ["x": try HostTensor(shape: [2], [Int32(1), 2])], contains: "does not fit i32")
+  try expectSameError(
+    g, ["x": try HostTensor(shape: [2], [Int32(1), 2])], contains: "does not fit i32")
 }
 
 @Test func unverifiedGraphIsACompileError() throws {

@@ -88,7 +88,8 @@ struct AffineOp: JITLowerableCustomOp, InterpretableCustomOp {
   var attributes: [(String, Attribute)] { [] }
   func resultType(operands: [TensorType]) throws(TypeError) -> TensorType { operands[0] }
   func evaluate(_ operands: [HostTensor], resultType: TensorType) throws -> HostTensor {
-    try HostTensor(shape: resultType.shape, (operands[0].array(of: Double.self) ?? []).map { 2 * $0 + 1 })
+    try HostTensor(
+      shape: resultType.shape, (operands[0].array(of: Double.self) ?? []).map { 2 * $0 + 1 })
   }
   func execute(
     operands: [UnsafeRawBufferPointer], operandTypes: [TensorType],

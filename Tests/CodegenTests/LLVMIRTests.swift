@@ -86,7 +86,8 @@ func occurrences(of pattern: String, in text: String) -> Int {
   let b = GraphBuilder(name: "rowsum")
   let x = b.parameter("x", TensorType(.f32, [8, 512]))
   let g = try b.build(results: [("s", b.sum(x, axes: [1]))])
-  #expect(occurrences(of: "alloca <16 x double>", in: try JIT.llvmIR(for: g, optimized: false)) == 4)
+  #expect(
+    occurrences(of: "alloca <16 x double>", in: try JIT.llvmIR(for: g, optimized: false)) == 4)
   let after = function("node0", in: try JIT.llvmIR(for: g))
   // f32 lanes widened to f64 accumulators; 512 is a multiple of 64: no scalar loads.
   fileCheck(

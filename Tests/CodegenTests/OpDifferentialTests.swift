@@ -1,8 +1,8 @@
 import Codegen
 import IR
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 // Every case of the shared op table (Tests/TestSupport/OpCases.swift), in every dtype it lists,
 // through the JIT against the interpreter and against the hand-computed expectation.
@@ -22,7 +22,8 @@ func jitMatchesInterpreter(_ c: OpCase) throws {
     let out = try expectSameAsInterpreter(graph, inputs, " \(c) in \(dtype)")
     let resultDType = c.resultDType ?? dtype
     let expected = try HostTensor(TensorType(resultDType, c.shape), doubles: c.expected)
-    let (rtol, atol) = resultDType == .f32 ? (2e-6, 1e-6) : resultDType == .f64 ? (1e-13, 1e-14) : (0, 0)
+    let (rtol, atol) =
+      resultDType == .f32 ? (2e-6, 1e-6) : resultDType == .f64 ? (1e-13, 1e-14) : (0, 0)
     #expect(
       out["y"]?.isClose(to: expected, rtol: rtol, atol: atol) == true,
       "\(c) in \(dtype): JIT \(String(describing: out["y"])) vs expected \(expected)")

@@ -2,8 +2,8 @@ import Codegen
 import IR
 import Passes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 // Random well-typed graphs (TestSupport's RandomGraphGenerator) and their gradients, through
 // the JIT against the interpreter.

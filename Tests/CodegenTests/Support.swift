@@ -1,8 +1,8 @@
 import Codegen
 import IR
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// JIT options for tests: no process-wide cache (hundreds of graphs would fill it).
 let testOptions = JITOptions(memoryCache: false)
