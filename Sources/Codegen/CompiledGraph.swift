@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import IR
 import Runtime
 
@@ -63,6 +64,7 @@ public final class CompiledGraph: Sendable {
   let session: JITSession?
   let steps: [ResolvedStep]
   let plan: MemoryPlan
+  private let arenas: ArenaPool
 
   init(
     graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
@@ -74,6 +76,7 @@ public final class CompiledGraph: Sendable {
     self.session = session
     self.steps = steps
     self.plan = plan
+    arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
   }
 
   /// The same executable with other statistics (for cache hits).
@@ -137,9 +140,8 @@ public final class CompiledGraph: Sendable {
     _ arguments: [UnsafeRawPointer],
     _ finish: ((BufferLocation) -> UnsafeRawPointer) throws(RuntimeError) -> R
   ) throws(RuntimeError) -> R {
-    let arena = UnsafeMutableRawPointer.allocate(
-      byteCount: max(plan.arenaSize, MemoryPlan.alignment), alignment: MemoryPlan.alignment)
-    defer { arena.deallocate() }
+    let arena = arenas.take()
+    defer { arenas.give(arena) }
     func pointer(_ l: BufferLocation) -> UnsafeMutableRawPointer {
       switch l {
       case .argument(let i): UnsafeMutableRawPointer(mutating: arguments[i])
@@ -219,6 +221,38 @@ public final class CompiledGraph: Sendable {
       }
     case nil:
       return "kernel failed with code \(code)"
+    }
+  }
+}
+
+/// Keeps one arena between runs (its pages stay mapped, so large graphs do not pay page
+/// faults on every run); a concurrent run gets a fresh one, freed when it gives it back.
+///
+/// `@unchecked Sendable`: `cached` is only touched with `lock` held.
+final class ArenaPool: @unchecked Sendable {
+  let size: Int
+  private let lock = NSLock()
+  private var cached: UnsafeMutableRawPointer?
+
+  init(size: Int) { self.size = size }
+  deinit { cached?.deallocate() }
+
+  func take() -> UnsafeMutableRawPointer {
+    lock.lock()
+    let arena = cached
+    cached = nil
+    lock.unlock()
+    return arena
+      ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryPlan.alignment)
+  }
+
+  func give(_ arena: UnsafeMutableRawPointer) {
+    lock.lock()
+    defer { lock.unlock() }
+    if cached == nil {
+      cached = arena
+    } else {
+      arena.deallocate()
     }
   }
 }

@@ -30,9 +30,11 @@ extension Emitter {
   /// The identity of the combine: 0 for sums (-0 in float vectors, so the first add folds
   /// away; the scalar tail starts at +0 so an all-(-0) sum is +0 as in the interpreter), -∞
   /// (floats) or the minimum (integers) for max.
-  func reductionStart(_ k: ReductionKind, width: Int) -> IRValue {
+  func reductionStart(_ k: ReductionKind, width: Int, foldable: Bool = true) -> IRValue {
     let t = vector(scalarType(k.accumulator), width)
-    if k.op != .max { return constant(width > 1 && k.dtype.isFloat ? -0.0 : 0, t) }
+    if k.op != .max {
+      return constant(foldable && width > 1 && k.dtype.isFloat ? -0.0 : 0, t)
+    }
     if k.dtype.isFloat { return constant(-.infinity, t) }
     return integer(k.dtype == .i32 ? Int64(Int32.min) : Int64.min, t)
   }
@@ -192,7 +194,8 @@ extension Emitter {
       ) { at in
         let vectorEnd = columns / width * width
         func column(_ j: IRValue, _ w: Int) {
-          let acc = variable(reductionStart(k, width: w))
+          // +0 start: each lane is a whole output, so an all-(-0) sum is +0 as in the interpreter.
+          let acc = variable(reductionStart(k, width: w, foldable: false))
           nest(reduced.map(\.size), strides: [reduced.map(\.stride)], bases: [add(at[0], j)]) {
             r in
             write(acc, reductionCombine(k, read(acc), reductionLoad(k, src, r[0], width: w)))
