@@ -79,9 +79,17 @@ public final class CompiledGraph: Sendable {
     arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
   }
 
-  /// The same executable with other statistics (for cache hits).
-  func with(statistics: CompileStatistics) -> CompiledGraph {
-    CompiledGraph(
+  /// The same machine code for `graph`, which prints identically to this one's graph (a cache
+  /// hit): errors then name `graph`'s source locations, which printing leaves out.
+  func reused(for graph: Graph, statistics: CompileStatistics) -> CompiledGraph {
+    let steps = self.steps.map { resolved -> ResolvedStep in
+      guard case .fail(var error) = resolved.step, let name = error.node,
+        let node = graph.nodes.first(where: { $0.name == name })
+      else { return resolved }
+      error.location = node.location
+      return ResolvedStep(step: .fail(error), function: nil)
+    }
+    return CompiledGraph(
       graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
       plan: plan)
   }

@@ -65,7 +65,7 @@ public enum JIT {
       var statistics = hit.statistics
       statistics.source = .memoryCache
       statistics.duration = clock.now - start
-      return hit.with(statistics: statistics)
+      return hit.reused(for: graph, statistics: statistics)
     }
 
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
@@ -142,7 +142,13 @@ public enum JIT {
 
   /// The printed graph plus everything else the machine code depends on.
   static func cacheKey(_ graph: Graph, _ options: JITOptions, _ host: HostTarget) -> String {
-    [
+    // Custom ops print by name and attributes only; their Swift types tell implementations apart.
+    let customTypes = graph.nodes.compactMap { node -> String? in
+      if case .custom(let box) = node.op { return String(reflecting: type(of: box.op)) }
+      return nil
+    }
+    return [
+      "custom ops: \(customTypes)",
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
       "fuse=\(options.fuseElementwise)",
       printGraph(graph),

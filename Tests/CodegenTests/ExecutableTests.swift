@@ -153,3 +153,23 @@ func customGraph(_ op: any CustomOp) throws -> Graph {
     for try await same in group { #expect(same) }
   }
 }
+
+@Test func cacheHitsReportTheirOwnSourceLocations() throws {
+  func graph(line: Int) throws -> Graph {
+    let b = GraphBuilder(name: "div")
+    let x = b.parameter("x", TensorType(.i32, [2]))
+    return try b.build(results: [("q", b.div(x, x, file: "user.swift", line: line))])
+  }
+  JIT.clearMemoryCache()
+  defer { JIT.clearMemoryCache() }
+  let inputs = ["x": try HostTensor(shape: [2], [Int32(1), 0])]
+  for line in [10, 20] {
+    let exe = try JIT.compile(try graph(line: line))
+    do {
+      _ = try exe.run(inputs: inputs)
+      Issue.record("expected division by zero")
+    } catch {
+      #expect(error.location?.line == line, "\(error)")
+    }
+  }
+}
