@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Passes", targets: ["Passes"]),
     .library(name: "Runtime", targets: ["Runtime"]),
     .library(name: "Models", targets: ["Models"]),
+    .library(name: "Codegen", targets: ["Codegen"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -32,6 +33,8 @@ let package = Package(
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
     // Model files (GGUF, safetensors), tokenizers and chat templates.
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
+    // Lowering to LLVM IR, ORC LLJIT, compiled executables (OpenBLAS for matmul).
+    .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM", "CBLAS"]),
     .executableTarget(
       name: "scalpel",
       dependencies: [
@@ -49,6 +52,8 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
+    .testTarget(
+      name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )

@@ -68,7 +68,8 @@ public struct Interpreter: Sendable {
   }
 
   /// Every parameter has an input of exactly its type, and every input names a parameter.
-  func checkInputs(_ graph: Graph, _ inputs: [String: HostTensor]) throws(RuntimeError) {
+  /// Public so that other backends (the JIT) check signatures with the same rules and texts.
+  public func checkInputs(_ graph: Graph, _ inputs: [String: HostTensor]) throws(RuntimeError) {
     let names = graph.parameters.map(\.name)
     for p in graph.parameters {
       guard let t = inputs[p.name] else {

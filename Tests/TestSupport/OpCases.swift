@@ -1,16 +1,15 @@
 import Foundation
 import IR
-import Runtime
-import Testing
 
 // The table of interpreter cases: every core op, hand-computed expectations, run in f32 and f64
-// (and i32/i64/i1 where the op takes integers). `InterpreterOpTests` runs it and checks coverage.
+// (and i32/i64/i1 where the op takes integers). `InterpreterOpTests` runs it and checks coverage;
+// `CodegenTests` runs every case through the JIT against the interpreter.
 
 /// One graph input: its dtype (nil: the case's dtype), shape and values.
-struct Input: Sendable {
-  var dtype: DType?
-  var shape: [Int]
-  var values: [Double]
+public struct Input: Sendable {
+  public var dtype: DType?
+  public var shape: [Int]
+  public var values: [Double]
 }
 
 /// An input of the case's dtype.
@@ -23,22 +22,22 @@ func x(_ dtype: DType, _ shape: [Int], _ values: [Double]) -> Input {
 }
 
 /// One interpreter case: build a graph from the inputs, run it, compare with `expected`.
-struct OpCase: Sendable, CustomTestStringConvertible {
-  var op: String
-  var note: String
-  var dtypes: [DType]
-  var inputs: [Input]
-  var body: @Sendable (GraphBuilder, [Value], DType) -> Value
-  var shape: [Int]
-  var expected: [Double]
+public struct OpCase: Sendable, CustomStringConvertible {
+  public var op: String
+  public var note: String
+  public var dtypes: [DType]
+  public var inputs: [Input]
+  public var body: @Sendable (GraphBuilder, [Value], DType) -> Value
+  public var shape: [Int]
+  public var expected: [Double]
   /// The result dtype; nil means the case's dtype.
-  var resultDType: DType?
+  public var resultDType: DType?
 
-  var testDescription: String { "\(op)\(note.isEmpty ? "" : " (\(note))") \(dtypes)" }
+  public var description: String { "\(op)\(note.isEmpty ? "" : " (\(note))") \(dtypes)" }
 }
 
-let floats: [DType] = [.f32, .f64]
-let integers: [DType] = [.i32, .i64]
+public let floats: [DType] = [.f32, .f64]
+public let integers: [DType] = [.i32, .i64]
 
 func unaryCase(_ k: UnaryOp, _ input: [Double], _ f: @escaping @Sendable (Double) -> Double)
   -> OpCase
@@ -63,7 +62,7 @@ func logistic(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
 let mixed: [Double] = [-2, -0.5, 0, 0.5, 1.5]
 let positive: [Double] = [0.25, 1, 4]
 
-let opCases: [OpCase] = [
+public let opCases: [OpCase] = [
   // Unary, floats.
   unaryCase(.neg, mixed) { -$0 },
   unaryCase(.exp, mixed) { exp($0) },

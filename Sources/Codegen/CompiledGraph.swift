@@ -1,0 +1,355 @@
+import CBLAS
+import Foundation
+import IR
+import Runtime
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A kernel's entry point: `i32 (i8** buffers, i64* status)`.
+typealias KernelFunction =
+  @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int64>?)
+  -> Int32
+
+/// A step with its kernel's machine-code address resolved.
+///
+/// `@unchecked Sendable`: the function pointer refers to immutable JIT-compiled code that lives
+/// as long as the owning `CompiledGraph`'s `JITSession`.
+struct ResolvedStep: @unchecked Sendable {
+  var step: Step
+  var function: KernelFunction?
+}
+
+/// LLVM IR of a compiled graph's module, as text.
+public struct LLVMIRText: Sendable, Hashable {
+  /// The module as lowered, before any LLVM pass.
+  public var unoptimized: String
+  /// The module after the optimization pipeline (what code generation compiles).
+  public var optimized: String
+}
+
+/// Facts about one compilation.
+public struct CompileStatistics: Sendable, Hashable {
+  /// Generated kernels (one per node that is not a view, a BLAS call or a custom op).
+  public var kernels: Int
+  /// Bytes of arena one run allocates (the static memory plan).
+  public var arenaBytes: Int
+  /// Bytes the intermediate tensors would take without buffer reuse.
+  public var unplannedBytes: Int
+  /// Bytes of machine code (the object file).
+  public var objectBytes: Int
+  /// Wall-clock compile time (zero for a hit in the in-memory cache).
+  public var duration: Duration
+  /// Where the machine code came from.
+  public var source: Source
+
+  /// Where a compiled graph's code came from.
+  public enum Source: Sendable, Hashable {
+    case compiled, memoryCache, diskCache
+  }
+}
+
+/// A graph compiled to machine code: run it many times with `run(inputs:)` or, without copies
+/// of the inputs, with `run(arguments:results:)`.
+///
+/// Immutable and `Sendable`: each run allocates its own arena, so concurrent runs are safe.
+public final class CompiledGraph: Sendable {
+  /// The graph that was compiled.
+  public let graph: Graph
+  /// The LLVM IR, when `JITOptions.keepIR` asked for it.
+  public let llvmIR: LLVMIRText?
+  /// Sizes and timing of the compilation.
+  public let statistics: CompileStatistics
+  let session: JITSession?
+  let steps: [ResolvedStep]
+  let plan: MemoryPlan
+  private let arenas: ArenaPool
+
+  init(
+    graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
+    steps: [ResolvedStep], plan: MemoryPlan
+  ) {
+    self.graph = graph
+    self.llvmIR = llvmIR
+    self.statistics = statistics
+    self.session = session
+    self.steps = steps
+    self.plan = plan
+    arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
+  }
+
+  /// The same machine code for `graph`, which prints identically to this one's graph (a cache
+  /// hit): errors then name `graph`'s source locations, which printing leaves out.
+  func reused(for graph: Graph, statistics: CompileStatistics) -> CompiledGraph {
+    let steps = self.steps.map { resolved -> ResolvedStep in
+      guard case .fail(var error) = resolved.step, let name = error.node,
+        let node = graph.nodes.first(where: { $0.name == name })
+      else { return resolved }
+      error.location = node.location
+      return ResolvedStep(step: .fail(error), function: nil)
+    }
+    return CompiledGraph(
+      graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
+      plan: plan)
+  }
+
+  /// Runs the graph on `inputs` (parameter name → tensor) and returns result name → tensor.
+  ///
+  /// Checks the inputs against the signature with the interpreter's rules and messages
+  /// (missing, unexpected, wrong dtype or shape); kernel failures (integer division by zero,
+  /// out-of-range index, unrepresentable cast) name the node, op and source location as the
+  /// interpreter does.
+  public func run(inputs: [String: HostTensor]) throws(RuntimeError) -> [String: HostTensor] {
+    try Interpreter().checkInputs(graph, inputs)
+    let tensors = graph.parameters.compactMap { inputs[$0.name] }
+    return try withArgumentPointers(tensors[...], []) { arguments throws(RuntimeError) in
+      try execute(arguments) { locate throws(RuntimeError) in
+        var outputs: [String: HostTensor] = [:]
+        for r in graph.results {
+          guard let type = graph.valueTypes()[r.value], let location = plan.locations[r.value]
+          else { throw RuntimeError("result '\(r.name)' has no value") }
+          outputs[r.name] = try hostTensor(type, copying: locate(location))
+        }
+        return outputs
+      }
+    }
+  }
+
+  /// Runs the graph on caller-owned buffers: `arguments[i]` holds parameter `i` and
+  /// `results[j]` receives result `j` (row-major, i1 as one byte each), in signature order.
+  ///
+  /// No input is copied; each result is copied once into its buffer. The caller guarantees
+  /// the buffers' sizes; only the counts are checked here.
+  public func run(arguments: [UnsafeRawPointer], results: [UnsafeMutableRawPointer])
+    throws(RuntimeError)
+  {
+    guard arguments.count == graph.parameters.count else {
+      throw RuntimeError(
+        "graph @\(graph.name) takes \(graph.parameters.count) arguments, got \(arguments.count)")
+    }
+    guard results.count == graph.results.count else {
+      throw RuntimeError(
+        "graph @\(graph.name) has \(graph.results.count) results, got \(results.count) buffers")
+    }
+    let types = graph.valueTypes()
+    try execute(arguments) { locate throws(RuntimeError) in
+      for (r, destination) in zip(graph.results, results) {
+        guard let type = types[r.value], let location = plan.locations[r.value] else {
+          throw RuntimeError("result '\(r.name)' has no value")
+        }
+        memcpy(destination, locate(location), type.count * type.dtype.byteSize)
+      }
+    }
+  }
+
+  /// Runs every step with a fresh arena, then hands `finish` a way to find any buffer.
+  private func execute<R>(
+    _ arguments: [UnsafeRawPointer],
+    _ finish: ((BufferLocation) -> UnsafeRawPointer) throws(RuntimeError) -> R
+  ) throws(RuntimeError) -> R {
+    let arena = arenas.take()
+    defer { arenas.give(arena) }
+    func pointer(_ l: BufferLocation) -> UnsafeMutableRawPointer {
+      switch l {
+      case .argument(let i): UnsafeMutableRawPointer(mutating: arguments[i])
+      case .arena(let offset): arena + offset
+      }
+    }
+    var status: [Int64] = [0, 0]
+    for resolved in steps {
+      switch resolved.step {
+      case .kernel(_, let buffers, let index):
+        guard let function = resolved.function else { continue }
+        var pointers: [UnsafeMutableRawPointer?] = buffers.map(pointer)
+        let code = status.withUnsafeMutableBufferPointer { s in
+          pointers.withUnsafeMutableBufferPointer { p in function(p.baseAddress, s.baseAddress) }
+        }
+        if code != 0 {
+          let node = graph.nodes[index]
+          throw RuntimeError(
+            failureMessage(node, code: code, position: status[0], value: status[1]),
+            op: node.op.name, node: node.name, location: node.location)
+        }
+      case .gemm(let g, _):
+        runGemm(g, pointer)
+      case .custom(let op, let operands, let result, let index):
+        let node = graph.nodes[index]
+        let types = graph.valueTypes()
+        let operandTypes = node.operands.compactMap { types[$0] }
+        let buffers = zip(operands, operandTypes).map { l, t in
+          UnsafeRawBufferPointer(start: pointer(l), count: t.count * t.dtype.byteSize)
+        }
+        let out = UnsafeMutableRawBufferPointer(
+          start: pointer(result), count: node.type.count * node.type.dtype.byteSize)
+        do {
+          try op.execute(
+            operands: buffers, operandTypes: operandTypes, result: out, resultType: node.type)
+        } catch {
+          let message =
+            (error as? RuntimeError)?.message ?? "custom op '\(op.name)' failed: \(error)"
+          throw RuntimeError(message, op: node.op.name, node: node.name, location: node.location)
+        }
+      case .fail(let error):
+        throw error
+      }
+    }
+    return try finish { UnsafeRawPointer(pointer($0)) }
+  }
+
+  /// The interpreter's message for a kernel failure reported through the status record.
+  private func failureMessage(_ node: Node, code: Int32, position: Int64, value: Int64) -> String {
+    let types = graph.valueTypes()
+    let operands = node.operands.compactMap { types[$0] }
+    switch FailureCode(rawValue: code) {
+    case .divisionByZero:
+      return "integer division by zero at element \(position) (dividend \(value))"
+    case .unrepresentableCast:
+      let x = Double(bitPattern: UInt64(bitPattern: value))
+      let shown = operands.first?.dtype == .f32 ? "\(Float(x))" : "\(x)"
+      return "cannot cast \(shown) to \(node.type.dtype): not a finite value in its range"
+    case .indexOutOfRange:
+      let p = Int(position)
+      switch node.op {
+      case .gather:
+        let rows = operands[0].shape.first ?? 0
+        return "index \(value) at position \(multiIndex(p, operands[1].shape)) of the ids is out "
+          + "of range for a table with \(rows) rows (valid: 0..<\(rows))"
+      case .scatterAdd(let rows):
+        return "index \(value) at position \(multiIndex(p, operands[1].shape)) of the ids is out "
+          + "of range for \(rows) rows (valid: 0..<\(rows))"
+      case .takeAlongAxis(let axis):
+        let x = operands[0]
+        let a = axis < 0 ? axis + x.rank : axis
+        let size = x.shape[a]
+        return "index \(value) at position \(multiIndex(p, operands[1].shape)) is out of range "
+          + "for axis \(a) of size \(size) in \(x) (valid: 0..<\(size))"
+      default:
+        return "index \(value) at position \(p) is out of range"
+      }
+    case nil:
+      return "kernel failed with code \(code)"
+    }
+  }
+}
+
+/// Keeps one arena between runs (its pages stay mapped, so large graphs do not pay page
+/// faults on every run); a concurrent run gets a fresh one, freed when it gives it back.
+///
+/// `@unchecked Sendable`: `cached` is only touched with `lock` held.
+final class ArenaPool: @unchecked Sendable {
+  let size: Int
+  private let lock = NSLock()
+  private var cached: UnsafeMutableRawPointer?
+
+  init(size: Int) { self.size = size }
+  deinit { cached?.deallocate() }
+
+  func take() -> UnsafeMutableRawPointer {
+    lock.lock()
+    let arena = cached
+    cached = nil
+    lock.unlock()
+    return arena
+      ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryPlan.alignment)
+  }
+
+  func give(_ arena: UnsafeMutableRawPointer) {
+    lock.lock()
+    defer { lock.unlock() }
+    if cached == nil {
+      cached = arena
+    } else {
+      arena.deallocate()
+    }
+  }
+}
+
+/// The multi-index of flat position `flat` in `shape`.
+func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
+  var rest = flat
+  var out = [Int](repeating: 0, count: shape.count)
+  for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+    out[axis] = rest % shape[axis]
+    rest /= shape[axis]
+  }
+  return out
+}
+
+/// Calls `body` with the base address of every tensor's elements (a dummy address for empty
+/// tensors), without copying them.
+func withArgumentPointers<R>(
+  _ tensors: ArraySlice<HostTensor>, _ collected: [UnsafeRawPointer],
+  _ body: ([UnsafeRawPointer]) throws(RuntimeError) -> R
+) throws(RuntimeError) -> R {
+  guard let first = tensors.first else { return try body(collected) }
+  let rest = tensors.dropFirst()
+  func next(_ raw: UnsafeRawBufferPointer) -> Result<R, RuntimeError> {
+    let base = raw.baseAddress ?? UnsafeRawPointer(emptyBuffer)
+    do {
+      return .success(try withArgumentPointers(rest, collected + [base], body))
+    } catch {
+      return .failure(error)
+    }
+  }
+  let result: Result<R, RuntimeError>
+  switch first.storage {
+  case .f32(let v): result = v.withUnsafeBytes(next)
+  case .f64(let v): result = v.withUnsafeBytes(next)
+  case .i32(let v): result = v.withUnsafeBytes(next)
+  case .i64(let v): result = v.withUnsafeBytes(next)
+  case .i1(let v): result = v.withUnsafeBytes(next)
+  }
+  return try result.get()
+}
+
+/// A valid address for zero-element buffers. `nonisolated(unsafe)`: never read or written.
+nonisolated(unsafe) let emptyBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+
+/// A host tensor holding a copy of `type.count` elements at `source`.
+func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(RuntimeError)
+  -> HostTensor
+{
+  func copy<T>(_: T.Type) -> [T] {
+    Array(UnsafeBufferPointer(start: source.assumingMemoryBound(to: T.self), count: type.count))
+  }
+  let storage: TensorStorage
+  switch type.dtype {
+  case .f32: storage = .f32(copy(Float.self))
+  case .f64: storage = .f64(copy(Double.self))
+  case .i32: storage = .i32(copy(Int32.self))
+  case .i64: storage = .i64(copy(Int64.self))
+  case .i1: storage = .i1(copy(UInt8.self).map { $0 != 0 })
+  }
+  return try HostTensor(type, storage: storage)
+}
+
+/// One batched gemm through OpenBLAS; an empty contraction (k = 0) writes zeros.
+func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPointer) {
+  let (m, n, k) = (Int(g.m), Int(g.n), Int(g.k))
+  let (a, b, c) = (pointer(g.a), pointer(g.b), pointer(g.c))
+  let size = g.dtype.byteSize
+  if m == 0 || n == 0 { return }
+  if k == 0 {
+    memset(c, 0, g.batch * m * n * size)
+    return
+  }
+  let ta = g.transposeA ? CblasTrans : CblasNoTrans
+  let tb = g.transposeB ? CblasTrans : CblasNoTrans
+  let lda = Int32(g.transposeA ? m : k)
+  let ldb = Int32(g.transposeB ? k : n)
+  for i in 0..<g.batch {
+    let (pa, pb, pc) = (a + i * m * k * size, b + i * k * n * size, c + i * m * n * size)
+    if g.dtype == .f32 {
+      cblas_sgemm(
+        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
+        pb.assumingMemoryBound(to: Float.self), ldb, 0, pc.assumingMemoryBound(to: Float.self),
+        g.n)
+    } else {
+      cblas_dgemm(
+        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Double.self), lda,
+        pb.assumingMemoryBound(to: Double.self), ldb, 0, pc.assumingMemoryBound(to: Double.self),
+        g.n)
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import CLLVM
+import Foundation
+import IR
+import Runtime
+
+/// How `JIT.compile` works: optimization, what to keep, which caches to use.
+public struct JITOptions: Sendable, Hashable {
+  /// The LLVM new-pass-manager pipeline run on each module.
+  public var passes: String = "default<O3>"
+  /// Evaluate single-use elementwise chains in their consumer's kernel (see
+  /// `ElementwiseFusion`); off: one kernel per node.
+  public var fuseElementwise: Bool = true
+  /// Keep the module's LLVM IR text (before and after optimization) in `CompiledGraph.llvmIR`.
+  public var keepIR: Bool = false
+  /// Reuse executables compiled earlier in this process for the same graph and options.
+  public var memoryCache: Bool = true
+  /// A directory for object files keyed by graph and host (nil: no disk cache).
+  public var diskCache: URL? = nil
+
+  public init(
+    passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
+    memoryCache: Bool = true, diskCache: URL? = nil
+  ) {
+    self.passes = passes
+    self.fuseElementwise = fuseElementwise
+    self.keepIR = keepIR
+    self.memoryCache = memoryCache
+    self.diskCache = diskCache
+  }
+
+  /// `$SCALPEL_CACHE/jit`, else `~/.cache/scalpel/jit`, read from the given environment (the
+  /// command-line tools' convention; the library itself never reads the environment).
+  public static func standardCacheDirectory(
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> URL {
+    if let root = environment["SCALPEL_CACHE"], !root.isEmpty {
+      return URL(fileURLWithPath: root).appendingPathComponent("jit")
+    }
+    let home = environment["HOME"] ?? NSHomeDirectory()
+    return URL(fileURLWithPath: home).appendingPathComponent(".cache/scalpel/jit")
+  }
+}
+
+/// The LLVM JIT: compiles verified graphs to host machine code (ORC LLJIT, the host CPU and
+/// its features, the O3 pipeline), one kernel per node, matrix products through OpenBLAS.
+public enum JIT {
+  /// Version of the code generator, part of every cache key.
+  static let version = "codegen-1"
+
+  /// Compiles `graph`; throws if it does not verify, holds an op that cannot be lowered, or
+  /// LLVM fails.
+  public static func compile(_ graph: Graph, options: JITOptions = JITOptions())
+    throws(CompileError) -> CompiledGraph
+  {
+    let clock = ContinuousClock()
+    let start = clock.now
+    do {
+      try verify(graph)
+    } catch {
+      throw CompileError("graph @\(graph.name) does not verify:\n\(error)")
+    }
+    let host = try hostTarget()
+    let key = cacheKey(graph, options, host)
+    if options.memoryCache, let hit = CompileCache.shared.lookup(key) {
+      var statistics = hit.statistics
+      statistics.source = .memoryCache
+      statistics.duration = clock.now - start
+      return hit.reused(for: graph, statistics: statistics)
+    }
+
+    let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
+    let plan = MemoryPlan(graph, fusion: fusion)
+    let owner = ModuleOwner(name: graph.name)
+    let emitter = Emitter(owner: owner, simdBytes: host.simdBytes)
+    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitter: emitter).lower()
+    let kernels = steps.filter { if case .kernel = $0 { true } else { false } }.count
+
+    var object: [UInt8]? = nil
+    var source = CompileStatistics.Source.compiled
+    if let directory = options.diskCache, !options.keepIR {
+      object = DiskCache(directory: directory).load(key)
+      if object != nil { source = .diskCache }
+    }
+    var text: LLVMIRText? = nil
+    do {
+      let tm = try host.makeTargetMachine()
+      if object == nil {
+        LLVMSetTarget(owner.module, host.triple)
+        LLVMSetDataLayout(owner.module, tm.dataLayout)
+        let before = options.keepIR ? owner.text : ""
+        try owner.verify()
+        try owner.optimize(options.passes, tm)
+        if options.keepIR { text = LLVMIRText(unoptimized: before, optimized: owner.text) }
+        let bytes = try owner.emitObject(tm)
+        object = bytes
+        if let directory = options.diskCache { DiskCache(directory: directory).store(key, bytes) }
+      }
+      let bytes = object ?? []
+      let session = try JITSession()
+      try session.addObject(bytes, name: graph.name)
+      var resolved: [ResolvedStep] = []
+      for step in steps {
+        if case .kernel(let symbol, _, _) = step {
+          let address = try session.lookup(symbol)
+          resolved.append(
+            ResolvedStep(step: step, function: unsafeBitCast(address, to: KernelFunction.self)))
+        } else {
+          resolved.append(ResolvedStep(step: step, function: nil))
+        }
+      }
+      let statistics = CompileStatistics(
+        kernels: kernels, arenaBytes: plan.arenaSize, unplannedBytes: plan.unplannedSize,
+        objectBytes: bytes.count, duration: clock.now - start, source: source)
+      let compiled = CompiledGraph(
+        graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
+        plan: plan)
+      if options.memoryCache { CompileCache.shared.insert(key, compiled) }
+      return compiled
+    } catch {
+      throw CompileError("LLVM failed for graph @\(graph.name): \(error)")
+    }
+  }
+
+  /// The LLVM IR of `graph`'s module, before (`optimized: false`) or after optimization.
+  public static func llvmIR(for graph: Graph, optimized: Bool = true) throws(CompileError)
+    -> String
+  {
+    let options = JITOptions(keepIR: true, memoryCache: false)
+    guard let text = try compile(graph, options: options).llvmIR else { return "" }
+    return optimized ? text.optimized : text.unoptimized
+  }
+
+  /// Drops every executable from the in-memory cache.
+  public static func clearMemoryCache() { CompileCache.shared.clear() }
+
+  static func hostTarget() throws(CompileError) -> HostTarget {
+    switch HostTarget.shared {
+    case .success(let host): return host
+    case .failure(let failure): throw CompileError("LLVM host target: \(failure.message)")
+    }
+  }
+
+  /// The printed graph plus everything else the machine code depends on.
+  static func cacheKey(_ graph: Graph, _ options: JITOptions, _ host: HostTarget) -> String {
+    // Custom ops print by name and attributes only; their Swift types tell implementations apart.
+    let customTypes = graph.nodes.compactMap { node -> String? in
+      if case .custom(let box) = node.op { return String(reflecting: type(of: box.op)) }
+      return nil
+    }
+    return [
+      "custom ops: \(customTypes)",
+      version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
+      "fuse=\(options.fuseElementwise)",
+      printGraph(graph),
+    ].joined(separator: "\n")
+  }
+}
+
+/// Executables by cache key, bounded (oldest dropped first).
+///
+/// `@unchecked Sendable`: every access to the table holds `lock`.
+final class CompileCache: @unchecked Sendable {
+  static let shared = CompileCache()
+  static let capacity = 64
+
+  private let lock = NSLock()
+  private var table: [String: CompiledGraph] = [:]
+  private var order: [String] = []
+
+  func lookup(_ key: String) -> CompiledGraph? {
+    lock.lock()
+    defer { lock.unlock() }
+    return table[key]
+  }
+
+  func insert(_ key: String, _ value: CompiledGraph) {
+    lock.lock()
+    defer { lock.unlock() }
+    if table.updateValue(value, forKey: key) == nil { order.append(key) }
+    while order.count > Self.capacity { table[order.removeFirst()] = nil }
+  }
+
+  func clear() {
+    lock.lock()
+    defer { lock.unlock() }
+    table = [:]
+    order = []
+  }
+}
+
+/// Object files on disk: `<hash>.o` next to `<hash>.key` holding the full key (a hash
+/// collision or a stale file is a miss). Writes go through a temporary file and a rename.
+struct DiskCache {
+  var directory: URL
+
+  func load(_ key: String) -> [UInt8]? {
+    let base = directory.appendingPathComponent(Self.hash(key))
+    guard let stored = try? Data(contentsOf: base.appendingPathExtension("key")),
+      String(decoding: stored, as: UTF8.self) == key,
+      let object = try? Data(contentsOf: base.appendingPathExtension("o"))
+    else { return nil }
+    return [UInt8](object)
+  }
+
+  func store(_ key: String, _ object: [UInt8]) {
+    let base = directory.appendingPathComponent(Self.hash(key))
+    do {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      try Data(object).write(to: base.appendingPathExtension("o"), options: .atomic)
+      try Data(key.utf8).write(to: base.appendingPathExtension("key"), options: .atomic)
+    } catch {
+      // A cache that cannot be written is only slower; compilation already succeeded.
+    }
+  }
+
+  /// FNV-1a, 64 bits, as 16 hex digits.
+  static func hash(_ key: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in key.utf8 {
+      h ^= UInt64(byte)
+      h = h &* 0x100_0000_01b3
+    }
+    let digits = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+  }
+}

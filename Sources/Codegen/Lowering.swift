@@ -1,0 +1,209 @@
+import IR
+import Runtime
+
+/// One thing a compiled graph does per node, in graph order.
+enum Step: Sendable {
+  /// Calls the JIT-compiled kernel `symbol` with these buffers (operands, then the result).
+  case kernel(symbol: String, buffers: [BufferLocation], node: Int)
+  /// A batched `cblas_sgemm`/`cblas_dgemm`.
+  case gemm(GemmStep, node: Int)
+  /// A custom op's host kernel.
+  case custom(
+    any JITLowerableCustomOp, operands: [BufferLocation], result: BufferLocation, node: Int)
+  /// A failure known at compile time that the interpreter reports when it reaches the node
+  /// (e.g. a constant that does not fit its integer type), raised when the run gets here.
+  case fail(RuntimeError)
+}
+
+/// The sizes and buffers of one batched matrix product.
+struct GemmStep: Sendable {
+  var dtype: DType
+  var m: Int32
+  var n: Int32
+  var k: Int32
+  var transposeA: Bool
+  var transposeB: Bool
+  var batch: Int
+  var a: BufferLocation
+  var b: BufferLocation
+  var c: BufferLocation
+}
+
+/// Turns each node of a verified graph into a step, emitting kernels into one module.
+struct Lowering {
+  let graph: Graph
+  let fusion: ElementwiseFusion
+  let plan: MemoryPlan
+  let emitter: Emitter
+  let types: [Value: TensorType]
+  let producers: [Value: Node]
+
+  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitter: Emitter) {
+    self.graph = graph
+    self.fusion = fusion
+    self.plan = plan
+    self.emitter = emitter
+    types = graph.valueTypes()
+    producers = Dictionary(graph.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// The steps of the whole graph.
+  func lower() throws(CompileError) -> [Step] {
+    var steps: [Step] = []
+    for index in graph.nodes.indices {
+      guard let step = try lower(index) else { continue }
+      if case .kernel(let symbol, let buffers, _) = step,
+        emitter.kernelArity[symbol] != buffers.count
+      {
+        throw CompileError(
+          "internal error: kernel \(symbol) takes \(emitter.kernelArity[symbol] ?? 0) buffers, "
+            + "the plan gives \(buffers.count)", node: graph.nodes[index])
+      }
+      steps.append(step)
+    }
+    return steps
+  }
+
+  /// The step for node `index` (nil for views and empty results).
+  ///
+  /// An exhaustive switch over `Op`: a new op does not compile until it is lowered here.
+  func lower(_ index: Int) throws(CompileError) -> Step? {
+    let node = graph.nodes[index]
+    let operands = node.operands.compactMap { types[$0] }
+    let result = node.type
+    let e = emitter
+    let symbol = "node\(index)"
+    func kernel() -> Step {
+      .kernel(
+        symbol: symbol,
+        buffers: (fusion.reads[index] + [node.result]).compactMap { plan.locations[$0] },
+        node: index)
+    }
+    // Computed in registers inside a consumer's kernel.
+    if fusion.inlined.contains(node.result) { return nil }
+    func failure(_ message: String) -> Step {
+      .fail(RuntimeError(message, op: node.op.name, node: node.name, location: node.location))
+    }
+    func axis(_ a: Int, rank: Int) -> Int { a < 0 ? a + rank : a }
+
+    // A result without elements needs no kernel (its checks have nothing to look at).
+    if result.count == 0 {
+      if case .custom = node.op {} else { return nil }
+    }
+
+    switch node.op {
+    case .unary, .binary, .compare, .select, .cast:
+      if ElementwiseFusion.fusable(node, operands: operands) {
+        let tree = FusedExpression(
+          producers: producers, inlined: fusion.inlined, leaves: fusion.reads[index], types: types)
+        e.emitFusedElementwise(symbol, root: node, tree)
+        return kernel()
+      }
+      e.emitElementwise(
+        symbol, node.op, operands: operands.map(\.dtype), result: result.dtype, count: result.count
+      )
+      return kernel()
+
+    case .constant(let s):
+      // The type rule admits only exact, in-range integers for integer dtypes.
+      let value = result.dtype == .f32 ? Double(Float(s.value)) : s.value
+      e.emitConstant(symbol, value: value, result)
+      return kernel()
+
+    case .iota(let a):
+      e.emitIota(symbol, axis: axis(a, rank: result.rank), result)
+      return kernel()
+
+    case .broadcast(let shape):
+      e.emitStridedCopyKernel(
+        symbol, result.dtype, shape: shape,
+        srcStrides: broadcastStrides(from: operands[0].shape, to: shape), srcOffset: 0)
+      return kernel()
+
+    case .reshape, .stopGradient:
+      return nil  // a view: the memory plan gives it the operand's buffer
+
+    case .transpose(let perm):
+      let source = contiguousStrides(operands[0].shape)
+      e.emitStridedCopyKernel(
+        symbol, result.dtype, shape: result.shape, srcStrides: perm.map { source[$0] },
+        srcOffset: 0)
+      return kernel()
+
+    case .slice(let start, _, let stride):
+      let source = contiguousStrides(operands[0].shape)
+      let offset = zip(start, source).reduce(0) { $0 + $1.0 * $1.1 }
+      e.emitStridedCopyKernel(
+        symbol, result.dtype, shape: result.shape,
+        srcStrides: zip(source, stride).map { $0 * $1 }, srcOffset: offset)
+      return kernel()
+
+    case .concat(let a):
+      e.emitConcat(symbol, operands, axis: axis(a, rank: result.rank), result: result)
+      return kernel()
+
+    case .reduce(let k, let axes, _):
+      let x = operands[0]
+      let normalized = Set(axes.map { axis($0, rank: x.rank) }).sorted()
+      if x.count == 0 {
+        if k == .max {
+          return failure("reduce_max over zero elements (axes \(axes) of \(x)) has no value")
+        }
+        e.emitEmptyReduction(symbol, k, result: result)
+      } else {
+        e.emitReduction(symbol, k, input: x, axes: normalized)
+      }
+      return kernel()
+
+    case .softmax(let a):
+      e.emitSoftmax(symbol, result, axis: axis(a, rank: result.rank), log: false)
+      return kernel()
+
+    case .logSoftmax(let a):
+      e.emitSoftmax(symbol, result, axis: axis(a, rank: result.rank), log: true)
+      return kernel()
+
+    case .matmul(let ta, let tb):
+      let (a, b) = (operands[0], operands[1])
+      let r = a.rank
+      let (m, k) = ta ? (a.shape[r - 1], a.shape[r - 2]) : (a.shape[r - 2], a.shape[r - 1])
+      let n = tb ? b.shape[r - 2] : b.shape[r - 1]
+      guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k)
+      else {
+        return failure("matrix dimensions \(m)×\(k)·\(k)×\(n) exceed OpenBLAS's 32-bit limit")
+      }
+      guard let la = plan.locations[node.operands[0]], let lb = plan.locations[node.operands[1]],
+        let lc = plan.locations[node.result]
+      else { throw CompileError("memory plan has no buffer for a matmul operand", node: node) }
+      let gemm = GemmStep(
+        dtype: result.dtype, m: m32, n: n32, k: k32, transposeA: ta, transposeB: tb,
+        batch: a.shape[..<(r - 2)].reduce(1, *), a: la, b: lb, c: lc)
+      return .gemm(gemm, node: index)
+
+    case .gather:
+      e.emitGather(symbol, table: operands[0], ids: operands[1])
+      return kernel()
+
+    case .scatterAdd(let rows):
+      e.emitScatterAdd(symbol, updates: operands[0], ids: operands[1], rows: rows)
+      return kernel()
+
+    case .takeAlongAxis(let a):
+      e.emitTakeAlongAxis(
+        symbol, x: operands[0], indices: operands[1], axis: axis(a, rank: operands[0].rank))
+      return kernel()
+
+    case .custom(let box):
+      guard let op = box.op as? any JITLowerableCustomOp else {
+        throw CompileError(
+          "custom op '\(box.op.name)' cannot be compiled (conform it to JITLowerableCustomOp)",
+          node: node)
+      }
+      guard let out = plan.locations[node.result] else {
+        throw CompileError("memory plan has no buffer for the result", node: node)
+      }
+      return .custom(
+        op, operands: node.operands.compactMap { plan.locations[$0] }, result: out, node: index)
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import Codegen
+import IR
+import Testing
+
+// FileCheck-style checks on the emitted LLVM IR of key kernels: `CHECK:` patterns must appear
+// in order, `CHECK-NOT:` patterns must not appear between the neighbouring matches.
+
+/// The text of `define … @name(` up to its closing brace.
+func function(_ name: String, in module: String) -> String {
+  guard let start = module.range(of: "define i32 @\(name)(") else { return "" }
+  let rest = module[start.lowerBound...]
+  guard let end = rest.range(of: "\n}\n") else { return String(rest) }
+  return String(rest[..<end.upperBound])
+}
+
+func fileCheck(
+  _ text: String, _ script: String, sourceLocation: Testing.SourceLocation = #_sourceLocation
+) {
+  var position = text.startIndex
+  var forbidden: [String] = []
+  func checkForbidden(upTo end: String.Index) {
+    for pattern in forbidden where text[position..<end].contains(pattern) {
+      Issue.record("CHECK-NOT: '\(pattern)' found\n\(text)", sourceLocation: sourceLocation)
+    }
+    forbidden = []
+  }
+  for line in script.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+    if line.hasPrefix("CHECK-NOT:") {
+      forbidden.append(line.dropFirst(10).trimmingCharacters(in: .whitespaces))
+    } else if line.hasPrefix("CHECK:") {
+      let pattern = line.dropFirst(6).trimmingCharacters(in: .whitespaces)
+      guard let match = text[position...].range(of: pattern) else {
+        Issue.record("CHECK: '\(pattern)' not found\n\(text)", sourceLocation: sourceLocation)
+        return
+      }
+      checkForbidden(upTo: match.lowerBound)
+      position = match.upperBound
+    }
+  }
+  checkForbidden(upTo: text.endIndex)
+}
+
+func occurrences(of pattern: String, in text: String) -> Int {
+  text.components(separatedBy: pattern).count - 1
+}
+
+@Test func fusedMultiplyAddChainIsOneVectorKernelWithFmuladd() throws {
+  let b = GraphBuilder(name: "axpb")
+  let x = b.parameter("x", TensorType(.f32, [64, 64]))
+  let w = b.parameter("w", TensorType(.f32, [64, 64]))
+  let c = b.parameter("c", TensorType(.f32, [64, 64]))
+  let y = b.relu(b.add(b.mul(x, w), c))
+  let g = try b.build(results: [("y", y)])
+  let ir = try JIT.llvmIR(for: g)
+  // One kernel for mul, add and relu; 4096 elements are 256 vectors: no scalar tail.
+  #expect(occurrences(of: "define i32 @node", in: ir) == 1)
+  fileCheck(
+    function("node2", in: ir),
+    """
+    CHECK: load <16 x float>
+    CHECK-NOT: store float
+    CHECK: call <16 x float> @llvm.fmuladd.v16f32
+    CHECK: select <16 x i1>
+    CHECK: store <16 x float>
+    CHECK-NOT: @llvm.fmuladd.f32
+    CHECK: ret i32 0
+    """)
+}
+
+@Test func oddSizesGetAScalarTail() throws {
+  let b = GraphBuilder(name: "odd")
+  let x = b.parameter("x", TensorType(.f32, [100]))
+  let g = try b.build(results: [("y", b.add(b.mul(x, x), x))])
+  let ir = function("node1", in: try JIT.llvmIR(for: g))
+  // 96 elements in <16 x float>, then the 4-element tail (which LLVM's loop vectorizer turns
+  // into one <4 x float> step).
+  fileCheck(
+    ir,
+    """
+    CHECK: @llvm.fmuladd.v16f32
+    CHECK: @llvm.fmuladd.v4f32
+    """)
+}
+
+@Test func rowReductionKeepsFourVectorAccumulators() throws {
+  let b = GraphBuilder(name: "rowsum")
+  let x = b.parameter("x", TensorType(.f32, [8, 512]))
+  let g = try b.build(results: [("s", b.sum(x, axes: [1]))])
+  #expect(
+    occurrences(of: "alloca <16 x double>", in: try JIT.llvmIR(for: g, optimized: false)) == 4)
+  let after = function("node0", in: try JIT.llvmIR(for: g))
+  // f32 lanes widened to f64 accumulators; 512 is a multiple of 64: no scalar loads.
+  fileCheck(
+    after,
+    """
+    CHECK: load <16 x float>
+    CHECK: fpext <16 x float>
+    CHECK-NOT: load float,
+    CHECK: shufflevector <16 x double>
+    CHECK: fptrunc double
+    """)
+  #expect(occurrences(of: "fadd <16 x double>", in: after) >= 4)
+}
+
+@Test func columnReductionVectorizesOverOutputs() throws {
+  let b = GraphBuilder(name: "colsum")
+  let x = b.parameter("x", TensorType(.f64, [32, 64]))
+  let g = try b.build(results: [("s", b.sum(x, axes: [0]))])
+  fileCheck(
+    function("node0", in: try JIT.llvmIR(for: g)),
+    """
+    CHECK: load <8 x double>
+    CHECK: fadd <8 x double>
+    CHECK: store <8 x double>
+    """)
+}
+
+@Test func softmaxOverTheLastAxisIsVectorCode() throws {
+  let b = GraphBuilder(name: "sm")
+  let x = b.parameter("x", TensorType(.f32, [4, 128]))
+  let g = try b.build(results: [("p", b.softmax(x, axis: -1))])
+  fileCheck(
+    function("node0", in: try JIT.llvmIR(for: g)),
+    """
+    CHECK: load <16 x float>
+    CHECK: fcmp ogt <16 x float>
+    CHECK: fsub <16 x float>
+    CHECK: fadd <16 x double>
+    CHECK: fdiv <16 x double>
+    CHECK: store <16 x float>
+    """)
+}
+
+@Test func matmulIsABLASCallNotAKernel() throws {
+  let b = GraphBuilder(name: "mm")
+  let x = b.parameter("x", TensorType(.f32, [16, 32]))
+  let w = b.parameter("w", TensorType(.f32, [32, 8]))
+  let g = try b.build(results: [("y", b.matmul(x, w))])
+  let exe = try JIT.compile(g, options: JITOptions(keepIR: true, memoryCache: false))
+  #expect(exe.statistics.kernels == 0)
+  #expect(exe.llvmIR?.unoptimized.contains("define") == false)
+}
