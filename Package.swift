@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Passes", targets: ["Passes"]),
     .library(name: "Runtime", targets: ["Runtime"]),
     .library(name: "Models", targets: ["Models"]),
+    .library(name: "Training", targets: ["Training"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -32,10 +33,12 @@ let package = Package(
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
     // Model files (GGUF, safetensors), tokenizers and chat templates.
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
+    // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
+    .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models"]),
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime",
+        "IR", "Passes", "Runtime", "Models", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -49,6 +52,7 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )
