@@ -193,6 +193,15 @@ public final class Trainer {
     lastCheckpointStep = m.progress.step
   }
 
+  /// Replaces one weight (same type), for weight surgery between steps.
+  public func setWeight(_ name: String, _ tensor: HostTensor) throws {
+    guard let old = weights[name] else { throw TrainingError("the model has no weight '\(name)'") }
+    guard old.type == tensor.type else {
+      throw TrainingError("weight '\(name)' is \(old.type), the replacement is \(tensor.type)")
+    }
+    weights[name] = tensor
+  }
+
   /// Micro-batches in one epoch.
   public var microBatchesPerEpoch: Int { (samples.count + config.batchSize - 1) / config.batchSize }
   /// Optimizer steps in one epoch (the last may hold fewer micro-batches).

@@ -134,6 +134,7 @@ private func stepGraph(_ options: String) throws -> Graph {
         "w": try HostTensor(shape: [3], [1.0, 1, 1]), "x": try HostTensor(shape: [3], [1.0, 2, 3]),
         "learning_rate": HostTensor(scalar: 0.5),
       ])
-    #expect(out["next_w"]?.doubles == [1 - 0.5 * 2, 1 - 0.5 * 8, 1 - 0.5 * 18])
+    let expected: [Double] = [0, -3, -8]  // 1 − 0.5·2·w·x² with w = 1
+    #expect(out["next_w"]?.doubles == expected)
   }
 }

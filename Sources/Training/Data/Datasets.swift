@@ -126,9 +126,8 @@ public enum Datasets {
     let text = try readTextFile(path)
     var out: [InstructionPair] = []
     var lineNumber = 0
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for row in textLines(text) {
       lineNumber += 1
-      let row = line.hasSuffix("\r") ? line.dropLast() : line
       if row.isEmpty { continue }
       let fields = row.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
       if lineNumber == 1 {

@@ -17,6 +17,15 @@ func readTextFile(_ path: String) throws(DataError) -> String {
   return text
 }
 
+/// The lines of a text, split at LF bytes, each without a trailing CR (a `Character` split
+/// would keep CRLF together, as one grapheme).
+func textLines(_ text: String) -> [Substring] {
+  text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { raw in
+    let line = Substring(raw)
+    return line.utf8.last == 0x0D ? Substring(line.utf8.dropLast()) : line
+  }
+}
+
 /// One JSON object of a data file and where it starts.
 struct JSONRecord {
   var object: [String: Any]
@@ -71,7 +80,7 @@ func readJSONLines(_ path: String) throws(DataError) -> [JSONRecord] {
   let text = try readTextFile(path)
   var records: [JSONRecord] = []
   var lineNumber = 0
-  for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+  for line in textLines(text) {
     lineNumber += 1
     if line.allSatisfy(\.isWhitespace) { continue }
     records.append(try parseObject(Data(line.utf8), path: path, line: lineNumber))
