@@ -15,7 +15,7 @@ struct FineTuneOptions: ParsableArguments {
   @Option(help: "Passes over the data.") var epochs: Int = 1
   @Option(help: "Sequences per micro-batch.") var batch: Int = 10
   @Option(help: "Micro-batches per optimizer step (gradient accumulation).") var accumulation: Int = 1
-  @Option(help: "Peak learning rate.") var lr: Double?
+  @Option(help: "Peak learning rate (default: 5e-6 for train, as the reference; 1e-5 for align).") var lr: Double?
   @Option(help: "Linear warmup steps; with --cosine the rate then decays to --min-lr.") var warmup: Int = 0
   @Flag(help: "Cosine decay after the warmup (default: constant rate).") var cosine = false
   @Option(help: "Final rate of the cosine schedule.") var minLr: Double = 0
