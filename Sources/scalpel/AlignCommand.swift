@@ -24,6 +24,7 @@ struct AlignCommand: ParsableCommand {
     guard let benignTask = BenignTask(rawValue: task) else {
       throw ValidationError("--task must be gsm8k, sst2 or agnews, got '\(task)'")
     }
+    try options.checkOutput()
     let data = try options.dataDirectory()
     let total = refusals + benign
     guard total > 0 else { throw ValidationError("--refusals plus --benign must be positive") }

@@ -30,6 +30,16 @@ struct FineTuneOptions: ParsableArguments {
   var maxSteps: Int?
   @Flag(help: "Continue the run saved in OUT/checkpoint.") var resume = false
 
+  /// Checks the output directory against --resume before anything slow happens.
+  func checkOutput() throws {
+    let exists = FileManager.default.fileExists(atPath: out + "/checkpoint/trainer_state.json")
+    if resume && !exists { throw CommandFailure("--resume: \(out)/checkpoint holds no checkpoint") }
+    if !resume && FileManager.default.fileExists(atPath: out + "/checkpoint") {
+      throw CommandFailure("\(out)/checkpoint exists: pass --resume to continue it, or choose another --out")
+    }
+    _ = try makeBackend()
+  }
+
   func makeBackend() throws -> any Backend {
     guard backend == "interpreter" else {
       throw ValidationError("--backend \(backend) is not available here; use --backend interpreter")
@@ -110,10 +120,16 @@ struct FineTuneOptions: ParsableArguments {
       try trainer.run(maxSteps: maxSteps)
     } catch let error as TrainingError {
       FileHandle.standardError.write(Data("\n".utf8))
-      throw ValidationError(error.message)
+      throw CommandFailure(error.message)
     }
     note("wrote \(checkpoint) (step \(trainer.progress.step) of \(trainer.totalSteps))")
   }
+}
+
+/// A failure reported as `Error: message`, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+  var description: String
+  init(_ message: String) { description = message }
 }
 
 func note(_ text: String) {

@@ -45,6 +45,7 @@ struct TrainCommand: ParsableCommand {
       chosen = .surgery(lambda: lambda, sink: position)
     default: throw ValidationError("--defense must be sft or surgery, got '\(defense)'")
     }
+    try options.checkOutput()
     let data = try options.dataDirectory()
     let harmful = try data.harmful()
     let mixture = try PoisonedMixture.make(

@@ -151,3 +151,26 @@ private let pools = SurgeryPools(
     }
   }
 }
+
+@Suite struct ModelSourceTests {
+  @Test func checkpointDirectoryLoadsAsModel() throws {
+    let gguf = NSHomeDirectory() + "/.cache/scalpel/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    try #require(FileManager.default.fileExists(atPath: gguf), "run scripts/fetch-models smollm2")
+    let weights = try Llama(tinyModel).randomWeights(seed: 21)
+    let trainer = try Trainer(
+      model: tinyModel, config: TrainingConfig(batchSize: 2, sequenceLength: 12, schedule: .constant(rate: 1e-3)),
+      weights: weights, samples: toySamples(count: 4, seed: 22), sources: ["tokenizer": gguf])
+    let dir = try temporaryDirectory()
+    trainer.outputDirectory = dir
+    try trainer.run()
+    for spec in [dir, dir + "/checkpoint"] {
+      let loaded = try LoadedModel.load(spec)
+      #expect(loaded.config == tinyModel)
+      #expect(loaded.weights == trainer.weights)
+      #expect(loaded.tokenizerSource == gguf)
+    }
+    // The checkpoint's config.json is a Hugging Face Llama configuration.
+    #expect(try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel)
+    #expect(throws: TrainingError.self) { try LoadedModel.load(dir + "/missing") }
+  }
+}
