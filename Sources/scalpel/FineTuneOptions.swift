@@ -29,6 +29,7 @@ struct FineTuneOptions: ParsableArguments {
   @Option(help: "Stop after this many steps (a checkpoint is written; --resume continues).")
   var maxSteps: Int?
   @Flag(help: "Continue the run saved in OUT/checkpoint.") var resume = false
+  @Flag(help: "Print where the interpreter spent its time, by op, at the end.") var profile = false
 
   /// Checks the output directory against --resume before anything slow happens.
   func checkOutput() throws {
@@ -44,7 +45,7 @@ struct FineTuneOptions: ParsableArguments {
     guard backend == "interpreter" else {
       throw ValidationError("--backend \(backend) is not available here; use --backend interpreter")
     }
-    return InterpreterBackend()
+    return InterpreterBackend(profile: profile ? sharedProfile : nil)
   }
 
   /// `--data`, else `../shared/data` from the current directory, else from the repository.
@@ -123,6 +124,7 @@ struct FineTuneOptions: ParsableArguments {
       throw CommandFailure(error.message)
     }
     note("wrote \(checkpoint) (step \(trainer.progress.step) of \(trainer.totalSteps))")
+    if profile { printProfile(sharedProfile) }
   }
 }
 
@@ -139,4 +141,19 @@ func note(_ text: String) {
 /// Tokenizes instruction pairs, reporting progress for large sets.
 func encodeAll(_ pairs: [InstructionPair], with encoder: ChatEncoder) throws -> [EncodedSample] {
   try pairs.map { try encoder.encode($0) }
+}
+
+/// The profile `--profile` fills (one per process).
+let sharedProfile = InterpreterProfile()
+
+/// The interpreter's time by op, most expensive first, on standard error.
+func printProfile(_ profile: InterpreterProfile) {
+  let entries = profile.entries
+  let total = entries.map(\.seconds).reduce(0, +)
+  var lines = ["interpreter time by op (total \(String(format: "%.2f", total)) s):"]
+  for e in entries.prefix(20) {
+    let name = e.op.padding(toLength: 16, withPad: " ", startingAt: 0)
+    lines.append("  " + name + String(format: "%8.3f s  %5.1f%%  %6d calls", e.seconds, 100 * e.seconds / max(total, 1e-9), e.calls))
+  }
+  note(lines.joined(separator: "\n"))
 }
