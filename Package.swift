@@ -35,7 +35,7 @@ let package = Package(
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime",
+        "IR", "Passes", "Runtime", "Models",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -49,6 +49,6 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
-    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
+    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )
