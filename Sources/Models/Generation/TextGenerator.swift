@@ -43,6 +43,12 @@ public struct Generation: Sendable, Hashable {
   public var finishReason: FinishReason
   /// With `recordLogits`: the logits each chosen token was picked from (stop token included).
   public var logits: [[Float]]
+
+  public init(tokens: [Int], finishReason: FinishReason, logits: [[Float]] = []) {
+    self.tokens = tokens
+    self.finishReason = finishReason
+    self.logits = logits
+  }
 }
 
 /// Generates text with a Llama model: one prefill of the left-padded prompts with the forward
