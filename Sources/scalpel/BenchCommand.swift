@@ -47,7 +47,9 @@ struct BenchForward: ParsableCommand {
   @Option(help: "Rows.") var batch: Int = 1
 
   func validate() throws {
-    guard tokens >= 1, batch >= 1 else { throw ValidationError("--tokens and --batch must be at least 1") }
+    guard tokens >= 1, batch >= 1 else {
+      throw ValidationError("--tokens and --batch must be at least 1")
+    }
   }
 
   func run() throws {
@@ -90,7 +92,8 @@ struct BenchGenerate: ParsableCommand {
 
   func validate() throws {
     guard promptTokens >= 1, newTokens >= 2, batch >= 1 else {
-      throw ValidationError("--prompt-tokens and --batch must be at least 1, --new-tokens at least 2")
+      throw ValidationError(
+        "--prompt-tokens and --batch must be at least 1, --new-tokens at least 2")
     }
   }
 

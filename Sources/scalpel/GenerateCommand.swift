@@ -66,13 +66,11 @@ struct GenerateCommand: ParsableCommand {
     default: reason = "max tokens"
     }
     let firstSeconds = firstToken.map { seconds($0 - generationStart) } ?? total
+    let rate = count > 1 ? Double(count - 1) / max(total - firstSeconds, 1e-9) : 0
+    let timing = String(
+      format: "load %.2f s, first token %.2f s, %.1f tokens/s after it", seconds(loadTime),
+      firstSeconds, rate)
     FileHandle.standardError.write(
-      Data(
-        String(
-          format:
-            "[%d prompt tokens, %d generated (%@); load %.2f s, first token %.2f s, %.1f tokens/s after it]\n",
-          ids.count, count, reason, seconds(loadTime), firstSeconds,
-          count > 1 ? Double(count - 1) / max(total - firstSeconds, 1e-9) : 0
-        ).utf8))
+      Data("[\(ids.count) prompt tokens, \(count) generated (\(reason)); \(timing)]\n".utf8))
   }
 }

@@ -18,7 +18,8 @@ struct LogitsCommand: ParsableCommand {
   func run() throws {
     let backend = try model.selectedBackend()
     let loaded = try model.loadLanguageModel()
-    let ids = loaded.tokenizer.encode(try promptText(text, chat: chat, system: system, model: loaded))
+    let ids = loaded.tokenizer.encode(
+      try promptText(text, chat: chat, system: system, model: loaded))
     guard !ids.isEmpty else { throw CommandFailure("the text has no tokens") }
     let runner = LlamaRunner(loaded, backend: backend)
     let logits = try failing {

@@ -74,7 +74,8 @@ func promptText(_ text: String, chat: Bool, system: String?, model: LoadedLangua
     return text
   }
   guard let template = model.chatTemplate else {
-    throw CommandFailure("\(model.location.path): this model has no chat template (no ChatML tokens)")
+    throw CommandFailure(
+      "\(model.location.path): this model has no chat template (no ChatML tokens)")
   }
   return template.prompt(text, system: system.map { .custom($0) } ?? .standard)
 }

@@ -4,7 +4,8 @@ import ArgumentParser
 struct Scalpel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "scalpel",
-    abstract: "A compiler-style computation-graph framework: run, differentiate and train IR graphs.",
+    abstract:
+      "A compiler-style computation-graph framework: run, differentiate and train IR graphs.",
     subcommands: [
       RunCommand.self, GenerateCommand.self, TokenizeCommand.self, LogitsCommand.self,
       InspectCommand.self, BenchCommand.self,

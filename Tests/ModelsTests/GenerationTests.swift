@@ -93,13 +93,16 @@ import Testing
 
   @Test func stopTokenEndsTheRow() throws {
     let prompt = [7, 8, 9]
-    let free = try #require(try generator().generate([prompt], options: GenerationOptions(maxNewTokens: 8)).first)
+    let free = try #require(
+      try generator().generate([prompt], options: GenerationOptions(maxNewTokens: 8)).first)
     let stopAt = 3
     let stop = free.tokens[stopAt]
     let expected = Array(free.tokens.prefix { $0 != stop })
     let stopped = try #require(
-      try generator().generate([prompt], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop]))
-        .first)
+      try generator().generate(
+        [prompt], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop])
+      )
+      .first)
     #expect(stopped.tokens == expected)
     #expect(stopped.finishReason == .stopToken(stop))
     // In a batch, the stopped row ends while the other continues to the limit.
@@ -107,7 +110,9 @@ import Testing
       [prompt, [100, 101]], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop]))
     #expect(batch[0].tokens == expected)
     let other = try #require(
-      try generator().generate([[100, 101]], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop])).first)
+      try generator().generate(
+        [[100, 101]], options: GenerationOptions(maxNewTokens: 8, stopTokenIds: [stop])
+      ).first)
     #expect(batch[1] == other)
   }
 
@@ -138,9 +143,10 @@ import Testing
     #expect(throws: GenerationError.self) {
       try g.generate([[1]], options: GenerationOptions(sampling: .nucleus(temperature: 1, topP: 0)))
     }
-    #expect(try g.generate([[1]], options: GenerationOptions(maxNewTokens: 0)) == [
-      Generation(tokens: [], finishReason: .length, logits: [])
-    ])
+    #expect(
+      try g.generate([[1]], options: GenerationOptions(maxNewTokens: 0)) == [
+        Generation(tokens: [], finishReason: .length, logits: [])
+      ])
   }
 
   @Test func textStreamHoldsBackSplitCharacters() throws {

@@ -24,7 +24,8 @@ import Testing
     }
     let missing = message(.known(.smolLM2))
     #expect(missing.contains("SCALPEL_CACHE=\(empty) scripts/fetch-models smollm2"), "\(missing)")
-    #expect(message(.path("gpt5")).contains("unknown model 'gpt5': known names are smollm2, minilm"))
+    #expect(
+      message(.path("gpt5")).contains("unknown model 'gpt5': known names are smollm2, minilm"))
     #expect(message(.path(empty + "/none.gguf")).contains("no such file or directory"))
     let text = try writeTemporary(Array("hello".utf8), name: "model.gguf")
     #expect(message(.path(text)).contains("not a GGUF file"))
@@ -43,12 +44,16 @@ import Testing
     let script = cache + "/fetch.sh"
     try """
     #!/bin/sh
-    mkdir -p "$SCALPEL_CACHE/models/$1" && printf 'GGUF' > "$SCALPEL_CACHE/models/$1/SmolLM2-135M-Instruct.Q4_1.gguf"
+    mkdir -p "$SCALPEL_CACHE/models/$1"
+    printf 'GGUF' > "$SCALPEL_CACHE/models/$1/SmolLM2-135M-Instruct.Q4_1.gguf"
     """.write(toFile: script, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
     let store = ModelStore(cacheDirectory: cache, fetchScript: script)
     let location = try store.locate(.known(.smolLM2))
-    #expect(location == ModelLocation(format: .gguf, path: cache + "/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    #expect(
+      location
+        == ModelLocation(
+          format: .gguf, path: cache + "/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
   }
 
   @Test func findsTheFetchScriptOfTheCheckout() {
@@ -66,7 +71,9 @@ import Testing
     #expect(model.chatTemplate != nil)
     #expect(model.stopTokenIds == [257])
     #expect(model.tokenizer.encode("a t") == [97, 258])
-    #expect(try ScalpelCheckpoint.tokenizerSource(of: location) == .tokenizerJSON(directory + "/tokenizer.json"))
+    #expect(
+      try ScalpelCheckpoint.tokenizerSource(of: location)
+        == .tokenizerJSON(directory + "/tokenizer.json"))
     // Generation from the loaded checkpoint equals generation from the weights in memory.
     let options = GenerationOptions(maxNewTokens: 5)
     let loaded = try TextGenerator(model).generate([[1, 2, 3]], options: options)
@@ -86,7 +93,8 @@ import Testing
     try ScalpelCheckpoint.write(
       config: TinyModels.config, weights: try TinyModels.weights(), tokenizer: .gguf(gguf), to: dir)
     let tokenizer = try TextTokenizer(try ModelLocation.detect(dir))
-    #expect(tokenizer.encode("What is the capital of France?") == [1780, 314, 260, 3575, 282, 4649, 47])
+    #expect(
+      tokenizer.encode("What is the capital of France?") == [1780, 314, 260, 3575, 282, 4649, 47])
   }
 
   @Test func incompleteCheckpointsNameWhatIsWrong() throws {
@@ -104,9 +112,13 @@ import Testing
     try FileManager.default.removeItem(atPath: directory + "/tokenizer.json")
     #expect(throws: ModelError.self) { try TextTokenizer(try ModelLocation.detect(directory)) }
     // A BERT directory is not a language model.
-    let minilm = URL(fileURLWithPath: try modelFile("minilm", "model.safetensors")).deletingLastPathComponent().path
+    let minilm = URL(fileURLWithPath: try modelFile("minilm", "model.safetensors"))
+      .deletingLastPathComponent().path
     #expect(throws: ModelError.self) { try LoadedLanguageModel(try ModelLocation.detect(minilm)) }
-    #expect(try TextTokenizer(try ModelLocation.detect(minilm)).encode("Hello world") == [101, 7592, 2088, 102])
+    #expect(
+      try TextTokenizer(try ModelLocation.detect(minilm)).encode("Hello world") == [
+        101, 7592, 2088, 102,
+      ])
   }
 }
 
@@ -115,7 +127,8 @@ import Testing
   @Test func answersTheCapitalOfFrance() throws {
     let cache =
       ProcessInfo.processInfo.environment["SCALPEL_CACHE"] ?? NSHomeDirectory() + "/.cache/scalpel"
-    let store = ModelStore(cacheDirectory: cache, fetchScript: repositoryRoot + "/scripts/fetch-models")
+    let store = ModelStore(
+      cacheDirectory: cache, fetchScript: repositoryRoot + "/scripts/fetch-models")
     let model = try store.loadLanguageModel(.known(.smolLM2))
     let template = try #require(model.chatTemplate)
     let prompt = model.tokenizer.encode(template.prompt("What is the capital of France?"))

@@ -40,7 +40,9 @@ enum TinyModels {
       extra += 1
     }
     var out = Array(repeating: "", count: 256)
-    for (b, c) in zip(printable, codes) { out[b] = String(UnicodeScalar(UInt32(c)).map(Character.init) ?? "?") }
+    for (b, c) in zip(printable, codes) {
+      out[b] = String(UnicodeScalar(UInt32(c)).map(Character.init) ?? "?")
+    }
     return out
   }
 
@@ -62,7 +64,9 @@ enum TinyModels {
   }
 
   /// A Scalpel checkpoint directory of the tiny model with the tiny tokenizer.
-  static func checkpoint(seed: UInt64 = 7) throws -> (directory: String, weights: [String: HostTensor]) {
+  static func checkpoint(seed: UInt64 = 7) throws -> (
+    directory: String, weights: [String: HostTensor]
+  ) {
     let dir = try temporaryDirectory()
     let tokenizer = dir + "/source-tokenizer.json"
     try writeTokenizerJSON(to: tokenizer)

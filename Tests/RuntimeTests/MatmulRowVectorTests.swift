@@ -37,7 +37,8 @@ func matmulWithOneRowMatchesTheDefinition(_ dtype: DType) throws {
       }
       let want = try HostTensor(TensorType(dtype, [batch, 1, n]), doubles: expected)
       let got = try #require(out["y"])
-      #expect(got.isClose(to: want, rtol: 1e-6), "transposeA \(transposeA) transposeB \(transposeB)")
+      #expect(
+        got.isClose(to: want, rtol: 1e-6), "transposeA \(transposeA) transposeB \(transposeB)")
     }
   }
 }

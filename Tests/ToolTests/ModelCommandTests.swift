@@ -47,7 +47,10 @@ func tinyCheckpoint() throws -> URL {
 
 @Suite struct ModelCommandTests {
   @Test func everyModelCommandHasHelp() throws {
-    for command in [["generate"], ["tokenize"], ["logits"], ["inspect"], ["bench", "forward"], ["bench", "generate"]] {
+    for command in [
+      ["generate"], ["tokenize"], ["logits"], ["inspect"], ["bench", "forward"],
+      ["bench", "generate"],
+    ] {
       let r = try runTool("scalpel", command + ["--help"])
       #expect(r.status == 0, "\(command): \(r.stderr)")
       #expect(r.stdout.contains("--model") || r.stdout.contains("<model>"), "\(command)")
@@ -97,7 +100,10 @@ func tinyCheckpoint() throws -> URL {
     let out = dir.appendingPathComponent("x.npy").path
     let cases: [([String], String)] = [
       (["tokenize", "--model", "nosuchmodel", "--text", "hi"], "unknown model 'nosuchmodel'"),
-      (["tokenize", "--model", "/nonexistent/m.gguf", "--text", "hi"], "/nonexistent/m.gguf: no such file"),
+      (
+        ["tokenize", "--model", "/nonexistent/m.gguf", "--text", "hi"],
+        "/nonexistent/m.gguf: no such file"
+      ),
       (["tokenize", "--model", notGGUF.path, "--text", "hi"], "not a GGUF file"),
       (["inspect", "/nonexistent/m.gguf"], "/nonexistent/m.gguf: no such file"),
       (["inspect", emptyModel.path], "config.json and model.safetensors missing"),
@@ -106,11 +112,15 @@ func tinyCheckpoint() throws -> URL {
       (["logits", "--model", notGGUF.path, "--text", "hi", "--out", out], "not a GGUF file"),
       (["logits", "--model", emptyModel.path, "--text", "hi", "--out", out], "missing"),
       (["logits", "--model", notGGUF.path, "--text", "hi"], "Missing expected argument '--out"),
-      (["generate", "--model", notGGUF.path, "--prompt", "hi", "--backend", "gpu"], "unknown backend 'gpu'"),
+      (
+        ["generate", "--model", notGGUF.path, "--prompt", "hi", "--backend", "gpu"],
+        "unknown backend 'gpu'"
+      ),
     ]
     for (arguments, message) in cases {
       let r = try runTool("scalpel", arguments)
-      #expect(r.status != 0 && r.status < 128, "\(arguments) should fail without crashing: \(r.status)")
+      #expect(
+        r.status != 0 && r.status < 128, "\(arguments) should fail without crashing: \(r.status)")
       #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
     }
   }
@@ -118,10 +128,12 @@ func tinyCheckpoint() throws -> URL {
   @Test func logitsReportsAnUnwritableOutputAndAModelWithoutChat() throws {
     let model = try tinyCheckpoint()
     let r = try runTool(
-      "scalpel", ["logits", "--model", model.path, "--text", "hi", "--out", "/nonexistent/dir/x.npy"])
+      "scalpel",
+      ["logits", "--model", model.path, "--text", "hi", "--out", "/nonexistent/dir/x.npy"])
     #expect(r.status != 0 && r.status < 128)
     #expect(r.stderr.contains("/nonexistent/dir/x.npy"), "\(r.stderr)")
-    let bert = try runTool("scalpel", ["logits", "--model", "minilm", "--text", "hi", "--out", "/tmp/x.npy"])
+    let bert = try runTool(
+      "scalpel", ["logits", "--model", "minilm", "--text", "hi", "--out", "/tmp/x.npy"])
     #expect(bert.status != 0 && bert.status < 128)
     #expect(bert.stderr.contains("model_type 'bert'"), "\(bert.stderr)")
   }

@@ -40,7 +40,8 @@ public struct KeyValueCache: Sendable {
         guard let t = results[name], let source = t.array(of: Float.self), t.shape.count == 4,
           t.shape[0] == batch, t.shape[1] == kvHeads, t.shape[3] == headDimension
         else {
-          throw GenerationError("result '\(name)' is missing or not f32 [\(batch), \(kvHeads), T, \(headDimension)]")
+          throw GenerationError(
+            "result '\(name)' is missing or not f32 [\(batch), \(kvHeads), T, \(headDimension)]")
         }
         let count = t.shape[2]
         guard slot >= 0, slot + count <= slots else {

@@ -18,14 +18,17 @@ public final class LlamaRunner {
     case decode(batch: Int, cacheLength: Int)
   }
 
-  public init(config: LlamaConfig, weights: [String: HostTensor], backend: any Backend = InterpreterBackend()) {
+  public init(
+    config: LlamaConfig, weights: [String: HostTensor], backend: any Backend = InterpreterBackend()
+  ) {
     self.config = config
     self.weights = weights
     self.backend = backend
   }
 
   /// A runner for a loaded model.
-  public convenience init(_ model: LoadedLanguageModel, backend: any Backend = InterpreterBackend()) {
+  public convenience init(_ model: LoadedLanguageModel, backend: any Backend = InterpreterBackend())
+  {
     self.init(config: model.config, weights: model.weights, backend: backend)
   }
 
@@ -39,7 +42,9 @@ public final class LlamaRunner {
     let graph: Graph
     switch key {
     case .forward(let batch, let tokens, let withCache, let lastOnly):
-      graph = try llama.forwardGraph(batch: batch, tokens: tokens, withCache: withCache, lastOnly: lastOnly).graph
+      graph = try llama.forwardGraph(
+        batch: batch, tokens: tokens, withCache: withCache, lastOnly: lastOnly
+      ).graph
     case .decode(let batch, let cacheLength):
       graph = try llama.decodeGraph(batch: batch, cacheLength: cacheLength).graph
     }
@@ -54,7 +59,8 @@ public final class LlamaRunner {
     var all = inputs
     for p in e.graph.parameters where all[p.name] == nil {
       guard let w = weights[p.name] else {
-        throw GenerationError("graph @\(e.graph.name) needs '\(p.name)', which is neither an input nor a weight")
+        throw GenerationError(
+          "graph @\(e.graph.name) needs '\(p.name)', which is neither an input nor a weight")
       }
       all[p.name] = w
     }

@@ -34,7 +34,8 @@ public struct PaddedBatch: Sendable, Hashable {
     for prompt in prompts {
       let padding = length - prompt.count
       tokens += Array(repeating: Int32(padToken), count: padding) + prompt.map { Int32($0) }
-      attentionMask += Array(repeating: 0, count: padding) + Array(repeating: 1, count: prompt.count)
+      attentionMask +=
+        Array(repeating: 0, count: padding) + Array(repeating: 1, count: prompt.count)
       positions += Array(repeating: 0, count: padding) + (0..<prompt.count).map { Int32($0) }
     }
   }

@@ -28,7 +28,9 @@ public enum Sampling: Sendable, Hashable {
       let total = weights.reduce(0, +)
       for i in weights.indices { weights[i] /= total }
       // Most likely first; ties by id, so the order (and the draw) is reproducible.
-      let order = weights.indices.sorted { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }
+      let order = weights.indices.sorted {
+        weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1)
+      }
       var kept = 0
       var mass = 0.0
       while kept < order.count && (kept == 0 || mass < topP) {

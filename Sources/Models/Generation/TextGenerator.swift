@@ -60,7 +60,8 @@ public final class TextGenerator {
   public init(runner: LlamaRunner) { self.runner = runner }
 
   /// A generator for a loaded model on `backend`.
-  public convenience init(_ model: LoadedLanguageModel, backend: any Backend = InterpreterBackend()) {
+  public convenience init(_ model: LoadedLanguageModel, backend: any Backend = InterpreterBackend())
+  {
     self.init(runner: LlamaRunner(model, backend: backend))
   }
 
@@ -72,7 +73,9 @@ public final class TextGenerator {
   ) throws -> [Generation] {
     let config = runner.config
     if let problem = options.sampling.problems().first { throw GenerationError(problem) }
-    guard options.maxNewTokens >= 0 else { throw GenerationError("max new tokens must not be negative") }
+    guard options.maxNewTokens >= 0 else {
+      throw GenerationError("max new tokens must not be negative")
+    }
     for (r, prompt) in prompts.enumerated() {
       if let bad = prompt.first(where: { $0 < 0 || $0 >= config.vocabulary }) {
         throw GenerationError("prompt \(r) holds token id \(bad), outside 0..<\(config.vocabulary)")
@@ -100,7 +103,8 @@ public final class TextGenerator {
     var last = Array(repeating: Int32(0), count: rows)
     let vocabulary = config.vocabulary
     for step in 0..<options.maxNewTokens {
-      guard let logits = outputs["logits"]?.array(of: Float.self), logits.count == rows * vocabulary else {
+      guard let logits = outputs["logits"]?.array(of: Float.self), logits.count == rows * vocabulary
+      else {
         throw GenerationError("the graph returned no f32 logits of \(rows)×\(vocabulary)")
       }
       for r in 0..<rows where !finished[r] {

@@ -63,7 +63,8 @@ public struct ModelDescription: Sendable, Codable {
       case "bert": configuration = .bert(try BertConfig(huggingFaceJSON: configPath))
       default:
         throw ModelError(
-          "model_type '\(type)' is not supported (llama, bert)", file: configPath, key: "model_type")
+          "model_type '\(type)' is not supported (llama, bert)", file: configPath, key: "model_type"
+        )
       }
       architecture = type
       let file = try SafetensorsFile(path: location.file("model.safetensors"))

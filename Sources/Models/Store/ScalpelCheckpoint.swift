@@ -45,7 +45,8 @@ public enum ScalpelCheckpoint {
       try FileManager.default.createDirectory(
         atPath: directory, withIntermediateDirectories: true)
     } catch {
-      throw ModelError("cannot create the directory: \(error.localizedDescription)", file: directory)
+      throw ModelError(
+        "cannot create the directory: \(error.localizedDescription)", file: directory)
     }
     var json = LlamaCheckpoint.huggingFaceJSON(config)
     switch tokenizer {
