@@ -134,6 +134,9 @@ import Testing
     #expect(throws: GenerationError.self) { try g.generate([[]]) }
     #expect(throws: GenerationError.self) { try g.generate([[1, 999]]) }
     #expect(throws: GenerationError.self) { try g.generate([[-1]]) }
+    #expect(throws: GenerationError.self) {  // beyond the 128-token context
+      try g.generate([[1, 2]], options: GenerationOptions(maxNewTokens: 127))
+    }
     #expect(throws: GenerationError.self) {
       try g.generate([[1, 2]], options: GenerationOptions(maxNewTokens: 5, cacheLength: 3))
     }

@@ -97,6 +97,16 @@ import Testing
       tokenizer.encode("What is the capital of France?") == [1780, 314, 260, 3575, 282, 4649, 47])
   }
 
+  @Test func checkpointsRefuseAdjacentPairWeights() throws {
+    var config = TinyModels.config
+    config.ropeLayout = .adjacentPairs
+    #expect(throws: ModelError.self) {
+      try ScalpelCheckpoint.write(
+        config: config, weights: try TinyModels.weights(), tokenizer: .gguf("x.gguf"),
+        to: try temporaryDirectory())
+    }
+  }
+
   @Test func incompleteCheckpointsNameWhatIsWrong() throws {
     let (directory, weights) = try TinyModels.checkpoint()
     var partial = weights

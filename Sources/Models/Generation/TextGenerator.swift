@@ -88,6 +88,11 @@ public final class TextGenerator {
     guard options.maxNewTokens > 0 else { return results }
 
     let needed = length + options.maxNewTokens - 1
+    guard needed < config.contextLength else {
+      throw GenerationError(
+        "\(length) prompt tokens and \(options.maxNewTokens) new tokens exceed the model's "
+          + "context of \(config.contextLength) tokens")
+    }
     let slots = options.cacheLength ?? needed
     guard slots >= needed else {
       throw GenerationError(

@@ -41,6 +41,11 @@ public enum ScalpelCheckpoint {
     config: LlamaConfig, weights: [String: HostTensor], tokenizer: TokenizerSource,
     to directory: String
   ) throws(ModelError) {
+    guard config.ropeLayout == .rotateHalf else {
+      throw ModelError(
+        "checkpoints hold Hugging Face (rotate-half) q/k weights; load the model with the "
+          + "rotate-half layout before writing it", file: directory)
+    }
     do {
       try FileManager.default.createDirectory(
         atPath: directory, withIntermediateDirectories: true)
