@@ -58,6 +58,6 @@ let package = Package(
     .testTarget(
       name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
-    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
+    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

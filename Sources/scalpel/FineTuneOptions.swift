@@ -128,12 +128,6 @@ struct FineTuneOptions: ParsableArguments {
   }
 }
 
-/// A failure reported as `Error: message`, without the usage text.
-struct CommandFailure: Error, CustomStringConvertible {
-  var description: String
-  init(_ message: String) { description = message }
-}
-
 func note(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
