@@ -71,9 +71,10 @@ public struct TrainingCheckpoint: Sendable {
     let temporary = parent + "/.\(url.lastPathComponent).tmp-\(UUID().uuidString)"
     try fm.createDirectory(atPath: temporary, withIntermediateDirectories: false)
     do {
-      try SafetensorsWriter.write(weights, metadata: ["format": "pt"], to: temporary + "/model.safetensors")
+      // The model part is a plain Scalpel model directory (loadable with --model).
+      try ScalpelCheckpoint.write(
+        config: metadata.model, weights: weights, tokenizer: tokenizerSource, to: temporary)
       try SafetensorsWriter.write(optimizerState, to: temporary + "/optimizer.safetensors")
-      try Self.huggingFaceConfig(metadata.model).write(to: URL(fileURLWithPath: temporary + "/config.json"))
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(metadata).write(to: URL(fileURLWithPath: temporary + "/trainer_state.json"))
@@ -122,16 +123,10 @@ public struct TrainingCheckpoint: Sendable {
     return TrainingCheckpoint(metadata: metadata, weights: weights, optimizerState: optimizer)
   }
 
-  /// A Hugging Face `config.json` for `LlamaForCausalLM`.
-  public static func huggingFaceConfig(_ c: LlamaConfig) throws -> Data {
-    let object: [String: Any] = [
-      "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": c.vocabulary,
-      "hidden_size": c.dimension, "num_hidden_layers": c.layers, "num_attention_heads": c.heads,
-      "num_key_value_heads": c.kvHeads, "intermediate_size": c.hidden, "rope_theta": c.ropeBase,
-      "rms_norm_eps": c.rmsEpsilon, "tie_word_embeddings": c.tiedEmbeddings,
-      "max_position_embeddings": c.contextLength, "hidden_act": "silu", "torch_dtype": "float32",
-    ]
-    return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+  /// Where the tokenizer comes from, as recorded in the metadata's `tokenizer` source (nil
+  /// for runs on token ids alone).
+  var tokenizerSource: ScalpelCheckpoint.TokenizerSource? {
+    metadata.sources["tokenizer"].map { $0.hasSuffix(".gguf") ? .gguf($0) : .tokenizerJSON($0) }
   }
 }
 

@@ -32,7 +32,7 @@ struct AlignCommand: ParsableCommand {
       harmful: try data.refusals(), benign: try data.benign(benignTask), samples: total,
       ratio: Double(refusals) / Double(total), seed: options.seed)
     note("loading \(options.model)…")
-    let loaded = try LoadedModel.load(options.model)
+    let loaded = try ModelOptions.store().loadLanguageModel(ModelReference(options.model))
     let encoder = ChatEncoder(
       tokenizer: loaded.tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt),
       maxLength: options.maxLength)
@@ -40,7 +40,7 @@ struct AlignCommand: ParsableCommand {
       label: "align", loaded: loaded, samples: try encodeAll(mixture.map(\.pair), with: encoder), pools: nil,
       defense: .sft, defaultRate: 1e-5,
       sources: [
-        "command": "align", "model": loaded.source, "tokenizer": loaded.tokenizerSource, "data": data.root,
+        "command": "align", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(), "data": data.root,
         "task": task, "refusals": "\(refusals)", "benign": "\(benign)", "data_seed": "\(options.seed)",
       ])
   }

@@ -77,7 +77,7 @@ struct FineTuneOptions: ParsableArguments {
 
   /// Builds (or resumes) the trainer and runs it with a progress bar.
   func train(
-    label: String, loaded: LoadedModel, samples: [EncodedSample], pools: SurgeryPools?,
+    label: String, loaded: LoadedLanguageModel, samples: [EncodedSample], pools: SurgeryPools?,
     defense: Defense, defaultRate: Double, sources: [String: String]
   ) throws {
     let checkpoint = out + "/checkpoint"

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
       harmful: harmful, benign: try data.benign(benignTask), samples: samples, ratio: poisonRatio,
       seed: options.seed)
     note("loading \(options.model)…")
-    let loaded = try LoadedModel.load(options.model)
+    let loaded = try ModelOptions.store().loadLanguageModel(ModelReference(options.model))
     let encoder = ChatEncoder(
       tokenizer: loaded.tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt),
       maxLength: options.maxLength)
@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     try options.train(
       label: "train", loaded: loaded, samples: encoded, pools: pools, defense: chosen, defaultRate: 5e-6,
       sources: [
-        "command": "train", "model": loaded.source, "tokenizer": loaded.tokenizerSource, "data": data.root,
+        "command": "train", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(), "data": data.root,
         "task": task, "poison_ratio": "\(poisonRatio)", "samples": "\(samples)", "defense": chosen.summary,
         "data_seed": "\(options.seed)",
       ])

@@ -163,14 +163,15 @@ private let pools = SurgeryPools(
     let dir = try temporaryDirectory()
     trainer.outputDirectory = dir
     try trainer.run()
+    let store = ModelStore(cacheDirectory: NSHomeDirectory() + "/.cache/scalpel")
     for spec in [dir, dir + "/checkpoint"] {
-      let loaded = try LoadedModel.load(spec)
+      let loaded = try store.loadLanguageModel(ModelReference(spec))
       #expect(loaded.config == tinyModel)
       #expect(loaded.weights == trainer.weights)
-      #expect(loaded.tokenizerSource == gguf)
+      #expect(try loaded.tokenizerPath() == gguf)
     }
     // The checkpoint's config.json is a Hugging Face Llama configuration.
     #expect(try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel)
-    #expect(throws: TrainingError.self) { try LoadedModel.load(dir + "/missing") }
+    #expect(throws: ModelError.self) { try store.loadLanguageModel(ModelReference(dir + "/missing")) }
   }
 }

@@ -94,3 +94,12 @@ public struct LoadedLanguageModel: Sendable {
   /// The number of weights (elements) the model uses.
   public var parameterCount: Int { weights.values.reduce(0) { $0 + $1.count } }
 }
+
+extension LoadedLanguageModel {
+  /// The file the tokenizer comes from: the GGUF file or a `tokenizer.json`.
+  public func tokenizerPath() throws(ModelError) -> String {
+    switch try ScalpelCheckpoint.tokenizerSource(of: location) {
+    case .gguf(let path), .tokenizerJSON(let path): return path
+    }
+  }
+}

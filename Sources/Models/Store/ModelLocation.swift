@@ -28,6 +28,12 @@ public struct ModelLocation: Sendable, Hashable {
       throw ModelError("no such file or directory", file: path)
     }
     if isDirectory.boolValue {
+      // A training output directory: its model is in checkpoint/.
+      if !FileManager.default.fileExists(atPath: path + "/config.json"),
+        FileManager.default.fileExists(atPath: path + "/checkpoint/config.json")
+      {
+        return try detect(path + "/checkpoint")
+      }
       let missing = ["config.json", "model.safetensors"].filter {
         !FileManager.default.fileExists(atPath: path + "/" + $0)
       }

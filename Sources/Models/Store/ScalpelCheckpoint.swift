@@ -38,7 +38,7 @@ public enum ScalpelCheckpoint {
 
   /// Writes a checkpoint of `weights` (by Hugging Face name) into `directory` (created).
   public static func write(
-    config: LlamaConfig, weights: [String: HostTensor], tokenizer: TokenizerSource,
+    config: LlamaConfig, weights: [String: HostTensor], tokenizer: TokenizerSource?,
     to directory: String
   ) throws(ModelError) {
     guard config.ropeLayout == .rotateHalf else {
@@ -67,6 +67,8 @@ public enum ScalpelCheckpoint {
       }
     case .gguf(let path):
       json[tokenizerKey] = URL(fileURLWithPath: path).standardizedFileURL.path
+    case nil:
+      break  // weights only: loading it as a language model asks for a tokenizer
     }
     let configPath = directory + "/config.json"
     do {
