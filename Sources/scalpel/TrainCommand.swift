@@ -24,25 +24,22 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Number of samples n.") var samples: Int = 1000
   @Option(help: "sft or surgery.") var defense: String = "sft"
   @Option(name: .customLong("lambda"), help: "Surgery penalty weight.") var lambda: Double = 300
-  @Option(help: "Surgery sink key position (an index; 'auto' is not available yet).") var sink: String = "0"
+  @Option(help: "Surgery sink key position, or auto (the position with the most aggregate attention on calibration samples).") var sink: String = "0"
   @Option(help: "Size of the Surgery harmful and safe pools.") var poolSize: Int = 1000
 
   func run() throws {
     guard let benignTask = BenignTask(rawValue: task) else {
       throw ValidationError("--task must be gsm8k, sst2 or agnews, got '\(task)'")
     }
-    let chosen: Defense
+    var chosen: Defense
     switch defense {
     case "sft": chosen = .sft
     case "surgery":
-      if sink == "auto" {
-        throw ValidationError(
-          "--sink auto needs the sink analysis, which is not available yet; pass a position such as --sink 0")
+      // auto is resolved on the Surgery pools once the model is loaded.
+      guard sink == "auto" || Int(sink).map({ $0 >= 0 }) == true else {
+        throw ValidationError("--sink must be auto or a non-negative token position, got '\(sink)'")
       }
-      guard let position = Int(sink), position >= 0 else {
-        throw ValidationError("--sink must be a non-negative token position, got '\(sink)'")
-      }
-      chosen = .surgery(lambda: lambda, sink: position)
+      chosen = .surgery(lambda: lambda, sink: Int(sink) ?? 0)
     default: throw ValidationError("--defense must be sft or surgery, got '\(defense)'")
     }
     try options.checkOutput()
@@ -65,6 +62,14 @@ struct TrainCommand: ParsableCommand {
       let harmfulPool = g.permutation(harmful.count).prefix(poolSize).map { harmful[$0] }
       let safePool = g.permutation(refusals.count).prefix(poolSize).map { refusals[$0] }
       pools = SurgeryPools(harmful: try encodeAll(harmfulPool, with: bare), safe: try encodeAll(safePool, with: bare))
+      if sink == "auto", let pools, !options.resume {
+        let calibration = Array(pools.harmful.prefix(4)) + Array(pools.safe.prefix(4))
+        let position = try SinkMeasurement.automaticSink(
+          model: loaded.config, weights: loaded.weights, samples: calibration, length: options.maxLength,
+          backend: try options.makeBackend())
+        note("sink: position \(position) draws the most attention on \(calibration.count) calibration samples")
+        chosen = .surgery(lambda: lambda, sink: position)
+      }
     }
     try options.train(
       label: "train", loaded: loaded, samples: encoded, pools: pools, defense: chosen, defaultRate: 5e-6,
