@@ -32,10 +32,14 @@ let package = Package(
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
     // Model files (GGUF, safetensors), tokenizers and chat templates.
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
+    // Safety evaluation: refusal and harmfulness judges, benchmark scoring, reports and plots.
+    .target(
+      name: "Safety", dependencies: ["IR", "Passes", "Runtime", "Models"],
+      path: "Sources/Safety"),
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime",
+        "IR", "Passes", "Runtime", "Models", "Safety",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -49,6 +53,7 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
+    .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )
