@@ -194,3 +194,41 @@ public struct SharedData: Sendable {
     return out
   }
 }
+
+extension SharedData {
+  /// One SST-2 train row.
+  public struct SST2Row: Sendable, Hashable {
+    public var sentence: String
+    public var positive: Bool
+  }
+
+  /// SST-2 train (`label<TAB>sentence`, header first; 67,349 rows).
+  public func sst2Train() throws(SafetyError) -> [SST2Row] {
+    let file = path("sst2/train.tsv")
+    var rows: [SST2Row] = []
+    for (i, line) in try readText(file).split(whereSeparator: isLineBreak).enumerated() where i > 0 {
+      let parts = line.split(separator: "\t", maxSplits: 1)
+      guard parts.count == 2, let label = Int(parts[0]) else {
+        throw SafetyError("line \(i + 1) is not 'label<TAB>sentence'", file: file)
+      }
+      rows.append(SST2Row(sentence: String(parts[1]), positive: label == 1))
+    }
+    return rows
+  }
+}
+
+extension SharedData {
+  /// The default data directory: walk up from `directory` to the repository root (the first
+  /// folder holding `Package.swift`) and use `../shared/data` beside it, if it exists.
+  public static func locate(from directory: String) -> SharedData? {
+    var url = URL(fileURLWithPath: directory).standardizedFileURL
+    while true {
+      if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        return defaultRoot(repositoryRoot: url.path).map(SharedData.init(root:))
+      }
+      let parent = url.deletingLastPathComponent()
+      if parent.path == url.path { return nil }
+      url = parent
+    }
+  }
+}

@@ -16,7 +16,7 @@ func readJSONLines<T: Decodable>(_ path: String, as: T.Type = T.self) throws(Saf
   let text = try readText(path)
   let decoder = JSONDecoder()
   var out: [T] = []
-  for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+  for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak).enumerated() {
     let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
     if trimmed.isEmpty { continue }
     do {
@@ -71,3 +71,7 @@ public func stableHash(_ text: String) -> UInt64 {
   }
   return h
 }
+
+/// `\n` or `\r\n` (one `Character` in Swift); not the other Unicode line separators, which
+/// JSON text may hold unescaped.
+func isLineBreak(_ c: Character) -> Bool { c == "\n" || c == "\r\n" }
