@@ -40,6 +40,18 @@ public struct BenchmarkItem: Sendable, Hashable, Codable {
   /// BeaverTails category or HarmBench semantic category, when known.
   public var category: String?
 
+  public init(
+    id: String, benchmark: Benchmark, instruction: String, input: String, reference: String?,
+    category: String?
+  ) {
+    self.id = id
+    self.benchmark = benchmark
+    self.instruction = instruction
+    self.input = input
+    self.reference = reference
+    self.category = category
+  }
+
   /// The user message: the instruction, then a blank line and the input when there is one.
   public var message: String { input.isEmpty ? instruction : instruction + "\n\n" + input }
 }

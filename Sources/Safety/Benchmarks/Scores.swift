@@ -49,6 +49,27 @@ public struct HarmfulScore: Sendable, Hashable, Codable {
     self.refusals = refusals
   }
 
+  enum CodingKeys: String, CodingKey {
+    case total, harmful, refusals, harmfulScore, refusalRate
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    total = try c.decode(Int.self, forKey: .total)
+    harmful = try c.decode(Int.self, forKey: .harmful)
+    refusals = try c.decode(Int.self, forKey: .refusals)
+  }
+
+  /// Encodes the counts and the two percentages.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(total, forKey: .total)
+    try c.encode(harmful, forKey: .harmful)
+    try c.encode(refusals, forKey: .refusals)
+    try c.encode(harmfulScore, forKey: .harmfulScore)
+    try c.encode(refusalRate, forKey: .refusalRate)
+  }
+
   /// The score of a list of verdicts.
   public init(verdicts: [JudgeVerdict]) {
     self.init(

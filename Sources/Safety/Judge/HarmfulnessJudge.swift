@@ -24,6 +24,13 @@ public struct HarmfulnessModel: Sendable, Codable {
   public var embedder: String
   /// Metrics and data counts from training.
   public var report: JudgeTrainingReport
+
+  public init(head: LogisticHead, threshold: Double, embedder: String, report: JudgeTrainingReport) {
+    self.head = head
+    self.threshold = threshold
+    self.embedder = embedder
+    self.report = report
+  }
 }
 
 /// What training measured: split sizes, validation/test metrics, human-labelled sets.
@@ -47,6 +54,28 @@ public struct JudgeTrainingReport: Sendable, Codable {
   public var humanRefusal: [String: MetricsSummary]
   /// Wall-clock seconds spent embedding and training.
   public var seconds: Double
+
+  public init(
+    counts: [String: Int], sources: [String: Int], options: JudgeDatasetOptions,
+    training: LogisticRegressionOptions, thresholdRule: String, threshold: Double,
+    validation: MetricsSummary, test: MetricsSummary, humanHarmfulAt: Double,
+    humanHarm: [String: MetricsSummary], humanHarmAll: MetricsSummary?,
+    humanRefusal: [String: MetricsSummary], seconds: Double
+  ) {
+    self.counts = counts
+    self.sources = sources
+    self.options = options
+    self.training = training
+    self.thresholdRule = thresholdRule
+    self.threshold = threshold
+    self.validation = validation
+    self.test = test
+    self.humanHarmfulAt = humanHarmfulAt
+    self.humanHarm = humanHarm
+    self.humanHarmAll = humanHarmAll
+    self.humanRefusal = humanRefusal
+    self.seconds = seconds
+  }
 }
 
 /// The harmfulness judge: MiniLM embeddings of "prompt + answer", a logistic head trained in
@@ -250,7 +279,7 @@ public enum HarmfulnessTrainer {
     var format = "scalpel-harmfulness-head-v1"
     var threshold: Double
     var embedder: String
-    var textFormat = "Question: {prompt}\\nAnswer: {answer}"
+    var textFormat = "Question: {prompt, first 300 characters}\\nAnswer: {answer}"
     var report: JudgeTrainingReport
 
     init(_ m: HarmfulnessModel) {

@@ -22,10 +22,16 @@ public struct JudgeExample: Sendable, Hashable, Codable {
 
 /// How a (prompt, answer) pair becomes one text for the encoder.
 public enum JudgeText {
-  /// `Question: {prompt}\nAnswer: {answer}`: the RepNoise refusal format.
+  /// Characters of the prompt kept, so a long request leaves room for the answer within the
+  /// encoder's token budget.
+  public static let promptCharacters = 300
+
+  /// `Question: {prompt}\nAnswer: {answer}` (the RepNoise refusal format), both trimmed and
+  /// the prompt cut to `promptCharacters` (with `…` when cut).
   public static func format(prompt: String, answer: String) -> String {
-    "Question: \(prompt.trimmingCharacters(in: .whitespacesAndNewlines))\n"
-      + "Answer: \(answer.trimmingCharacters(in: .whitespacesAndNewlines))"
+    var p = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+    if p.count > promptCharacters { p = String(p.prefix(promptCharacters)) + "…" }
+    return "Question: \(p)\nAnswer: \(answer.trimmingCharacters(in: .whitespacesAndNewlines))"
   }
 }
 
