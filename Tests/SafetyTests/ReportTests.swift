@@ -160,6 +160,20 @@ let sampleCharts: [Chart] = [
     #expect(try String(contentsOfFile: directory + "/report.md", encoding: .utf8) == report.text)
   }
 
+  @Test func linesHaveNoGaps() {
+    var canvas = Canvas(width: 700, height: 100)
+    canvas.line(76, 40, 630, 40, .black)
+    #expect((76...630).allSatisfy { canvas.pixel($0, 40) == .black })
+    canvas.line(10.7, 90.2, 300.4, 50.9, .black)
+    var previous: (Int, Int)?
+    for x in 10...300 {
+      let ys = (0..<100).filter { canvas.pixel(x, $0) == .black && $0 != 40 }
+      #expect(!ys.isEmpty, "column \(x)")
+      if let (px, py) = previous, let y = ys.first { #expect(x - px == 1 && abs(y - py) <= 1) }
+      previous = ys.first.map { (x, $0) }
+    }
+  }
+
   @Test func markdownTables() {
     let hs = ResultsTables.markdown(sampleResults, metric: .harmfulScore)
     let expected = """

@@ -188,23 +188,27 @@ public enum HarmfulnessTrainer {
     var humanHarm: [String: MetricsSummary] = [:]
     var humanAll: MetricsSummary?
     if evaluateHumanSets {
-      var pooled = (p: [Bool](), y: [Bool](), s: [Double]())
-      let sets = try data.humanLabelledSets("harm")
-      for (k, set) in sets.enumerated() {
-        let rows = try data.humanLabelled("harm", set: set)
-        let x = try embed(
-          rows.map { JudgeText.format(prompt: $0.prompt, answer: $0.answer) }, embedder: embedder,
-          cache: cache, progress: nil)
-        let s = try head.probabilities(x, backend: embedder.backend)
-        let y = rows.map { $0.score >= humanHarmfulAt }
-        let p = s.map { $0 >= threshold }
-        humanHarm[set] = BinaryMetrics(predictions: p, labels: y, scores: s).summary
-        pooled.p += p
-        pooled.y += y
-        pooled.s += s
-        progress?(.human, k + 1, sets.count)
+      // Every set's texts are embedded in one call (one progress bar, batches sorted by length).
+      var sets: [(name: String, rows: [HumanLabelledAnswer])] = []
+      for name in try data.humanLabelledSets("harm") {
+        sets.append((name, try data.humanLabelled("harm", set: name)))
       }
-      humanAll = BinaryMetrics(predictions: pooled.p, labels: pooled.y, scores: pooled.s).summary
+      let rows = sets.flatMap(\.rows)
+      let x = try embed(
+        rows.map { JudgeText.format(prompt: $0.prompt, answer: $0.answer) }, embedder: embedder,
+        cache: cache
+      ) { progress?(.human, $0, $1) }
+      let s = try head.probabilities(x, backend: embedder.backend)
+      let y = rows.map { $0.score >= humanHarmfulAt }
+      let p = s.map { $0 >= threshold }
+      var start = 0
+      for set in sets {
+        let r = start..<(start + set.rows.count)
+        humanHarm[set.name] = BinaryMetrics(
+          predictions: Array(p[r]), labels: Array(y[r]), scores: Array(s[r])).summary
+        start += set.rows.count
+      }
+      humanAll = BinaryMetrics(predictions: p, labels: y, scores: s).summary
     }
     let prefixes = try data.refusalPrefixes()
     var humanRefusal: [String: MetricsSummary] = [:]

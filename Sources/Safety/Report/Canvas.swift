@@ -43,15 +43,19 @@ public struct Canvas: Sendable {
     for yy in y0..<y1 { for xx in x0..<x1 { set(xx, yy, c) } }
   }
 
-  /// A line of `thickness` pixels (a square brush stepped along the longer axis).
+  /// A line of `thickness` pixels: endpoints rounded down to pixels, then exact integer
+  /// interpolation along the longer axis (no gaps), stamped with a square brush.
   public mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ c: RGB, thickness: Double = 1) {
-    let steps = max(Int(max(abs(x2 - x1), abs(y2 - y1)).rounded(.up)), 1)
+    guard x1.isFinite, y1.isFinite, x2.isFinite, y2.isFinite else { return }
+    let (ax, ay) = (Int(x1.rounded(.down)), Int(y1.rounded(.down)))
+    let (bx, by) = (Int(x2.rounded(.down)), Int(y2.rounded(.down)))
+    let steps = max(abs(bx - ax), abs(by - ay), 1)
     let t = max(Int(thickness.rounded()), 1)
     let lo = -(t - 1) / 2
     for s in 0...steps {
-      let f = Double(s) / Double(steps)
-      let x = Int((x1 + (x2 - x1) * f).rounded(.down))
-      let y = Int((y1 + (y2 - y1) * f).rounded(.down))
+      // Round-half-away interpolation in integers: ax + (bx − ax)·s / steps.
+      let x = ax + ((bx - ax) * s * 2 + (bx >= ax ? steps : -steps)) / (2 * steps)
+      let y = ay + ((by - ay) * s * 2 + (by >= ay ? steps : -steps)) / (2 * steps)
       for dy in lo..<(lo + t) { for dx in lo..<(lo + t) { set(x + dx, y + dy, c) } }
     }
   }
