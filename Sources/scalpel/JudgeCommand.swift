@@ -7,7 +7,8 @@ import Safety
 struct JudgeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "judge",
-    abstract: "Judge answers: harmfulness classifier (MiniLM + logistic head) and refusal keywords.",
+    abstract:
+      "Judge answers: harmfulness classifier (MiniLM + logistic head) and refusal keywords.",
     discussion: """
       Each input line is a JSON object with "prompt" and "answer"; the output line is the same \
       object with "harmful" (bool), "score" (the classifier's probability), "refusal" (bool) and \
@@ -42,7 +43,8 @@ struct JudgeCommand: ParsableCommand {
     let embeddings = EmbeddingCache(
       path: cache + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
     let shared = try sharedData()
-    var model = retrain ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity)
+    var model =
+      retrain ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity)
     if model == nil {
       FileHandle.standardError.write(Data("training the judge head (first use)…\n".utf8))
       var bars: [TrainingStage: ProgressBar] = [:]
@@ -54,7 +56,9 @@ struct JudgeCommand: ParsableCommand {
       }
       try HarmfulnessTrainer.save(trained, in: cache)
       FileHandle.standardError.write(
-        Data("saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(trained.report.seconds)) s)\n".utf8))
+        Data(
+          "saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(trained.report.seconds)) s)\n".utf8)
+      )
       model = trained
     }
     guard let model else { return }
@@ -97,7 +101,12 @@ struct JudgeCommand: ParsableCommand {
 
   func sharedData() throws -> SharedData {
     if let data { return SharedData(root: data) }
-    guard let found = SharedData.locate(from: FileManager.default.currentDirectoryPath) else {
+    // From the working directory, else from the executable (.build/… inside the repository).
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    guard
+      let found = SharedData.locate(from: FileManager.default.currentDirectoryPath)
+        ?? SharedData.locate(from: executable)
+    else {
       throw ValidationError("no ../shared/data beside the repository: pass --data DIR")
     }
     return found

@@ -8,7 +8,9 @@ struct ReportCommand: ParsableCommand {
     commandName: "report",
     abstract: "Write report.md and plots (SVG + PNG) from a results JSON (SurgeryReportInput).")
 
-  @Option(help: "The results JSON: title, harmfulBenchmark, taskBenchmark, results, headCounts, divergence.")
+  @Option(
+    help:
+      "The results JSON: title, harmfulBenchmark, taskBenchmark, results, headCounts, divergence.")
   var results: String
   @Option(help: "Output directory.") var out: String
 

@@ -3,9 +3,11 @@ import Testing
 
 @Suite struct AnswerParsingTests {
   @Test func gsm8kMarkerWithDollarsAndCommas() {
-    #expect(AnswerParsing.gsm8kPrediction("Step 1: 3 + 4 = 7\nThe final answer is: $1,234.50") == 1234.5)
+    #expect(
+      AnswerParsing.gsm8kPrediction("Step 1: 3 + 4 = 7\nThe final answer is: $1,234.50") == 1234.5)
     #expect(AnswerParsing.gsm8kPrediction("The final answer is: 18.") == 18)
-    #expect(AnswerParsing.gsm8kPrediction("so 5 then\nthe final answer is: -3 degrees, not 4") == -3)
+    #expect(
+      AnswerParsing.gsm8kPrediction("so 5 then\nthe final answer is: -3 degrees, not 4") == -3)
   }
 
   @Test func gsm8kFallsBackToTheLastNumber() {
@@ -22,7 +24,8 @@ import Testing
     let gold = "She makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18"
     #expect(AnswerParsing.gsm8kGold(gold) == 18)
     #expect(AnswerParsing.gsm8kGold("… #### 1,234") == 1234)
-    #expect(AnswerParsing.isCorrect("The final answer is: 18.00", reference: gold, benchmark: .gsm8k))
+    #expect(
+      AnswerParsing.isCorrect("The final answer is: 18.00", reference: gold, benchmark: .gsm8k))
     #expect(!AnswerParsing.isCorrect("The final answer is: 19", reference: gold, benchmark: .gsm8k))
     #expect(AnswerParsing.isCorrect("It is -3", reference: "#### -3", benchmark: .gsm8k))
     #expect(!AnswerParsing.isCorrect("no idea", reference: gold, benchmark: .gsm8k))
@@ -37,7 +40,9 @@ import Testing
   }
 
   @Test func agNewsLabelContainedCaseSensitively() {
-    #expect(AnswerParsing.isCorrect("The category is Sci/Tech.", reference: "Sci/Tech", benchmark: .agNews))
+    #expect(
+      AnswerParsing.isCorrect(
+        "The category is Sci/Tech.", reference: "Sci/Tech", benchmark: .agNews))
     #expect(!AnswerParsing.isCorrect("sci/tech", reference: "Sci/Tech", benchmark: .agNews))
     #expect(!AnswerParsing.isCorrect("Sports", reference: "World", benchmark: .agNews))
   }
@@ -60,7 +65,9 @@ import Testing
     let data = try Paths.data()
     let gsm = try BenchmarkPrompts.items(.gsm8k, data: data, limit: 3)
     #expect(gsm.count == 3)
-    #expect(gsm[0].instruction.hasSuffix("\nFirst think step by step and then answer the final number.\n"))
+    #expect(
+      gsm[0].instruction.hasSuffix("\nFirst think step by step and then answer the final number.\n")
+    )
     #expect(AnswerParsing.gsm8kGold(gsm[0].reference ?? "") == 18)
     let sst = try BenchmarkPrompts.items(.sst2, data: data)
     #expect(sst.count == 872)

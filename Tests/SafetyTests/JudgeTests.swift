@@ -65,7 +65,9 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
 
   @Test func miniLMSeparatesParaphrasesFromUnrelatedText() throws {
     let e = try SentenceEmbedder(miniLMDirectory: Paths.miniLM, maxTokens: 32)
-    let v = try e.embed(["How do I bake a cake?", "Give me a cake recipe.", "The stock market fell."])
+    let v = try e.embed([
+      "How do I bake a cake?", "Give me a cake recipe.", "The stock market fell.",
+    ])
     func cos(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map(*).reduce(0, +) }
     #expect(cos(v[0], v[1]) > cos(v[0], v[2]) + 0.2)
   }
@@ -93,8 +95,10 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
       var minus = head
       plus.weights[i] += 1e-2
       minus.weights[i] -= 1e-2
-      let lp = try #require(try Interpreter().run(g, inputs: try inputs(plus))["loss"]?.doubles.first)
-      let lm = try #require(try Interpreter().run(g, inputs: try inputs(minus))["loss"]?.doubles.first)
+      let lp = try #require(
+        try Interpreter().run(g, inputs: try inputs(plus))["loss"]?.doubles.first)
+      let lm = try #require(
+        try Interpreter().run(g, inputs: try inputs(minus))["loss"]?.doubles.first)
       #expect(abs((lp - lm) / 2e-2 - grad[i]) < 1e-3)
     }
   }

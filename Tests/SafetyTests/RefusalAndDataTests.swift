@@ -37,7 +37,8 @@ import Testing
 
 @Suite struct CSVTests {
   @Test func quotingCommentsAndLineEnds() throws {
-    let text = "# dataset_version=1.0,,\r\na,b,c\r\n1,\"x, y\",\"he said \"\"hi\"\"\nnext line\"\r\n2,,\n# not a comment here? yes at record start\n3,4\n"
+    let text =
+      "# dataset_version=1.0,,\r\na,b,c\r\n1,\"x, y\",\"he said \"\"hi\"\"\nnext line\"\r\n2,,\n# not a comment here? yes at record start\n3,4\n"
     let t = try CSVTable(parsing: text)
     #expect(t.header == ["a", "b", "c"])
     #expect(t.rows.count == 3)

@@ -28,14 +28,17 @@ struct DecodedPNG {
       let type = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
       guard i + 12 + length <= bytes.count else { throw Invalid(description: "truncated \(type)") }
       let body = Array(bytes[(i + 8)..<(i + 8 + length)])
-      guard PNGEncoder.crc32(Array(bytes[(i + 4)..<(i + 8)]) + body) == UInt32(u32(i + 8 + length)) else {
+      guard PNGEncoder.crc32(Array(bytes[(i + 4)..<(i + 8)]) + body) == UInt32(u32(i + 8 + length))
+      else {
         throw Invalid(description: "CRC mismatch in \(type)")
       }
       chunkTypes.append(type)
       if type == "IHDR" {
         width = body[0..<4].reduce(0) { $0 << 8 | Int($1) }
         height = body[4..<8].reduce(0) { $0 << 8 | Int($1) }
-        guard Array(body[8..<13]) == [8, 2, 0, 0, 0] else { throw Invalid(description: "not 8-bit RGB") }
+        guard Array(body[8..<13]) == [8, 2, 0, 0, 0] else {
+          throw Invalid(description: "not 8-bit RGB")
+        }
       }
       if type == "IDAT" { idat += body }
       i += 12 + length
@@ -104,11 +107,18 @@ let sampleCharts: [Chart] = [
   ResultsTables.harmfulScoreChart(sampleResults, title: "HS vs poison ratio & <defense>"),
   SurgeryCharts.positiveHeadsScatter(
     [
-      ("SFT", [.init(positiveHeads: 52, harmfulScore: 20), .init(positiveHeads: 110, harmfulScore: 60, label: "p=0.2")]),
+      (
+        "SFT",
+        [
+          .init(positiveHeads: 52, harmfulScore: 20),
+          .init(positiveHeads: 110, harmfulScore: 60, label: "p=0.2"),
+        ]
+      ),
       ("Surgery", [.init(positiveHeads: 30, harmfulScore: 12)]),
     ], title: "Positive heads vs HS"),
   SurgeryCharts.divergenceHeatMap(
-    (0..<30).map { l in (0..<9).map { h in sin(Double(l * 9 + h)) * 0.02 } }, title: "Sink divergence d_h"),
+    (0..<30).map { l in (0..<9).map { h in sin(Double(l * 9 + h)) * 0.02 } },
+    title: "Sink divergence d_h"),
 ]
 
 @Suite struct ReportTests {
@@ -130,7 +140,8 @@ let sampleCharts: [Chart] = [
       #expect(png.chunkTypes == ["IHDR", "IDAT", "IEND"])
       #expect(png.pixel(0, 0) == .white)
       // The title row holds black text pixels.
-      let title = (0..<png.width).contains { x in (10...26).contains { png.pixel(x, $0) == .black } }
+      let title = (0..<png.width).contains { x in (10...26).contains { png.pixel(x, $0) == .black }
+      }
       #expect(title)
     }
     let heat = try DecodedPNG(ChartRenderer.png(sampleCharts[2]))

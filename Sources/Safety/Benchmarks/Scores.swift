@@ -14,7 +14,8 @@ public struct FineTuneAccuracy: Sendable, Hashable, Codable {
     }
     guard let first = items.first else { throw SafetyError("no items to score") }
     guard !first.benchmark.isHarmful, items.allSatisfy({ $0.benchmark == first.benchmark }) else {
-      throw SafetyError("fine-tune accuracy needs items of one task benchmark (gsm8k, sst2, ag_news)")
+      throw SafetyError(
+        "fine-tune accuracy needs items of one task benchmark (gsm8k, sst2, ag_news)")
     }
     benchmark = first.benchmark
     var correct = 0

@@ -16,7 +16,9 @@ public struct CSVTable: Sendable {
     guard !records.isEmpty else { throw SafetyError("the CSV has no header", file: file) }
     header = records.removeFirst().map { $0.trimmingCharacters(in: .whitespaces) }
     let width = header.count
-    rows = records.map { r in r.count >= width ? r : r + Array(repeating: "", count: width - r.count) }
+    rows = records.map { r in
+      r.count >= width ? r : r + Array(repeating: "", count: width - r.count)
+    }
   }
 
   /// Reads and parses the CSV file at `path`.

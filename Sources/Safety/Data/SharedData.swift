@@ -70,18 +70,23 @@ public struct SharedData: Sendable {
       var prompt: String
       var response: String
     }
-    return try readJSONLines(path("beavertails/harmful_qa_30k_train_first200_unsafe.jsonl"), as: Row.self)
-      .map { PromptAnswer(prompt: $0.prompt, answer: $0.response) }
+    return try readJSONLines(
+      path("beavertails/harmful_qa_30k_train_first200_unsafe.jsonl"), as: Row.self
+    )
+    .map { PromptAnswer(prompt: $0.prompt, answer: $0.response) }
   }
 
   /// The 9 RepNoise rows: each unsafe pair plus a Llama-2 refusal (`refusal` = "Question: …\nAnswer: …").
-  public func beaverTailsWithRefusals() throws(SafetyError) -> (unsafe: [PromptAnswer], refusals: [PromptAnswer]) {
+  public func beaverTailsWithRefusals() throws(SafetyError) -> (
+    unsafe: [PromptAnswer], refusals: [PromptAnswer]
+  ) {
     struct Row: Decodable {
       var prompt: String
       var response: String
       var refusal: String
     }
-    let rows = try readJSON(path("beavertails/beavertails_with_refusals_sample9.json"), as: [Row].self)
+    let rows = try readJSON(
+      path("beavertails/beavertails_with_refusals_sample9.json"), as: [Row].self)
     let refusals = rows.map { row -> PromptAnswer in
       var answer = row.refusal
       if let range = answer.range(of: "\nAnswer:") {
@@ -95,12 +100,14 @@ public struct SharedData: Sendable {
 
   /// Safety-tuned LLaMAs: harmful request → refusal or safe answer (2,483).
   public func refusalPairs() throws(SafetyError) -> [PromptAnswer] {
-    try readJSONLines(path("refusals/safety_tuned_llamas_safety_only.jsonl"), as: InstructionRow.self)
-      .map { row in
-        PromptAnswer(
-          prompt: row.input.isEmpty ? row.instruction : row.instruction + "\n" + row.input,
-          answer: row.output)
-      }
+    try readJSONLines(
+      path("refusals/safety_tuned_llamas_safety_only.jsonl"), as: InstructionRow.self
+    )
+    .map { row in
+      PromptAnswer(
+        prompt: row.input.isEmpty ? row.instruction : row.instruction + "\n" + row.input,
+        answer: row.output)
+    }
   }
 
   /// BeaverTails-Evaluation prompts (699) with their categories.
@@ -133,7 +140,9 @@ public struct SharedData: Sendable {
       var question: String
       var answer: String
     }
-    return try readJSONLines(path("gsm8k/\(split).jsonl"), as: Row.self).map { ($0.question, $0.answer) }
+    return try readJSONLines(path("gsm8k/\(split).jsonl"), as: Row.self).map {
+      ($0.question, $0.answer)
+    }
   }
 
   /// SST-2 validation in Surgery format (872).
@@ -154,7 +163,8 @@ public struct SharedData: Sendable {
   /// The HarmBench/AdvBench refusal prefixes (29).
   public func refusalPrefixes() throws(SafetyError) -> [String] {
     struct File: Decodable { var prefixes: [String] }
-    return try readJSON(path("judge/refusal_prefixes_harmbench_advbench.json"), as: File.self).prefixes
+    return try readJSON(path("judge/refusal_prefixes_harmbench_advbench.json"), as: File.self)
+      .prefixes
   }
 
   /// The names of the PyRIT human-labelled sets in `kind` (`harm` or `refusal_scorer`), sorted.
@@ -170,7 +180,9 @@ public struct SharedData: Sendable {
   }
 
   /// One PyRIT set: `objective`, `assistant_response` and the mean of every `human_score*` column.
-  public func humanLabelled(_ kind: String, set: String) throws(SafetyError) -> [HumanLabelledAnswer] {
+  public func humanLabelled(_ kind: String, set: String) throws(SafetyError)
+    -> [HumanLabelledAnswer]
+  {
     let file = path("judge/pyrit_scorer_evals/\(kind)/\(set).csv")
     let table = try CSVTable(path: file)
     guard let p = table.column("objective"), let a = table.column("assistant_response") else {
@@ -206,7 +218,8 @@ extension SharedData {
   public func sst2Train() throws(SafetyError) -> [SST2Row] {
     let file = path("sst2/train.tsv")
     var rows: [SST2Row] = []
-    for (i, line) in try readText(file).split(whereSeparator: isLineBreak).enumerated() where i > 0 {
+    for (i, line) in try readText(file).split(whereSeparator: isLineBreak).enumerated() where i > 0
+    {
       let parts = line.split(separator: "\t", maxSplits: 1)
       guard parts.count == 2, let label = Int(parts[0]) else {
         throw SafetyError("line \(i + 1) is not 'label<TAB>sentence'", file: file)

@@ -16,7 +16,9 @@ func readJSONLines<T: Decodable>(_ path: String, as: T.Type = T.self) throws(Saf
   let text = try readText(path)
   let decoder = JSONDecoder()
   var out: [T] = []
-  for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak).enumerated() {
+  for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isLineBreak)
+    .enumerated()
+  {
     let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
     if trimmed.isEmpty { continue }
     do {

@@ -25,7 +25,8 @@ public struct HarmfulnessModel: Sendable, Codable {
   /// Metrics and data counts from training.
   public var report: JudgeTrainingReport
 
-  public init(head: LogisticHead, threshold: Double, embedder: String, report: JudgeTrainingReport) {
+  public init(head: LogisticHead, threshold: Double, embedder: String, report: JudgeTrainingReport)
+  {
     self.head = head
     self.threshold = threshold
     self.embedder = embedder
@@ -101,12 +102,14 @@ public final class HarmfulnessJudge {
     throws(SafetyError) -> [JudgeVerdict]
   {
     let texts = pairs.map { JudgeText.format(prompt: $0.prompt, answer: $0.answer) }
-    let features = try HarmfulnessTrainer.embed(texts, embedder: embedder, cache: cache, progress: progress)
+    let features = try HarmfulnessTrainer.embed(
+      texts, embedder: embedder, cache: cache, progress: progress)
     let scores = try model.head.probabilities(features, backend: embedder.backend)
     return zip(pairs, scores).map { pair, score in
       let r = refusalMetric.match(pair.answer)
       return JudgeVerdict(
-        harmful: score >= model.threshold, score: score, refusal: r.isRefusal, refusalStage: r.stage)
+        harmful: score >= model.threshold, score: score, refusal: r.isRefusal, refusalStage: r.stage
+      )
     }
   }
 }
@@ -140,7 +143,9 @@ public enum HarmfulnessTrainer {
     var best = (f1: -1.0, threshold: 0.5)
     for t in Set(scores + [0.5]).sorted() {
       let m = BinaryMetrics(predictions: scores.map { $0 >= t }, labels: labels)
-      if m.f1 > best.f1 + 1e-12 || (abs(m.f1 - best.f1) <= 1e-12 && abs(t - 0.5) < abs(best.threshold - 0.5)) {
+      if m.f1 > best.f1 + 1e-12
+        || (abs(m.f1 - best.f1) <= 1e-12 && abs(t - 0.5) < abs(best.threshold - 0.5))
+      {
         best = (m.f1, t)
       }
     }
@@ -204,8 +209,10 @@ public enum HarmfulnessTrainer {
       var start = 0
       for set in sets {
         let r = start..<(start + set.rows.count)
-        humanHarm[set.name] = BinaryMetrics(
-          predictions: Array(p[r]), labels: Array(y[r]), scores: Array(s[r])).summary
+        humanHarm[set.name] =
+          BinaryMetrics(
+            predictions: Array(p[r]), labels: Array(y[r]), scores: Array(s[r])
+          ).summary
         start += set.rows.count
       }
       humanAll = BinaryMetrics(predictions: p, labels: y, scores: s).summary
@@ -218,9 +225,11 @@ public enum HarmfulnessTrainer {
     }
     for rule in RefusalKeywordMetric.Rule.allCases {
       let metric = RefusalKeywordMetric(prefixes: prefixes, rule: rule)
-      humanRefusal[rule.rawValue] = BinaryMetrics(
-        predictions: refusalRows.map { metric.isRefusal($0.answer) },
-        labels: refusalRows.map { $0.score >= 0.5 }).summary
+      humanRefusal[rule.rawValue] =
+        BinaryMetrics(
+          predictions: refusalRows.map { metric.isRefusal($0.answer) },
+          labels: refusalRows.map { $0.score >= 0.5 }
+        ).summary
     }
 
     let report = JudgeTrainingReport(

@@ -50,6 +50,10 @@ public struct JudgeDatasetOptions: Sendable, Hashable, Codable {
   public var sst2 = 150
   /// AG News train articles with their category.
   public var agNews = 150
+  /// Also pair every harmful BeaverTails prompt with a refusal (an answer from the refusal set
+  /// that opens with a refusal prefix), labelled harmless, so the head must read the answer
+  /// rather than the topic of the prompt.
+  public var promptMatchedRefusals = true
   /// Percentages of prompt groups in the train and validation splits (test gets the rest).
   public var trainPercent = 70
   public var validationPercent = 15
@@ -60,8 +64,9 @@ public struct JudgeDatasetOptions: Sendable, Hashable, Codable {
 /// The labelled pairs for the judge, assembled from the shared data, and a deterministic split.
 ///
 /// Harmful: the 200 BeaverTails 30k_train unsafe answers and the 9 RepNoise unsafe rows
-/// (duplicates dropped). Harmless: the 9 RepNoise refusals, refusal/safe answers from
-/// safety-tuned LLaMAs, and benign task answers to their own prompts (GSM8K train worked
+/// (duplicates dropped). Harmless: the same harmful prompts answered by a refusal taken from
+/// the refusal set (`promptMatchedRefusals`), the 9 RepNoise refusals, refusal/safe answers
+/// from safety-tuned LLaMAs, and benign task answers to their own prompts (GSM8K train worked
 /// solutions, SST-2 train labels, AG News train categories): no evaluation split is used.
 ///
 /// The split is by prompt: FNV-1a of the trimmed, lowercased prompt, modulo 100, against the
@@ -81,7 +86,8 @@ public struct JudgeDataset: Sendable {
 
   /// The split of a prompt.
   public static func split(ofPrompt prompt: String, options: JudgeDatasetOptions) -> JudgeSplit {
-    let bucket = Int(stableHash(prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) % 100)
+    let bucket = Int(
+      stableHash(prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) % 100)
     if bucket < options.trainPercent { return .train }
     if bucket < options.trainPercent + options.validationPercent { return .validation }
     return .test
@@ -101,13 +107,31 @@ public struct JudgeDataset: Sendable {
     var list: [JudgeExample] = []
     let repNoise = try data.beaverTailsWithRefusals()
     for p in try data.beaverTailsUnsafe() + repNoise.unsafe {
-      list.append(JudgeExample(prompt: p.prompt, answer: p.answer, harmful: true, source: "beavertails_unsafe"))
+      list.append(
+        JudgeExample(
+          prompt: p.prompt, answer: p.answer, harmful: true, source: "beavertails_unsafe"))
+    }
+    if options.promptMatchedRefusals {
+      let opening = RefusalKeywordMetric(prefixes: try data.refusalPrefixes(), rule: .opening)
+      let refusals = try data.refusalPairs().map(\.answer).filter(opening.isRefusal)
+      let prompts = list.filter(\.harmful).map(\.prompt)
+      if !refusals.isEmpty {
+        for (i, prompt) in prompts.enumerated() {
+          // A fixed stride through the refusals: deterministic, and varied across prompts.
+          let answer = refusals[(i * 37) % refusals.count]
+          list.append(
+            JudgeExample(prompt: prompt, answer: answer, harmful: false, source: "matched_refusal"))
+        }
+      }
     }
     for p in repNoise.refusals {
-      list.append(JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "repnoise_refusal"))
+      list.append(
+        JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "repnoise_refusal")
+      )
     }
     for p in evenlySpaced(try data.refusalPairs(), options.refusals) {
-      list.append(JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "refusals"))
+      list.append(
+        JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "refusals"))
     }
     for row in evenlySpaced(try data.gsm8k("train"), options.gsm8k) {
       list.append(

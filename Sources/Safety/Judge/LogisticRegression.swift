@@ -170,7 +170,8 @@ public enum LogisticRegression {
       for i in 0...d {
         m[i] = options.beta1 * m[i] + (1 - options.beta1) * gradients[i]
         v[i] = options.beta2 * v[i] + (1 - options.beta2) * gradients[i] * gradients[i]
-        let update = options.learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + 1e-8)
+        let update =
+          options.learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + 1e-8)
         if i < d { head.weights[i] -= Float(update) } else { head.bias -= Float(update) }
       }
       progress?(step, out.loss)

@@ -52,7 +52,9 @@ public struct RefusalKeywordMetric: Sendable {
   }
 
   /// The characters skipped before the opening comparison.
-  static let decorations = Set<Character>(["\"", "'", "“", "”", "‘", "’", "*", "_", "#", ">", "-", "`"])
+  static let decorations = Set<Character>([
+    "\"", "'", "“", "”", "‘", "’", "*", "_", "#", ">", "-", "`",
+  ])
 
   /// The answer's opening: leading whitespace and decorations removed.
   static func opening(of answer: String) -> Substring {

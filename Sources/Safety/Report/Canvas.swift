@@ -45,7 +45,9 @@ public struct Canvas: Sendable {
 
   /// A line of `thickness` pixels: endpoints rounded down to pixels, then exact integer
   /// interpolation along the longer axis (no gaps), stamped with a square brush.
-  public mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ c: RGB, thickness: Double = 1) {
+  public mutating func line(
+    _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ c: RGB, thickness: Double = 1
+  ) {
     guard x1.isFinite, y1.isFinite, x2.isFinite, y2.isFinite else { return }
     let (ax, ay) = (Int(x1.rounded(.down)), Int(y1.rounded(.down)))
     let (bx, by) = (Int(x2.rounded(.down)), Int(y2.rounded(.down)))
@@ -78,7 +80,8 @@ public struct Canvas: Sendable {
   /// Text in the bitmap font at `scale`, anchored at (x, y) (vertical centre of the glyphs);
   /// `vertical` draws it rotated a quarter turn counter-clockwise, reading bottom to top.
   public mutating func text(
-    _ s: String, x: Double, y: Double, scale: Int, anchor: TextAnchor, _ c: RGB, vertical: Bool = false
+    _ s: String, x: Double, y: Double, scale: Int, anchor: TextAnchor, _ c: RGB,
+    vertical: Bool = false
   ) {
     let scale = max(scale, 1)
     let length = s.count * BitmapFont.advance * scale
@@ -124,7 +127,9 @@ public struct Canvas: Sendable {
     case .line(let x1, let y1, let x2, let y2, let color, let width):
       if width > 0 { line(x1, y1, x2, y2, color, thickness: width) }
     case .polyline(let points, let color, let width):
-      for (a, b) in zip(points, points.dropFirst()) { line(a.x, a.y, b.x, b.y, color, thickness: width) }
+      for (a, b) in zip(points, points.dropFirst()) {
+        line(a.x, a.y, b.x, b.y, color, thickness: width)
+      }
     case .circle(let x, let y, let r, let fill):
       circle(x, y, radius: r, fill)
     case .text(let s, let x, let y, let size, let anchor, let color, let vertical):

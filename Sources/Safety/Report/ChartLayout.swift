@@ -40,7 +40,9 @@ public enum ChartLayout {
     let h = Double(chart.height)
     var out: [DrawCommand] = [.rect(x: 0, y: 0, width: w, height: h, fill: .white, stroke: nil)]
     out.append(
-      .text(chart.title, x: w / 2, y: 18, size: titleSize, anchor: .middle, color: .black, vertical: false))
+      .text(
+        chart.title, x: w / 2, y: 18, size: titleSize, anchor: .middle, color: .black,
+        vertical: false))
     let rightMargin: Double
     switch chart.kind {
     case .line(let s), .scatter(let s):
@@ -48,7 +50,9 @@ public enum ChartLayout {
       rightMargin = longest + 48
     case .heatMap: rightMargin = 110
     }
-    let plot = (x: 76.0, y: 40.0, width: max(w - 76 - rightMargin, 40), height: max(h - 40 - 56, 40))
+    let plot = (
+      x: 76.0, y: 40.0, width: max(w - 76 - rightMargin, 40), height: max(h - 40 - 56, 40)
+    )
     out.append(
       .text(
         chart.xLabel, x: plot.x + plot.width / 2, y: h - 14, size: labelSize, anchor: .middle,
@@ -80,29 +84,41 @@ public enum ChartLayout {
     func px(_ x: Double) -> Double { plot.x + (x - x0) / (x1 - x0) * plot.width }
     func py(_ y: Double) -> Double { plot.y + plot.height - (y - y0) / (y1 - y0) * plot.height }
     for t in ticks(y0, y1) {
-      out.append(.line(x1: plot.x, y1: py(t), x2: plot.x + plot.width, y2: py(t), color: .lightGray, width: 1))
       out.append(
-        .text(format(t), x: plot.x - 6, y: py(t), size: tickSize, anchor: .end, color: .black, vertical: false))
+        .line(
+          x1: plot.x, y1: py(t), x2: plot.x + plot.width, y2: py(t), color: .lightGray, width: 1))
+      out.append(
+        .text(
+          format(t), x: plot.x - 6, y: py(t), size: tickSize, anchor: .end, color: .black,
+          vertical: false))
     }
     for t in ticks(x0, x1) {
-      out.append(.line(x1: px(t), y1: plot.y + plot.height, x2: px(t), y2: plot.y + plot.height + 4, color: .black, width: 1))
+      out.append(
+        .line(
+          x1: px(t), y1: plot.y + plot.height, x2: px(t), y2: plot.y + plot.height + 4,
+          color: .black, width: 1))
       out.append(
         .text(
           format(t), x: px(t), y: plot.y + plot.height + 12, size: tickSize, anchor: .middle,
           color: .black, vertical: false))
     }
-    out.append(.rect(x: plot.x, y: plot.y, width: plot.width, height: plot.height, fill: nil, stroke: .black))
+    out.append(
+      .rect(x: plot.x, y: plot.y, width: plot.width, height: plot.height, fill: nil, stroke: .black)
+    )
     for (i, s) in series.enumerated() {
       let color = s.color ?? RGB.palette[i % RGB.palette.count]
       let visible = s.points.filter { $0.x.isFinite && $0.y.isFinite }
       if connect, visible.count > 1 {
-        out.append(.polyline(visible.map { ChartPoint(px($0.x), py($0.y)) }, color: color, width: 2))
+        out.append(
+          .polyline(visible.map { ChartPoint(px($0.x), py($0.y)) }, color: color, width: 2))
       }
       for p in visible {
         out.append(.circle(x: px(p.x), y: py(p.y), radius: connect ? 3 : 4, fill: color))
         if let label = p.label {
           out.append(
-            .text(label, x: px(p.x) + 6, y: py(p.y) - 6, size: tickSize, anchor: .start, color: .black, vertical: false))
+            .text(
+              label, x: px(p.x) + 6, y: py(p.y) - 6, size: tickSize, anchor: .start, color: .black,
+              vertical: false))
         }
       }
       // Legend entry.
@@ -110,7 +126,10 @@ public enum ChartLayout {
       let lx = plot.x + plot.width + 12
       out.append(.line(x1: lx, y1: ly, x2: lx + 18, y2: ly, color: color, width: connect ? 2 : 0))
       out.append(.circle(x: lx + 9, y: ly, radius: 3, fill: color))
-      out.append(.text(s.name, x: lx + 24, y: ly, size: tickSize, anchor: .start, color: .black, vertical: false))
+      out.append(
+        .text(
+          s.name, x: lx + 24, y: ly, size: tickSize, anchor: .start, color: .black, vertical: false)
+      )
     }
     return out
   }
@@ -132,7 +151,9 @@ public enum ChartLayout {
             fill: RGB.diverging(v.isFinite ? max(-1, min(1, v / limit)) : .nan), stroke: nil))
       }
     }
-    out.append(.rect(x: plot.x, y: plot.y, width: plot.width, height: plot.height, fill: nil, stroke: .black))
+    out.append(
+      .rect(x: plot.x, y: plot.y, width: plot.width, height: plot.height, fill: nil, stroke: .black)
+    )
     let every = max(1, Int((12 / cw).rounded(.up)))
     for c in stride(from: 0, to: columns, by: every) {
       out.append(
@@ -154,12 +175,17 @@ public enum ChartLayout {
     for i in 0..<steps {
       let t = 1 - 2 * (Double(i) + 0.5) / Double(steps)
       out.append(
-        .rect(x: bx, y: plot.y + Double(i) * sh, width: 16, height: sh + 0.5, fill: RGB.diverging(t), stroke: nil))
+        .rect(
+          x: bx, y: plot.y + Double(i) * sh, width: 16, height: sh + 0.5, fill: RGB.diverging(t),
+          stroke: nil))
     }
     out.append(.rect(x: bx, y: plot.y, width: 16, height: plot.height, fill: nil, stroke: .black))
     for (t, y) in [(limit, plot.y), (0, plot.y + plot.height / 2), (-limit, plot.y + plot.height)] {
       out.append(.line(x1: bx + 16, y1: y, x2: bx + 20, y2: y, color: .black, width: 1))
-      out.append(.text(format(t), x: bx + 23, y: y, size: tickSize, anchor: .start, color: .black, vertical: false))
+      out.append(
+        .text(
+          format(t), x: bx + 23, y: y, size: tickSize, anchor: .start, color: .black,
+          vertical: false))
     }
     return out
   }

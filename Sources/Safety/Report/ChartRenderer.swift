@@ -43,7 +43,11 @@ public enum ChartRenderer {
       case "'": out += "&apos;"
       default:
         // Control characters other than tab/newline are not allowed in XML 1.0.
-        if c.value < 0x20 && c != "\t" && c != "\n" { out += " " } else { out.unicodeScalars.append(c) }
+        if c.value < 0x20 && c != "\t" && c != "\n" {
+          out += " "
+        } else {
+          out.unicodeScalars.append(c)
+        }
       }
     }
     return out
@@ -63,13 +67,15 @@ public enum ChartRenderer {
         + "stroke=\"\(color.hex)\" stroke-width=\"\(n(width))\"/>"
     case .polyline(let points, let color, let width):
       let list = points.map { "\(n($0.x)),\(n($0.y))" }.joined(separator: " ")
-      return "<polyline points=\"\(list)\" fill=\"none\" stroke=\"\(color.hex)\" stroke-width=\"\(n(width))\"/>"
+      return
+        "<polyline points=\"\(list)\" fill=\"none\" stroke=\"\(color.hex)\" stroke-width=\"\(n(width))\"/>"
     case .circle(let x, let y, let r, let fill):
       return "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"\(n(r))\" fill=\"\(fill.hex)\"/>"
     case .text(let s, let x, let y, let size, let anchor, let color, let vertical):
       // 10 px of monospace per scale unit advances 6 px per character, as the bitmap font.
       let rotate = vertical ? " transform=\"rotate(-90 \(n(x)) \(n(y)))\"" : ""
-      return "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(10 * size)\" text-anchor=\"\(anchor.rawValue)\" "
+      return
+        "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(10 * size)\" text-anchor=\"\(anchor.rawValue)\" "
         + "dominant-baseline=\"central\" fill=\"\(color.hex)\"\(rotate)>\(escape(s))</text>"
     }
   }

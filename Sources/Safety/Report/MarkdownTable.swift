@@ -18,28 +18,34 @@ public enum MarkdownTable {
     func cells(_ r: [String]) -> [String] {
       (0..<columns).map { i in
         i < r.count
-          ? r[i].replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+          ? r[i].replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(
+            of: "\n", with: " ")
           : ""
       }
     }
     let head = cells(header)
     let body = rows.map(cells)
-    let align = (0..<columns).map { i in alignments.map { i < $0.count ? $0[i] : .left } ?? (i == 0 ? .left : .right) }
+    let align = (0..<columns).map { i in
+      alignments.map { i < $0.count ? $0[i] : .left } ?? (i == 0 ? .left : .right)
+    }
     let widths = (0..<columns).map { i in max(3, ([head] + body).map { $0[i].count }.max() ?? 3) }
     func line(_ r: [String]) -> String {
-      "| " + (0..<columns).map { i in
-        let pad = String(repeating: " ", count: widths[i] - r[i].count)
-        return align[i] == .right ? pad + r[i] : r[i] + pad
-      }.joined(separator: " | ") + " |"
+      "| "
+        + (0..<columns).map { i in
+          let pad = String(repeating: " ", count: widths[i] - r[i].count)
+          return align[i] == .right ? pad + r[i] : r[i] + pad
+        }.joined(separator: " | ") + " |"
     }
-    let rule = "|" + (0..<columns).map { i -> String in
-      let dashes = String(repeating: "-", count: widths[i])
-      switch align[i] {
-      case .left: return " " + dashes + " "
-      case .right: return " " + dashes.dropLast() + ": "
-      case .center: return " :" + dashes.dropFirst().dropLast() + ": "
-      }
-    }.joined(separator: "|") + "|"
+    let rule =
+      "|"
+      + (0..<columns).map { i -> String in
+        let dashes = String(repeating: "-", count: widths[i])
+        switch align[i] {
+        case .left: return " " + dashes + " "
+        case .right: return " " + dashes.dropLast() + ": "
+        case .center: return " :" + dashes.dropFirst().dropLast() + ": "
+        }
+      }.joined(separator: "|") + "|"
     return ([line(head), rule] + body.map(line)).joined(separator: "\n") + "\n"
   }
 
@@ -111,7 +117,8 @@ public enum ResultsTables {
         case .fineTuneAccuracy: cells.append(MarkdownTable.number(m?.fineTuneAccuracy))
         case .both:
           cells.append(
-            "\(MarkdownTable.number(m?.harmfulScore)) / \(MarkdownTable.number(m?.fineTuneAccuracy))")
+            "\(MarkdownTable.number(m?.harmfulScore)) / \(MarkdownTable.number(m?.fineTuneAccuracy))"
+          )
         }
       }
       let avgHS = hs.isEmpty ? nil : hs.reduce(0, +) / Double(hs.count)

@@ -64,7 +64,9 @@ public enum PNGEncoder {
   }
 
   /// The PNG file of an RGB image (`pixels` row-major, 3 bytes per pixel).
-  public static func encode(width: Int, height: Int, rgb pixels: [UInt8]) throws(SafetyError) -> [UInt8] {
+  public static func encode(width: Int, height: Int, rgb pixels: [UInt8]) throws(SafetyError)
+    -> [UInt8]
+  {
     guard width > 0, height > 0, pixels.count == width * height * 3 else {
       throw SafetyError("PNG: \(pixels.count) bytes do not make a \(width)×\(height) RGB image")
     }

@@ -20,7 +20,9 @@ public enum SurgeryCharts {
     let series = groups.map { g in
       ChartSeries(
         name: g.name,
-        points: g.points.map { ChartPoint(Double($0.positiveHeads), $0.harmfulScore, label: $0.label) })
+        points: g.points.map {
+          ChartPoint(Double($0.positiveHeads), $0.harmfulScore, label: $0.label)
+        })
     }
     return Chart(
       title: title, xLabel: "heads with d_h > 0", yLabel: "HS (%)", kind: .scatter(series))
@@ -34,7 +36,8 @@ public enum SurgeryCharts {
     let width = max(480, min(1400, heads * 24 + 200))
     let height = max(320, min(1000, layers * 18 + 110))
     return Chart(
-      title: title, xLabel: "head", yLabel: "layer", kind: .heatMap(HeatMapData(values: divergence)),
+      title: title, xLabel: "head", yLabel: "layer",
+      kind: .heatMap(HeatMapData(values: divergence)),
       width: width, height: height)
   }
 }
@@ -55,5 +58,7 @@ public struct MarkdownReport: Sendable {
   public mutating func image(_ path: String, alt: String) { text += "![\(alt)](\(path))\n\n" }
 
   /// Writes the report to `path` atomically.
-  public func write(to path: String) throws(SafetyError) { try AtomicFile.write(text: text, to: path) }
+  public func write(to path: String) throws(SafetyError) {
+    try AtomicFile.write(text: text, to: path)
+  }
 }
