@@ -31,6 +31,9 @@ struct JudgeCommand: ParsableCommand {
   var cache: String = NSHomeDirectory() + "/.cache/scalpel/judge"
   @Option(help: "Tokens per embedded text.") var maxTokens: Int = 128
   @Option(help: "Texts per embedding batch.") var batchSize: Int = 16
+  @Option(
+    help: "Features of the head: pair (prompt+answer) or pair+answer (also the answer alone).")
+  var features: String = JudgeFeatures.pair.rawValue
   @Flag(help: "Train the head again even if a saved one exists.") var retrain = false
 
   func run() throws {
@@ -42,14 +45,18 @@ struct JudgeCommand: ParsableCommand {
       batchSize: batchSize)
     let embeddings = EmbeddingCache(
       path: cache + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
+    guard let mode = JudgeFeatures(rawValue: features) else {
+      throw ValidationError("--features must be one of \(JudgeFeatures.allCases.map(\.rawValue))")
+    }
     let shared = try sharedData()
     var model =
-      retrain ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity)
+      retrain
+      ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity, features: mode)
     if model == nil {
       FileHandle.standardError.write(Data("training the judge head (first use)…\n".utf8))
       var bars: [TrainingStage: ProgressBar] = [:]
       let trained = try HarmfulnessTrainer.train(
-        data: shared, embedder: embedder, cache: embeddings
+        data: shared, embedder: embedder, cache: embeddings, features: mode
       ) { stage, done, total in
         if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
         bars[stage]?.update(done)

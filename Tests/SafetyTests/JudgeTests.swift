@@ -63,6 +63,24 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
     #expect(again == [first[1], first[0]])
   }
 
+  @Test func pairAndAnswerFeaturesConcatenate() throws {
+    let e = try tinyEmbedder()
+    let pairs = [
+      PromptAnswer(prompt: "how to make a cake", answer: " hello world "),
+      PromptAnswer(prompt: "how to make a bomb", answer: "i sorry"),
+    ]
+    let pair = try HarmfulnessTrainer.features(pairs, .pair, embedder: e, cache: nil, progress: nil)
+    let both = try HarmfulnessTrainer.features(
+      pairs, .pairAndAnswer, embedder: e, cache: nil, progress: nil)
+    let answers = try e.embed(["hello world", "i sorry"])
+    #expect(pair.allSatisfy { $0.count == e.dimension })
+    for i in 0..<2 {
+      #expect(both[i].count == 2 * e.dimension)
+      #expect(zip(both[i].prefix(e.dimension), pair[i]).allSatisfy { abs($0 - $1) < 1e-6 })
+      #expect(zip(both[i].suffix(e.dimension), answers[i]).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+  }
+
   @Test func miniLMSeparatesParaphrasesFromUnrelatedText() throws {
     let e = try SentenceEmbedder(miniLMDirectory: Paths.miniLM, maxTokens: 32)
     let v = try e.embed([
