@@ -33,7 +33,7 @@ struct JudgeCommand: ParsableCommand {
   @Option(help: "Texts per embedding batch.") var batchSize: Int = 16
   @Option(
     help: "Features of the head: pair (prompt+answer) or pair+answer (also the answer alone).")
-  var features: String = JudgeFeatures.pair.rawValue
+  var features: String = JudgeFeatures.pairAndAnswer.rawValue
   @Flag(help: "Train the head again even if a saved one exists.") var retrain = false
 
   func run() throws {

@@ -28,7 +28,7 @@ public struct HarmfulnessModel: Sendable, Codable {
   public var report: JudgeTrainingReport
 
   public init(
-    head: LogisticHead, threshold: Double, embedder: String, features: JudgeFeatures = .pair,
+    head: LogisticHead, threshold: Double, embedder: String, features: JudgeFeatures,
     report: JudgeTrainingReport
   ) {
     self.head = head
@@ -188,7 +188,7 @@ public enum HarmfulnessTrainer {
     data: SharedData, embedder: SentenceEmbedder, cache: EmbeddingCache?,
     options: JudgeDatasetOptions = JudgeDatasetOptions(),
     training: LogisticRegressionOptions = LogisticRegressionOptions(),
-    features mode: JudgeFeatures = .pair, humanHarmfulAt: Double = 0.5,
+    features mode: JudgeFeatures = .pairAndAnswer, humanHarmfulAt: Double = 0.5,
     evaluateHumanSets: Bool = true,
     progress: ((TrainingStage, Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> HarmfulnessModel {
@@ -296,7 +296,7 @@ public enum HarmfulnessTrainer {
 
   /// The saved model in `directory`, or nil when absent or trained for another embedder.
   public static func load(
-    from directory: String, embedder identity: String, features: JudgeFeatures = .pair
+    from directory: String, embedder identity: String, features: JudgeFeatures = .pairAndAnswer
   ) throws(SafetyError) -> HarmfulnessModel? {
     let headPath = directory + "/" + headFile
     let jsonPath = directory + "/" + reportFile
