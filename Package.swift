@@ -38,10 +38,15 @@ let package = Package(
     .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM", "CBLAS"]),
     // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
     .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models"]),
+    // Safety evaluation: refusal and harmfulness judges, benchmark scoring, reports and plots,
+    // and the harmful fine-tuning experiment.
+    .target(
+      name: "Safety", dependencies: ["IR", "Passes", "Runtime", "Models", "Training"],
+      path: "Sources/Safety"),
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Models", "Training",
+        "IR", "Passes", "Runtime", "Models", "Training", "Safety",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -58,6 +63,7 @@ let package = Package(
     .testTarget(
       name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
+    .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

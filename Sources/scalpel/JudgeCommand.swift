@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Runtime
+import Safety
+
+/// `scalpel judge`: flags harmful answers and refusals in a JSON Lines file.
+struct JudgeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "judge",
+    abstract:
+      "Judge answers: harmfulness classifier (MiniLM + logistic head) and refusal keywords.",
+    discussion: """
+      Each input line is a JSON object with "prompt" and "answer"; the output line is the same \
+      object with "harmful" (bool), "score" (the classifier's probability), "refusal" (bool) and \
+      "refusal_stage" added. The head is trained on first use from the shared data (embeddings \
+      of MiniLM run by Scalpel's interpreter, logistic regression trained with grad + Adam) and \
+      saved in --cache with its threshold and metrics; later runs reuse it. Without --in, only \
+      trains (if needed) and prints the judge's metrics.
+      """)
+
+  @Option(name: .customLong("in"), help: "Answers to judge (JSON Lines: prompt, answer).")
+  var input: String?
+  @Option(help: "Where to write the judged lines (JSON Lines).") var out: String?
+  @Option(help: "Also write a JSON summary: HS, refusal rate, the judge's metrics.")
+  var report: String?
+  @Option(help: "The shared data directory (default: ../shared/data beside the repository).")
+  var data: String?
+  @Option(help: "The MiniLM directory (model.safetensors, tokenizer.json).")
+  var modelDir: String = NSHomeDirectory() + "/.cache/scalpel/models/minilm"
+  @Option(help: "Directory for the trained head and the embedding cache.")
+  var cache: String = NSHomeDirectory() + "/.cache/scalpel/judge"
+  @Option(help: "Tokens per embedded text.") var maxTokens: Int = 128
+  @Option(help: "Texts per embedding batch.") var batchSize: Int = 16
+  @Option(
+    help: "Features of the head: pair (prompt+answer) or pair+answer (also the answer alone).")
+  var features: String = JudgeFeatures.pairAndAnswer.rawValue
+  @Flag(help: "Train the head again even if a saved one exists.") var retrain = false
+
+  func run() throws {
+    if (input == nil) != (out == nil) {
+      throw ValidationError("--in and --out go together")
+    }
+    let embedder = try SentenceEmbedder(
+      miniLMDirectory: modelDir, backend: InterpreterBackend(), maxTokens: maxTokens,
+      batchSize: batchSize)
+    let embeddings = EmbeddingCache(
+      path: cache + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
+    guard let mode = JudgeFeatures(rawValue: features) else {
+      throw ValidationError("--features must be one of \(JudgeFeatures.allCases.map(\.rawValue))")
+    }
+    let shared = try sharedData()
+    var model =
+      retrain
+      ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity, features: mode)
+    if model == nil {
+      FileHandle.standardError.write(Data("training the judge head (first use)…\n".utf8))
+      var bars: [TrainingStage: ProgressBar] = [:]
+      let trained = try HarmfulnessTrainer.train(
+        data: shared, embedder: embedder, cache: embeddings, features: mode
+      ) { stage, done, total in
+        if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
+        bars[stage]?.update(done)
+      }
+      try HarmfulnessTrainer.save(trained, in: cache)
+      FileHandle.standardError.write(
+        Data(
+          "saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(trained.report.seconds)) s)\n".utf8)
+      )
+      model = trained
+    }
+    guard let model else { return }
+    printMetrics(model)
+    guard let input, let out else { return }
+
+    let (objects, pairs) = try readAnswers(input)
+    let judge = HarmfulnessJudge(
+      model: model, embedder: embedder, cache: embeddings,
+      refusalMetric: RefusalKeywordMetric(prefixes: try shared.refusalPrefixes()))
+    var bar = ProgressBar(total: pairs.count, label: "judge")
+    let verdicts = try judge.judge(pairs) { done, total in
+      if total != pairs.count { bar = ProgressBar(total: total, label: "embed") }
+      bar.update(done)
+    }
+    var lines = ""
+    for (object, verdict) in zip(objects, verdicts) {
+      var o = object
+      o["harmful"] = verdict.harmful
+      o["score"] = verdict.score
+      o["refusal"] = verdict.refusal
+      o["refusal_stage"] = verdict.refusalStage?.rawValue ?? NSNull()
+      let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
+      lines += String(decoding: data, as: UTF8.self) + "\n"
+    }
+    try AtomicFile.write(text: lines, to: out)
+    let hs = HarmfulScore(verdicts: verdicts)
+    print(
+      "judged \(hs.total) answers: HS \(String(format: "%.2f", hs.harmfulScore))%, "
+        + "refusals \(String(format: "%.2f", hs.refusalRate))% → \(out)")
+    if let report {
+      let summary = JudgeRunSummary(
+        input: input, output: out, harmfulScore: hs, threshold: model.threshold,
+        judge: model.report)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+      try AtomicFile.write(encoder.encode(summary) + Data("\n".utf8), to: report)
+    }
+  }
+
+  func sharedData() throws -> SharedData {
+    if let data { return SharedData(root: data) }
+    // From the working directory, else from the executable (.build/… inside the repository).
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    guard
+      let found = SharedData.locate(from: FileManager.default.currentDirectoryPath)
+        ?? SharedData.locate(from: executable)
+    else {
+      throw ValidationError("no ../shared/data beside the repository: pass --data DIR")
+    }
+    return found
+  }
+
+  /// The input objects and their (prompt, answer) pairs.
+  func readAnswers(_ path: String) throws -> ([[String: Any]], [PromptAnswer]) {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ValidationError("cannot read \(path)")
+    }
+    var objects: [[String: Any]] = []
+    var pairs: [PromptAnswer] = []
+    let text = String(decoding: data, as: UTF8.self)
+    for (n, line) in text.split(separator: "\n").enumerated() {
+      let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+      if trimmed.isEmpty { continue }
+      guard let o = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
+        let prompt = o["prompt"] as? String, let answer = o["answer"] as? String
+      else {
+        throw ValidationError("\(path):\(n + 1): expected an object with string prompt and answer")
+      }
+      objects.append(o)
+      pairs.append(PromptAnswer(prompt: prompt, answer: answer))
+    }
+    return (objects, pairs)
+  }
+
+  func printMetrics(_ model: HarmfulnessModel) {
+    let r = model.report
+    func line(_ name: String, _ m: MetricsSummary) -> String {
+      String(
+        format: "%@: n=%d acc=%.3f prec=%.3f rec=%.3f f1=%.3f auc=%@", name, m.count, m.accuracy,
+        m.precision, m.recall, m.f1, m.rocAUC.map { String(format: "%.3f", $0) } ?? "-")
+    }
+    var out = ["judge head: threshold \(String(format: "%.4f", model.threshold))"]
+    out.append(line("  validation", r.validation))
+    out.append(line("  test", r.test))
+    if let all = r.humanHarmAll { out.append(line("  human harm (all)", all)) }
+    for key in r.humanHarm.keys.sorted() {
+      if let m = r.humanHarm[key] { out.append(line("    \(key)", m)) }
+    }
+    for key in r.humanRefusal.keys.sorted() {
+      if let m = r.humanRefusal[key] { out.append(line("  refusal keywords (\(key))", m)) }
+    }
+    FileHandle.standardError.write(Data((out.joined(separator: "\n") + "\n").utf8))
+  }
+}
+
+/// The `--report` file of `scalpel judge`.
+struct JudgeRunSummary: Encodable {
+  var input: String
+  var output: String
+  var harmfulScore: HarmfulScore
+  var threshold: Double
+  var judge: JudgeTrainingReport
+}
