@@ -14,8 +14,9 @@ struct JudgeCommand: ParsableCommand {
       object with "harmful" (bool), "score" (the classifier's probability), "refusal" (bool) and \
       "refusal_stage" added. The head is trained on first use from the shared data (embeddings \
       of MiniLM run by Scalpel's interpreter, logistic regression trained with grad + Adam) and \
-      saved in --cache with its threshold and metrics; later runs reuse it. Without --in, only \
-      trains (if needed) and prints the judge's metrics.
+      saved in --cache with its threshold and metrics; later runs reuse it (a different \
+      --features or --max-tokens trains a new one). Without --in, only trains (if needed) and \
+      prints the judge's metrics.
       """)
 
   @Option(name: .customLong("in"), help: "Answers to judge (JSON Lines: prompt, answer).")
