@@ -44,39 +44,25 @@ struct JudgeCommand: ParsableCommand {
     let embedder = try SentenceEmbedder(
       miniLMDirectory: modelDir, backend: InterpreterBackend(), maxTokens: maxTokens,
       batchSize: batchSize)
-    let embeddings = EmbeddingCache(
-      path: cache + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
     guard let mode = JudgeFeatures(rawValue: features) else {
       throw ValidationError("--features must be one of \(JudgeFeatures.allCases.map(\.rawValue))")
     }
-    let shared = try sharedData()
-    var model =
-      retrain
-      ? nil : try HarmfulnessTrainer.load(from: cache, embedder: embedder.identity, features: mode)
-    if model == nil {
-      FileHandle.standardError.write(Data("training the judge head (first use)…\n".utf8))
-      var bars: [TrainingStage: ProgressBar] = [:]
-      let trained = try HarmfulnessTrainer.train(
-        data: shared, embedder: embedder, cache: embeddings, features: mode
-      ) { stage, done, total in
-        if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
-        bars[stage]?.update(done)
-      }
-      try HarmfulnessTrainer.save(trained, in: cache)
-      FileHandle.standardError.write(
-        Data(
-          "saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(trained.report.seconds)) s)\n".utf8)
-      )
-      model = trained
+    var bars: [TrainingStage: ProgressBar] = [:]
+    let (judge, trained) = try HarmfulnessJudge.prepared(
+      embedder: embedder, data: try sharedData(), cacheDirectory: cache, features: mode, retrain: retrain
+    ) { stage, done, total in
+      if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
+      bars[stage]?.update(done)
     }
-    guard let model else { return }
+    let model = judge.model
+    if trained {
+      FileHandle.standardError.write(
+        Data("saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(model.report.seconds)) s)\n".utf8))
+    }
     printMetrics(model)
     guard let input, let out else { return }
 
     let (objects, pairs) = try readAnswers(input)
-    let judge = HarmfulnessJudge(
-      model: model, embedder: embedder, cache: embeddings,
-      refusalMetric: RefusalKeywordMetric(prefixes: try shared.refusalPrefixes()))
     var bar = ProgressBar(total: pairs.count, label: "judge")
     let verdicts = try judge.judge(pairs) { done, total in
       if total != pairs.count { bar = ProgressBar(total: total, label: "embed") }

@@ -9,6 +9,6 @@ struct Scalpel: ParsableCommand {
     subcommands: [
       RunCommand.self, GenerateCommand.self, TokenizeCommand.self, LogitsCommand.self,
       InspectCommand.self, BenchCommand.self, TrainCommand.self, AlignCommand.self,
-      SinkDivergenceCommand.self, JudgeCommand.self, ReportCommand.self,
+      SinkDivergenceCommand.self, JudgeCommand.self, ReportCommand.self, ExperimentCommand.self,
     ])
 }

@@ -337,3 +337,31 @@ public enum HarmfulnessTrainer {
     }
   }
 }
+
+extension HarmfulnessJudge {
+  /// The judge with the head saved in `cacheDirectory`, training (and saving) it first when
+  /// there is none for this embedder and feature set, or when `retrain` is set.
+  public static func prepared(
+    embedder: SentenceEmbedder, data: SharedData, cacheDirectory: String,
+    features: JudgeFeatures = .pairAndAnswer, retrain: Bool = false,
+    progress: ((TrainingStage, Int, Int) -> Void)? = nil
+  ) throws(SafetyError) -> (judge: HarmfulnessJudge, trained: Bool) {
+    let cache = EmbeddingCache(
+      path: cacheDirectory + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
+    var model =
+      retrain
+      ? nil : try HarmfulnessTrainer.load(from: cacheDirectory, embedder: embedder.identity, features: features)
+    let trained = model == nil
+    if model == nil {
+      let fresh = try HarmfulnessTrainer.train(
+        data: data, embedder: embedder, cache: cache, features: features, progress: progress)
+      try HarmfulnessTrainer.save(fresh, in: cacheDirectory)
+      model = fresh
+    }
+    guard let model else { throw SafetyError("no judge head") }
+    let judge = HarmfulnessJudge(
+      model: model, embedder: embedder, cache: cache,
+      refusalMetric: RefusalKeywordMetric(prefixes: try data.refusalPrefixes()))
+    return (judge, trained)
+  }
+}
