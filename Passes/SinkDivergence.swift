@@ -152,10 +152,11 @@ public struct SinkDivergence: Pass, Sendable {
       let sideTokens = b.parameter("\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]))
       let mask = b.parameter("\(side)_mask", TensorType(.i32, [samples, tokenCount]))
       var cloner = try BatchCloner(graph: graph, builder: b, newBatch: samples, prefix: side, tokens: tokenParameter, replacement: sideTokens)
+      let (weights, counts) = queryWeights(mask: mask, dtype: dtype, in: b)
       var perLayer: [Value] = []
       for softmax in softmaxes {
         let probabilities = try cloner.clone(softmax.result)
-        perLayer.append(b.reshape(sinkValues(probabilities, mask: mask, dtype: dtype, in: b), [1, heads]))
+        perLayer.append(b.reshape(sinkValues(probabilities, weights: weights, counts: counts, in: b), [1, heads]))
       }
       var table = b.concat(perLayer, axis: 0)  // [layers, heads]
       if side == "safe" && detachSafe { table = b.stopGradient(table) }
@@ -189,18 +190,26 @@ public struct SinkDivergence: Pass, Sendable {
     return out
   }
 
-  /// αₕ for probabilities `[N, H, T, S]` and a padding mask `[N, T]`: `[H]`.
-  func sinkValues(_ probabilities: Value, mask: Value, dtype: DType, in b: GraphBuilder) -> Value {
+  /// The query weights w `[N, T]` (real tokens other than the sink) and their counts `[N, 1]`
+  /// (at least 1), from a padding mask `[N, T]`: shared by every layer of one side.
+  func queryWeights(mask: Value, dtype: DType, in b: GraphBuilder) -> (weights: Value, counts: Value) {
+    let s = b.shape(mask)
+    let (n, t) = (s[0], s[1])
+    let real = b.cast(b.compare(.greater, mask, b.constant(0, TensorType(.i32, [n, t]))), to: dtype)
+    let isSink = b.cast(
+      b.compare(.equal, b.iota(axis: 1, TensorType(.i32, [n, t])), b.constant(Double(sink), TensorType(.i32, [n, t]))), to: dtype)
+    let weights = b.mul(real, b.sub(b.constant(1, TensorType(dtype, [n, t])), isSink))
+    let counts = b.maximum(b.sum(weights, axes: [1], keepDims: true), b.constant(1, TensorType(dtype, [n, 1])))
+    return (weights, counts)
+  }
+
+  /// αₕ for probabilities `[N, H, T, S]`: `[H]` (the mean over samples of the weighted mean
+  /// over queries of the sink column).
+  func sinkValues(_ probabilities: Value, weights: Value, counts: Value, in b: GraphBuilder) -> Value {
     let s = b.shape(probabilities)
     let (n, h, t) = (s[0], s[1], s[2])
     let column = b.reshape(b.slice(probabilities, start: [0, 0, 0, sink], limit: [n, h, t, sink + 1]), [n, h, t])
-    // Query weights: real tokens other than the sink.
-    let real = b.cast(b.compare(.greater, mask, b.constant(0, TensorType(.i32, [n, t]))), to: dtype)
-    let notSink = b.cast(
-      b.compare(.equal, b.iota(axis: 1, TensorType(.i32, [n, t])), b.constant(Double(sink), TensorType(.i32, [n, t]))), to: dtype)
-    let weights = b.mul(real, b.sub(b.constant(1, TensorType(dtype, [n, t])), notSink))
     let weighted = b.sum(b.mul(column, b.reshape(weights, [n, 1, t])), axes: [2])  // [N, H]
-    let counts = b.maximum(b.sum(weights, axes: [1], keepDims: true), b.constant(1, TensorType(dtype, [n, 1])))
     return b.mean(b.div(weighted, counts), axes: [0])
   }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Runtime
+import Safety
 import Training
 
 /// `scalpel sink-divergence`: per-head sink values of a model on harmful and safe samples.
@@ -54,7 +55,9 @@ struct SinkDivergenceCommand: ParsableCommand {
       model: loaded.config, weights: loaded.weights, harmful: h, safe: s, length: maxLength, sink: position, backend: backend)
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     try writeSinkReport(tables, model: loaded.location.path, to: out)
-    print("positive heads: \(tables.positiveHeads) of \(tables.layers * tables.heads); penalty \(String(format: "%.5f", tables.penalty)); wrote \(out)/sink.json, sink.csv")
+    let title = "d_h = alpha(harmful) - alpha(safe), sink \(position), \(samples) + \(samples) samples"
+    _ = try ChartRenderer.write(SurgeryCharts.divergenceHeatMap(tables.divergence, title: title), to: out + "/heatmap")
+    print("positive heads: \(tables.positiveHeads) of \(tables.layers * tables.heads); penalty \(String(format: "%.5f", tables.penalty)); wrote \(out)/sink.json, sink.csv, heatmap.svg, heatmap.png")
   }
 
   func readPairs(_ path: String?, default fallback: () throws -> [InstructionPair]) throws -> [InstructionPair] {

@@ -202,3 +202,19 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     #expect(throws: PassError.self) { try manager.run(try b.build(results: [("loss", loss)])) }
   }
 }
+
+@Suite struct SinkDivergenceGoldenTests {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures/passes")
+
+  /// Before/expected IR on a two-layer toy (Tests/Fixtures/passes/sink_divergence_toy*.ir):
+  /// batch-1 clones sharing the embedding and the batch-independent mask, the query weights
+  /// once per side, the per-layer sink columns, the penalty and the rewritten loss.
+  @Test func twoLayerToyMatchesTheExpectedIR() throws {
+    let before = try Parser.parseFile(Self.fixtures.appendingPathComponent("sink_divergence_toy.ir").path)
+    let expected = try Parser.parseFile(Self.fixtures.appendingPathComponent("sink_divergence_toy.expected.ir").path)
+    var manager = try PassManager(pipeline: "sink-divergence{lambda=2},dce")
+    let got = try manager.run(before.graphs[0]).graph
+    #expect(got == expected.graphs[0], "got:\n\(printGraph(got))")
+  }
+}

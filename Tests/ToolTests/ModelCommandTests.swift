@@ -166,6 +166,9 @@ func tinyCheckpoint() throws -> URL {
     let data = try Data(contentsOf: out.appendingPathComponent("sink.json"))
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     #expect(json["layers"] as? Int == 1 && json["heads"] as? Int == 2 && json["samples"] as? Int == 2)
+    for file in ["heatmap.svg", "heatmap.png"] {
+      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+    }
     let csv = try String(contentsOf: out.appendingPathComponent("sink.csv"), encoding: .utf8)
     #expect(csv.split(separator: "\n").count == 3)
     let few = try runTool("scalpel", [
