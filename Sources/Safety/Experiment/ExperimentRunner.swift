@@ -170,6 +170,7 @@ public final class ExperimentRunner {
   func train(_ trainer: Trainer, label: String) throws -> [StepRecord] {
     guard !trainer.isFinished else { return [] }
     let start = trainer.progress.step
+    progress(label, 0, trainer.totalSteps - start, "")
     trainer.onStep = { [progress] r in
       var fields = "loss \(String(format: "%.4f", r.taskLoss))"
       if let p = r.sinkPenalty { fields += " penalty \(String(format: "%.4f", p))" }
@@ -188,6 +189,7 @@ public final class ExperimentRunner {
     let template = ChatTemplate.smolLM2
     func answers(_ items: [BenchmarkItem], _ what: String) throws -> [String] {
       var out: [String] = []
+      progress("\(label): \(what)", 0, items.count, "")
       for chunk in stride(from: 0, to: items.count, by: 6).map({ Array(items[$0..<min($0 + 6, items.count)]) }) {
         let prompts = chunk.map {
           evaluated.tokenizer.encode(template.prompt($0.message, system: .custom(ChatEncoder.fineTuningSystemPrompt)))
