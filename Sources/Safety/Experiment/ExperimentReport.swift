@@ -22,10 +22,10 @@ public enum ExperimentReport {
           SurgeryCharts.HeadCountPoint(positiveHeads: $0.evaluation.positiveHeads, harmfulScore: $0.evaluation.beaverTails.harmfulScore, label: "p=\($0.poisonRatio)")
         })
     }
-    var divergence = [SurgeryReportInput.Divergence(name: "aligned model (before fine-tuning)", values: r.aligned.divergence)]
+    var divergence = [SurgeryReportInput.Divergence(name: "aligned", values: r.aligned.divergence)]
     if let top = r.preset.poisonRatios.max() {
       for run in r.runs where run.poisonRatio == top {
-        divergence.append(.init(name: "after \(run.defense == "sft" ? "SFT" : "Surgery"), p = \(top)", values: run.evaluation.divergence))
+        divergence.append(.init(name: "\(run.defense == "sft" ? "SFT" : "Surgery") p=\(top)", values: run.evaluation.divergence))
       }
     }
     let input = SurgeryReportInput(
