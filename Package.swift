@@ -38,7 +38,7 @@ let package = Package(
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime",
+        "IR", "Passes", "Runtime", "Codegen", "Models",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(

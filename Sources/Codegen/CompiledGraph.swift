@@ -65,10 +65,15 @@ public final class CompiledGraph: Sendable {
   let steps: [ResolvedStep]
   let plan: MemoryPlan
   private let arenas: ArenaPool
+  /// The threads runs use.
+  let pool: ThreadPool
+  /// Per-step clocks when `JITOptions.profile` is set.
+  let profiler: StepProfiler?
+  let options: JITOptions
 
   init(
     graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
-    steps: [ResolvedStep], plan: MemoryPlan
+    steps: [ResolvedStep], plan: MemoryPlan, options: JITOptions
   ) {
     self.graph = graph
     self.llvmIR = llvmIR
@@ -76,12 +81,55 @@ public final class CompiledGraph: Sendable {
     self.session = session
     self.steps = steps
     self.plan = plan
+    self.options = options
     arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
+    pool = ThreadPool.shared(threads: options.threads)
+    profiler = options.profile ? StepProfiler(steps: steps.count) : nil
+  }
+
+  /// Time spent in each step kind since compilation (empty unless `JITOptions.profile`),
+  /// largest first: `label` is the op name (`gemm[batched]` for batched matrix products).
+  public func profile() -> [StepTiming] {
+    guard let profiler else { return [] }
+    var byLabel: [String: StepTiming] = [:]
+    for (i, t) in profiler.snapshot().enumerated() where t.calls > 0 {
+      let label = stepLabel(steps[i].step)
+      var entry = byLabel[label] ?? StepTiming(label: label, seconds: 0, calls: 0)
+      entry.seconds += t.seconds
+      entry.calls += t.calls
+      byLabel[label] = entry
+    }
+    return byLabel.values.sorted { $0.seconds > $1.seconds }
+  }
+
+  private func stepLabel(_ step: Step) -> String {
+    switch step {
+    case .kernel(_, _, let node):
+      if fusedRoots.contains(node) { return "fused " + graph.nodes[node].op.name }
+      return graph.nodes[node].op.name
+    case .gemm(let g, _):
+      let shape = "\(g.m)x\(g.k)x\(g.n)"
+      return g.batch > 1 ? "matmul[\(g.batch)×\(shape)]" : "matmul[\(shape)]"
+    case .custom(let op, _, _, _): return "custom " + op.name
+    case .fail: return "fail"
+    }
+  }
+
+  /// Nodes whose kernels evaluate other nodes in registers.
+  private var fusedRoots: Set<Int> {
+    let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
+    var out: Set<Int> = []
+    for (i, reads) in fusion.reads.enumerated() where reads != graph.nodes[i].operands {
+      out.insert(i)
+    }
+    return out
   }
 
   /// The same machine code for `graph`, which prints identically to this one's graph (a cache
   /// hit): errors then name `graph`'s source locations, which printing leaves out.
-  func reused(for graph: Graph, statistics: CompileStatistics) -> CompiledGraph {
+  func reused(for graph: Graph, statistics: CompileStatistics, options: JITOptions)
+    -> CompiledGraph
+  {
     let steps = self.steps.map { resolved -> ResolvedStep in
       guard case .fail(var error) = resolved.step, let name = error.node,
         let node = graph.nodes.first(where: { $0.name == name })
@@ -91,7 +139,7 @@ public final class CompiledGraph: Sendable {
     }
     return CompiledGraph(
       graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
-      plan: plan)
+      plan: plan, options: options)
   }
 
   /// Runs the graph on `inputs` (parameter name → tensor) and returns result name → tensor.
@@ -157,7 +205,13 @@ public final class CompiledGraph: Sendable {
       }
     }
     var status: [Int64] = [0, 0]
-    for resolved in steps {
+    let clock = ContinuousClock()
+    setBLASThreads(pool.size)
+    for (stepIndex, resolved) in steps.enumerated() {
+      let started = profiler == nil ? nil : clock.now
+      defer {
+        if let started, let profiler { profiler.add(stepIndex, clock.now - started) }
+      }
       switch resolved.step {
       case .kernel(_, let buffers, let index):
         guard let function = resolved.function else { continue }
@@ -172,7 +226,7 @@ public final class CompiledGraph: Sendable {
             op: node.op.name, node: node.name, location: node.location)
         }
       case .gemm(let g, _):
-        runGemm(g, pointer)
+        runGemm(g, pool: pool, pointer)
       case .custom(let op, let operands, let result, let index):
         let node = graph.nodes[index]
         let types = graph.valueTypes()
@@ -325,7 +379,14 @@ func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(Run
 }
 
 /// One batched gemm through OpenBLAS; an empty contraction (k = 0) writes zeros.
-func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPointer) {
+///
+/// A batch of small products (attention-sized: each at most `smallGemm` multiply-adds) runs
+/// one matrix per pool thread with single-threaded OpenBLAS, which gains nothing from its own
+/// threads at that size; anything else is one OpenBLAS call per matrix with the pool's
+/// thread count.
+func runGemm(
+  _ g: GemmStep, pool: ThreadPool, _ pointer: (BufferLocation) -> UnsafeMutableRawPointer
+) {
   let (m, n, k) = (Int(g.m), Int(g.n), Int(g.k))
   let (a, b, c) = (pointer(g.a), pointer(g.b), pointer(g.c))
   let size = g.dtype.byteSize
@@ -338,7 +399,7 @@ func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPoint
   let tb = g.transposeB ? CblasTrans : CblasNoTrans
   let lda = Int32(g.transposeA ? m : k)
   let ldb = Int32(g.transposeB ? k : n)
-  for i in 0..<g.batch {
+  func one(_ i: Int) {
     let (pa, pb, pc) = (a + i * m * k * size, b + i * k * n * size, c + i * m * n * size)
     if g.dtype == .f32 {
       cblas_sgemm(
@@ -351,5 +412,59 @@ func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPoint
         pb.assumingMemoryBound(to: Double.self), ldb, 0, pc.assumingMemoryBound(to: Double.self),
         g.n)
     }
+  }
+  if g.batch > 1 && pool.size > 1 && m * n * k <= smallGemm {
+    setBLASThreads(1)
+    pool.run(tasks: g.batch) { one($0) }
+    setBLASThreads(pool.size)
+  } else {
+    for i in 0..<g.batch { one(i) }
+  }
+}
+
+/// Multiply-adds up to which a batched product's matrices run one per thread.
+let smallGemm = 1 << 22
+
+/// OpenBLAS's thread count (a process-wide setting), changed only when it differs.
+func setBLASThreads(_ n: Int) {
+  blasThreadsLock.lock()
+  defer { blasThreadsLock.unlock() }
+  if blasThreads == n { return }
+  openblas_set_num_threads(Int32(n))
+  blasThreads = n
+}
+
+nonisolated(unsafe) private var blasThreads = 0
+private let blasThreadsLock = NSLock()
+
+/// Time spent in one step over all runs.
+public struct StepTiming: Sendable, Hashable {
+  /// What the step does (the op name, or the matrix product's shape).
+  public var label: String
+  public var seconds: Double
+  public var calls: Int
+}
+
+/// Accumulated wall-clock time per step.
+///
+/// `@unchecked Sendable`: `totals` is only touched with `lock` held.
+final class StepProfiler: @unchecked Sendable {
+  private let lock = NSLock()
+  private var totals: [(seconds: Double, calls: Int)]
+
+  init(steps: Int) { totals = Array(repeating: (0, 0), count: steps) }
+
+  func add(_ step: Int, _ d: Duration) {
+    let (s, atto) = d.components
+    lock.lock()
+    totals[step].seconds += Double(s) + Double(atto) * 1e-18
+    totals[step].calls += 1
+    lock.unlock()
+  }
+
+  func snapshot() -> [(seconds: Double, calls: Int)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return totals
   }
 }

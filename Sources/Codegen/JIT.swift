@@ -16,17 +16,28 @@ public struct JITOptions: Sendable, Hashable {
   public var memoryCache: Bool = true
   /// A directory for object files keyed by graph and host (nil: no disk cache).
   public var diskCache: URL? = nil
+  /// Threads a run uses (kernels split their outer loops, batched small matmuls run one
+  /// matrix per thread, large matmuls use this many OpenBLAS threads); at least 1.
+  public var threads: Int = JITOptions.hostThreads
+  /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
+  public var profile: Bool = false
 
   public init(
     passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
-    memoryCache: Bool = true, diskCache: URL? = nil
+    memoryCache: Bool = true, diskCache: URL? = nil, threads: Int = JITOptions.hostThreads,
+    profile: Bool = false
   ) {
     self.passes = passes
     self.fuseElementwise = fuseElementwise
     self.keepIR = keepIR
     self.memoryCache = memoryCache
     self.diskCache = diskCache
+    self.threads = max(1, threads)
+    self.profile = profile
   }
+
+  /// The cores available to this process.
+  public static var hostThreads: Int { ThreadPool.hostThreads }
 
   /// `$SCALPEL_CACHE/jit`, else `~/.cache/scalpel/jit`, read from the given environment (the
   /// command-line tools' convention; the library itself never reads the environment).
@@ -65,7 +76,7 @@ public enum JIT {
       var statistics = hit.statistics
       statistics.source = .memoryCache
       statistics.duration = clock.now - start
-      return hit.reused(for: graph, statistics: statistics)
+      return hit.reused(for: graph, statistics: statistics, options: options)
     }
 
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
@@ -113,7 +124,7 @@ public enum JIT {
         objectBytes: bytes.count, duration: clock.now - start, source: source)
       let compiled = CompiledGraph(
         graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
-        plan: plan)
+        plan: plan, options: options)
       if options.memoryCache { CompileCache.shared.insert(key, compiled) }
       return compiled
     } catch {

@@ -22,6 +22,9 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Run the graph this many times.") var `repeat`: Int = 1
   @Option(name: .customLong("feed"), help: "PARAM=RESULT: feed a result back as a parameter between runs.")
   var feeds: [String] = []
+  @Option(help: "The backend: jit (compiled, the default) or interpreter.")
+  var backend: BackendChoice = .jit
+  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
 
   func run() throws {
     let module = try Parser.parseFile(file)
@@ -55,13 +58,13 @@ struct RunCommand: ParsableCommand {
     }
 
     try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-    let interpreter = Interpreter()
+    let executable = try backend.make(threads: threads).prepare(g)
     let scalars = g.results.filter { g.valueTypes()[$0.value]?.rank == 0 }.map(\.name)
     var log = `repeat` > 1 ? JSONLinesLog(path: outputDir + "/log.jsonl") : nil
     var bar = `repeat` > 1 ? ProgressBar(total: `repeat`, label: "run @\(g.name)") : nil
     var outputs: [String: HostTensor] = [:]
     for step in 1...`repeat` {
-      outputs = try interpreter.run(g, inputs: values)
+      outputs = try executable.run(values)
       for (param, result) in feedPairs { values[param] = outputs[result] }
       if bar != nil {
         var record: [String: Double] = ["step": Double(step)]

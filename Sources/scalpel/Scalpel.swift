@@ -5,5 +5,5 @@ struct Scalpel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "scalpel",
     abstract: "A compiler-style computation-graph framework: run, differentiate and train IR graphs.",
-    subcommands: [RunCommand.self])
+    subcommands: [RunCommand.self, BenchCommand.self])
 }
