@@ -7,10 +7,11 @@ import Runtime
   import Glibc
 #endif
 
-/// A kernel's entry point: `i32 (i8** buffers, i64* status)`.
+/// A kernel's entry point: `i32 (i8** buffers, i64* status, i64 begin, i64 end)`.
 typealias KernelFunction =
-  @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int64>?)
-  -> Int32
+  @convention(c) (
+    UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int64>?, Int64, Int64
+  ) -> Int32
 
 /// A step with its kernel's machine-code address resolved.
 ///
@@ -19,6 +20,8 @@ typealias KernelFunction =
 struct ResolvedStep: @unchecked Sendable {
   var step: Step
   var function: KernelFunction?
+  /// The kernel's parallel extent (1: one call does everything).
+  var extent: Int = 1
 }
 
 /// LLVM IR of a compiled graph's module, as text.
@@ -135,7 +138,7 @@ public final class CompiledGraph: Sendable {
         let node = graph.nodes.first(where: { $0.name == name })
       else { return resolved }
       error.location = node.location
-      return ResolvedStep(step: .fail(error), function: nil)
+      return ResolvedStep(step: .fail(error), function: nil, extent: 1)
     }
     return CompiledGraph(
       graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
@@ -217,7 +220,9 @@ public final class CompiledGraph: Sendable {
         guard let function = resolved.function else { continue }
         var pointers: [UnsafeMutableRawPointer?] = buffers.map(pointer)
         let code = status.withUnsafeMutableBufferPointer { s in
-          pointers.withUnsafeMutableBufferPointer { p in function(p.baseAddress, s.baseAddress) }
+          pointers.withUnsafeMutableBufferPointer { p in
+            runKernel(function, p.baseAddress, s, extent: resolved.extent)
+          }
         }
         if code != 0 {
           let node = graph.nodes[index]
@@ -249,6 +254,34 @@ public final class CompiledGraph: Sendable {
       }
     }
     return try finish { UnsafeRawPointer(pointer($0)) }
+  }
+
+  /// Calls `function` over its extent: in one call, or split into tasks on the pool (each
+  /// with its own status record; the failure of the earliest failing task is reported).
+  private func runKernel(
+    _ function: KernelFunction, _ buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ status: UnsafeMutableBufferPointer<Int64>, extent: Int
+  ) -> Int32 {
+    let tasks = min(extent, pool.size * 4)
+    if tasks <= 1 || pool.size == 1 {
+      return function(buffers, status.baseAddress, 0, Int64(extent))
+    }
+    var codes = [Int32](repeating: 0, count: tasks)
+    var records = [Int64](repeating: 0, count: 2 * tasks)
+    codes.withUnsafeMutableBufferPointer { c in
+      records.withUnsafeMutableBufferPointer { r in
+        let (cp, rp) = (c, r)
+        pool.run(tasks: tasks) { t in
+          let begin = Int64(extent * t / tasks)
+          let end = Int64(extent * (t + 1) / tasks)
+          cp[t] = function(buffers, rp.baseAddress.map { $0 + 2 * t }, begin, end)
+        }
+      }
+    }
+    guard let failed = codes.firstIndex(where: { $0 != 0 }) else { return 0 }
+    status[0] = records[2 * failed]
+    status[1] = records[2 * failed + 1]
+    return codes[failed]
   }
 
   /// The interpreter's message for a kernel failure reported through the status record.

@@ -114,7 +114,9 @@ public enum JIT {
         if case .kernel(let symbol, _, _) = step {
           let address = try session.lookup(symbol)
           resolved.append(
-            ResolvedStep(step: step, function: unsafeBitCast(address, to: KernelFunction.self)))
+            ResolvedStep(
+              step: step, function: unsafeBitCast(address, to: KernelFunction.self),
+              extent: emitter.kernelExtent[symbol] ?? 1))
         } else {
           resolved.append(ResolvedStep(step: step, function: nil))
         }

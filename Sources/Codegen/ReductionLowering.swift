@@ -166,8 +166,20 @@ extension Emitter {
       // Rows: the innermost group is reduced and contiguous.
       let row = groups.last?.size ?? 1
       let outer = groups.dropLast().filter(\.reduced)
-      nest(kept.map(\.size), strides: [kept.map(\.stride), keptOut], bases: [int64(0), int64(0)]) {
-        at in
+      // The first kept axis is split across threads.
+      func keptNest(_ body: ([IRValue]) -> Void) {
+        guard let first = kept.first else {
+          body([int64(0), int64(0)])
+          return
+        }
+        parallelLoop(extent: first.size, splittable: input.count >= Self.parallelThreshold) { i in
+          nest(
+            kept.dropFirst().map(\.size),
+            strides: [kept.dropFirst().map(\.stride), Array(keptOut.dropFirst())],
+            bases: [scaled(i, first.stride), scaled(i, keptOut[0])], body)
+        }
+      }
+      keptNest { at in
         let vectors = (0..<(row >= width * 2 ? accumulators : 1)).map { _ in
           variable(reductionStart(k, width: width))
         }
@@ -235,7 +247,9 @@ extension Emitter {
     let width = inner == 1 ? lanes(forBytes: d.byteSize) : 1
     let vectorCount = inner == 1 && length >= width * 2 ? accumulators : 1
 
-    nest([outer, inner], strides: [[length * inner, 1]], bases: [int64(0)]) { line in
+    let large = type.count >= Self.parallelThreshold
+    parallelLoop(extent: outer, splittable: large) { o in
+    nest([inner], strides: [[1]], bases: [scaled(o, length * inner)]) { line in
       let start = line[0]
       // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
       func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
@@ -253,7 +267,7 @@ extension Emitter {
         sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,
         load: { j, w in
           let shifted = self.fsub(self.load(src, d, at(j), width: w), self.broadcast(m, w))
-          return self.convertFloat(self.intrinsic("llvm.exp", shifted), to: self.f64)
+          return self.convertFloat(self.exp(shifted), to: self.f64)
         })
       let s = finishRow(sumKind, vectors: sumVectors, scalar: sumScalar)
       let logS = convertFloat(intrinsic("llvm.log", s), to: element)
@@ -263,7 +277,7 @@ extension Emitter {
         if log {
           y = fsub(shifted, broadcast(logS, w))
         } else {
-          let e = convertFloat(intrinsic("llvm.exp", shifted), to: f64)
+          let e = convertFloat(exp(shifted), to: f64)
           y = convertFloat(fdiv(e, broadcast(s, w)), to: element)
         }
         store(y, out, d, at(j))
@@ -271,6 +285,7 @@ extension Emitter {
       let vectorEnd = length / width * width
       loop(to: vectorEnd, step: width) { j in emitOutput(j, width) }
       loop(from: vectorEnd, to: length) { j in emitOutput(j, 1) }
+    }
     }
     endKernel()
   }

@@ -67,7 +67,7 @@ final class ThreadPool: @unchecked Sendable {
       generation &+= 1
       condition.broadcast()
       condition.unlock()
-      drain(escaping)
+      drain()
       condition.lock()
       while running > 0 { condition.wait() }
       job = nil
@@ -75,14 +75,16 @@ final class ThreadPool: @unchecked Sendable {
     }
   }
 
-  /// Claims and runs tasks until none is left.
-  private func drain(_ body: (Int) -> Void) {
+  /// Claims and runs tasks of the current job until none is left. Holds the job closure only
+  /// while running one task, so nothing refers to it once `run` has seen every thread finish.
+  private func drain() {
     while true {
       condition.lock()
       let i = nextTask
       nextTask += 1
+      let body = i < tasks ? job : nil
       condition.unlock()
-      if i >= tasks { return }
+      guard let body else { return }
       body(i)
     }
   }
@@ -93,9 +95,8 @@ final class ThreadPool: @unchecked Sendable {
       condition.lock()
       while generation == seen { condition.wait() }
       seen = generation
-      let body = job
       condition.unlock()
-      if let body { drain(body) }
+      drain()
       condition.lock()
       running -= 1
       if running == 0 { condition.broadcast() }
