@@ -53,7 +53,8 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
     .testTarget(
-      name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
+      name: "CodegenTests",
+      dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
   ]
 )

@@ -1,6 +1,7 @@
 import CLLVM
 import Foundation
 import IR
+import Passes
 import Runtime
 
 /// How `JIT.compile` works: optimization, what to keep, which caches to use.
@@ -19,14 +20,18 @@ public struct JITOptions: Sendable, Hashable {
   /// Threads a run uses (kernels split their outer loops, batched small matmuls run one
   /// matrix per thread, large matmuls use this many OpenBLAS threads); at least 1.
   public var threads: Int = JITOptions.hostThreads
+  /// Run the `fuse` pass first (Passes/Fusion.swift): connected elementwise ops, broadcasts
+  /// and constants become one kernel each, with values of several uses computed once.
+  public var fuseRegions: Bool = true
   /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
   public var profile: Bool = false
 
   public init(
     passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
     memoryCache: Bool = true, diskCache: URL? = nil, threads: Int = JITOptions.hostThreads,
-    profile: Bool = false
+    fuseRegions: Bool = true, profile: Bool = false
   ) {
+    self.fuseRegions = fuseRegions
     self.passes = passes
     self.fuseElementwise = fuseElementwise
     self.keepIR = keepIR
@@ -70,6 +75,7 @@ public enum JIT {
     } catch {
       throw CompileError("graph @\(graph.name) does not verify:\n\(error)")
     }
+    let graph = options.fuseRegions ? Fusion().apply(to: graph).graph : graph
     let host = try hostTarget()
     let key = cacheKey(graph, options, host)
     if options.memoryCache, let hit = CompileCache.shared.lookup(key) {
@@ -163,7 +169,7 @@ public enum JIT {
     return [
       "custom ops: \(customTypes)",
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
-      "fuse=\(options.fuseElementwise)",
+      "fuse=\(options.fuseElementwise) regions=\(options.fuseRegions)",
       printGraph(graph),
     ].joined(separator: "\n")
   }

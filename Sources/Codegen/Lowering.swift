@@ -1,4 +1,5 @@
 import IR
+import Passes
 import Runtime
 
 /// One thing a compiled graph does per node, in graph order.
@@ -194,6 +195,11 @@ struct Lowering {
       return kernel()
 
     case .custom(let box):
+      if let region = box.op as? FusedRegion {
+        if result.count == 0 { return nil }
+        try e.emitRegion(symbol, region.body, result: result, node: node)
+        return kernel()
+      }
       guard let op = box.op as? any JITLowerableCustomOp else {
         throw CompileError(
           "custom op '\(box.op.name)' cannot be compiled (conform it to JITLowerableCustomOp)",

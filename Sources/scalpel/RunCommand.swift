@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IR
+import Passes
 import Runtime
 
 /// `scalpel run`: runs one graph of an `.ir` file on `.npy` inputs and writes its results.
@@ -27,7 +28,7 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
 
   func run() throws {
-    let module = try Parser.parseFile(file)
+    let module = try Parser.parseFile(file, customOps: FusedRegion.customOps)
     let g = try selectGraph(module, graph, file: file)
     guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
 
