@@ -61,7 +61,7 @@ public struct JITOptions: Sendable, Hashable {
 /// its features, the O3 pipeline), one kernel per node, matrix products through OpenBLAS.
 public enum JIT {
   /// Version of the code generator, part of every cache key.
-  static let version = "codegen-1"
+  static let version = "codegen-2"
 
   /// Compiles `graph`; throws if it does not verify, holds an op that cannot be lowered, or
   /// LLVM fails.
@@ -87,34 +87,60 @@ public enum JIT {
 
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
     let plan = MemoryPlan(graph, fusion: fusion)
-    let owner = ModuleOwner(name: graph.name)
-    let emitter = Emitter(owner: owner, simdBytes: host.simdBytes)
-    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitter: emitter).lower()
+    let parts = modulePartCount(options)
+    let owners = (0..<parts).map { ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)") }
+    let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes) }
+    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitters: emitters).lower()
     let kernels = steps.filter { if case .kernel = $0 { true } else { false } }.count
+    var extents: [String: Int] = [:]
+    for e in emitters { extents.merge(e.kernelExtent) { a, _ in a } }
 
-    var object: [UInt8]? = nil
+    var objects: [[UInt8]]? = nil
     var source = CompileStatistics.Source.compiled
     if let directory = options.diskCache, !options.keepIR {
-      object = DiskCache(directory: directory).load(key)
-      if object != nil { source = .diskCache }
+      objects = DiskCache(directory: directory).load(key).flatMap(unpackObjects)
+      if objects?.count != parts { objects = nil }
+      if objects != nil { source = .diskCache }
     }
     var text: LLVMIRText? = nil
     do {
-      let tm = try host.makeTargetMachine()
-      if object == nil {
-        LLVMSetTarget(owner.module, host.triple)
-        LLVMSetDataLayout(owner.module, tm.dataLayout)
-        let before = options.keepIR ? owner.text : ""
-        try owner.verify()
-        try owner.optimize(options.passes, tm)
-        if options.keepIR { text = LLVMIRText(unoptimized: before, optimized: owner.text) }
-        let bytes = try owner.emitObject(tm)
-        object = bytes
-        if let directory = options.diskCache { DiskCache(directory: directory).store(key, bytes) }
+      if objects == nil {
+        // Each part in its own LLVM context and target machine, optimized and compiled on
+        // its own thread.
+        var results = [Result<(bytes: [UInt8], before: String, after: String), LLVMFailure>](
+          repeating: .failure(LLVMFailure(message: "not compiled")), count: parts)
+        let keepIR = options.keepIR
+        results.withUnsafeMutableBufferPointer { slots in
+          let out = slots
+          ThreadPool.shared(threads: min(parts, options.threads)).run(tasks: parts) { i in
+            out[i] = Result { () throws(LLVMFailure) in
+              let owner = owners[i]
+              let tm = try host.makeTargetMachine()
+              LLVMSetTarget(owner.module, host.triple)
+              LLVMSetDataLayout(owner.module, tm.dataLayout)
+              let before = keepIR ? owner.text : ""
+              try owner.verify()
+              try owner.optimize(options.passes, tm)
+              let after = keepIR ? owner.text : ""
+              return (try owner.emitObject(tm), before, after)
+            }
+          }
+        }
+        let compiled = try results.map { r throws(LLVMFailure) in try r.get() }
+        if options.keepIR {
+          text = LLVMIRText(
+            unoptimized: compiled.map(\.before).joined(separator: "\n"),
+            optimized: compiled.map(\.after).joined(separator: "\n"))
+        }
+        objects = compiled.map(\.bytes)
+        if let directory = options.diskCache, let objects {
+          DiskCache(directory: directory).store(key, packObjects(objects))
+        }
       }
-      let bytes = object ?? []
       let session = try JITSession()
-      try session.addObject(bytes, name: graph.name)
+      for (i, bytes) in (objects ?? []).enumerated() {
+        try session.addObject(bytes, name: "\(graph.name).\(i)")
+      }
       var resolved: [ResolvedStep] = []
       for step in steps {
         if case .kernel(let symbol, _, _) = step {
@@ -122,14 +148,15 @@ public enum JIT {
           resolved.append(
             ResolvedStep(
               step: step, function: unsafeBitCast(address, to: KernelFunction.self),
-              extent: emitter.kernelExtent[symbol] ?? 1))
+              extent: extents[symbol] ?? 1))
         } else {
           resolved.append(ResolvedStep(step: step, function: nil))
         }
       }
+      let bytes = (objects ?? []).reduce(0) { $0 + $1.count }
       let statistics = CompileStatistics(
         kernels: kernels, arenaBytes: plan.arenaSize, unplannedBytes: plan.unplannedSize,
-        objectBytes: bytes.count, duration: clock.now - start, source: source)
+        objectBytes: bytes, duration: clock.now - start, source: source)
       let compiled = CompiledGraph(
         graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
         plan: plan, options: options)
@@ -159,6 +186,35 @@ public enum JIT {
     }
   }
 
+  /// LLVM modules a graph is split into (compiled in parallel): one per thread, at most 4.
+  static func modulePartCount(_ options: JITOptions) -> Int { max(1, min(options.threads, 4)) }
+
+  /// Object files as one blob: for each, its length (8 bytes, little endian), then its bytes.
+  static func packObjects(_ objects: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    for o in objects {
+      withUnsafeBytes(of: UInt64(o.count).littleEndian) { out += $0 }
+      out += o
+    }
+    return out
+  }
+
+  /// The object files of a blob from `packObjects` (nil if it is malformed).
+  static func unpackObjects(_ blob: [UInt8]) -> [[UInt8]]? {
+    var out: [[UInt8]] = []
+    var at = 0
+    while at < blob.count {
+      guard at + 8 <= blob.count else { return nil }
+      var length: UInt64 = 0
+      for k in 0..<8 { length |= UInt64(blob[at + k]) << (8 * UInt64(k)) }
+      at += 8
+      guard length <= UInt64(blob.count - at) else { return nil }
+      out.append(Array(blob[at..<(at + Int(length))]))
+      at += Int(length)
+    }
+    return out
+  }
+
   /// The printed graph plus everything else the machine code depends on.
   static func cacheKey(_ graph: Graph, _ options: JITOptions, _ host: HostTarget) -> String {
     // Custom ops print by name and attributes only; their Swift types tell implementations apart.
@@ -170,6 +226,7 @@ public enum JIT {
       "custom ops: \(customTypes)",
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
       "fuse=\(options.fuseElementwise) regions=\(options.fuseRegions)",
+      "parts=\(modulePartCount(options))",
       printGraph(graph),
     ].joined(separator: "\n")
   }
