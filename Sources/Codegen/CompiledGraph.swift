@@ -33,7 +33,7 @@ public struct LLVMIRText: Sendable, Hashable {
 }
 
 /// Facts about one compilation.
-public struct CompileStatistics: Sendable, Hashable {
+public struct CompileStatistics: Sendable {
   /// Generated kernels (one per node that is not a view, a BLAS call or a custom op).
   public var kernels: Int
   /// Bytes of arena one run allocates (the static memory plan).
@@ -46,6 +46,9 @@ public struct CompileStatistics: Sendable, Hashable {
   public var duration: Duration
   /// Where the machine code came from.
   public var source: Source
+  /// Wall-clock time of each compile phase in order: verify+fuse, lowering to LLVM IR,
+  /// LLVM optimization and code generation, loading into the JIT.
+  public var phases: [(name: String, duration: Duration)] = []
 
   /// Where a compiled graph's code came from.
   public enum Source: Sendable, Hashable {

@@ -1,6 +1,22 @@
 import CLLVM
 import IR
 
+/// The kernels of one compilation by body text, and the symbols that resolve to another's.
+final class KernelTable {
+  private var bodies: [String: String] = [:]
+  /// Symbol → the symbol of the identical kernel that was kept.
+  private(set) var aliases: [String: String] = [:]
+
+  /// The symbol of an earlier kernel with this body, or nil (then `symbol` is recorded).
+  func first(withBody text: String, symbol: String) -> String? {
+    if let s = bodies[text] { return s }
+    bodies[text] = symbol
+    return nil
+  }
+
+  func alias(_ symbol: String, to kept: String) { aliases[symbol] = kept }
+}
+
 /// An LLVM value (`LLVMValueRef`) while emitting.
 typealias IRValue = LLVMValueRef
 /// An LLVM type (`LLVMTypeRef`) while emitting.
@@ -46,7 +62,11 @@ final class Emitter {
   private var rangeBegin: IRValue?
   private var rangeEnd: IRValue?
 
-  init(owner: ModuleOwner, simdBytes: Int) {
+  /// Kernels already emitted, by body text (shared by the emitters of one compilation).
+  let kernels: KernelTable
+
+  init(owner: ModuleOwner, simdBytes: Int, kernels: KernelTable = KernelTable()) {
+    self.kernels = kernels
     self.owner = owner
     context = owner.context
     module = owner.module
@@ -199,6 +219,16 @@ final class Emitter {
       builder, LLVMGlobalGetValueType(body), body, &arguments, UInt32(arguments.count), "")
     LLVMBuildRet(builder, call)
     function = nil
+    // A kernel whose body is identical to an earlier one (the same op on the same shapes in
+    // another layer) is dropped and its symbol resolves to the earlier kernel.
+    guard let printed = LLVMPrintValueToString(body) else { return }
+    let text = String(cString: printed).replacingOccurrences(of: "@\(kernelName).body(", with: "@K(")
+    LLVMDisposeMessage(printed)
+    if let existing = kernels.first(withBody: text, symbol: kernelName) {
+      LLVMDeleteFunction(entry)
+      LLVMDeleteFunction(body)
+      kernels.alias(kernelName, to: existing)
+    }
   }
 
   private func addAttribute(_ f: IRValue, _ name: String, at index: UInt32) {

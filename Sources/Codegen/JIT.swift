@@ -76,6 +76,13 @@ public enum JIT {
       throw CompileError("graph @\(graph.name) does not verify:\n\(error)")
     }
     let graph = options.fuseRegions ? Fusion().apply(to: graph).graph : graph
+    var phases: [(name: String, duration: Duration)] = [("verify+fuse", clock.now - start)]
+    var phaseStart = clock.now
+    func phase(_ name: String) {
+      let now = clock.now
+      phases.append((name, now - phaseStart))
+      phaseStart = now
+    }
     let host = try hostTarget()
     let key = cacheKey(graph, options, host)
     if options.memoryCache, let hit = CompileCache.shared.lookup(key) {
@@ -89,11 +96,14 @@ public enum JIT {
     let plan = MemoryPlan(graph, fusion: fusion)
     let parts = modulePartCount(options)
     let owners = (0..<parts).map { ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)") }
-    let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes) }
+    let table = KernelTable()
+    let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes, kernels: table) }
     let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitters: emitters).lower()
-    let kernels = steps.filter { if case .kernel = $0 { true } else { false } }.count
+    let kernels =
+      steps.filter { if case .kernel = $0 { true } else { false } }.count - table.aliases.count
     var extents: [String: Int] = [:]
     for e in emitters { extents.merge(e.kernelExtent) { a, _ in a } }
+    phase("lowering")
 
     var objects: [[UInt8]]? = nil
     var source = CompileStatistics.Source.compiled
@@ -137,6 +147,7 @@ public enum JIT {
           DiskCache(directory: directory).store(key, packObjects(objects))
         }
       }
+      phase("llvm")
       let session = try JITSession()
       for (i, bytes) in (objects ?? []).enumerated() {
         try session.addObject(bytes, name: "\(graph.name).\(i)")
@@ -144,7 +155,7 @@ public enum JIT {
       var resolved: [ResolvedStep] = []
       for step in steps {
         if case .kernel(let symbol, _, _) = step {
-          let address = try session.lookup(symbol)
+          let address = try session.lookup(table.aliases[symbol] ?? symbol)
           resolved.append(
             ResolvedStep(
               step: step, function: unsafeBitCast(address, to: KernelFunction.self),
@@ -154,9 +165,10 @@ public enum JIT {
         }
       }
       let bytes = (objects ?? []).reduce(0) { $0 + $1.count }
+      phase("load")
       let statistics = CompileStatistics(
         kernels: kernels, arenaBytes: plan.arenaSize, unplannedBytes: plan.unplannedSize,
-        objectBytes: bytes, duration: clock.now - start, source: source)
+        objectBytes: bytes, duration: clock.now - start, source: source, phases: phases)
       let compiled = CompiledGraph(
         graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
         plan: plan, options: options)

@@ -67,6 +67,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     var kernels: Int? = nil
     var arena: Int? = nil
     var timings: [StepTiming] = []
+    var compilePhases: [String: Double] = [:]
     switch backend {
     case .interpreter:
       let exe = try InterpreterBackend().prepare(graph)
@@ -91,6 +92,9 @@ struct BenchTrainStepCommand: ParsableCommand {
       _ = try JIT.compile(graph, options: diskOptions)
       compileDisk = Self.seconds(try JIT.compile(graph, options: diskOptions).statistics.duration)
       kernels = cold.statistics.kernels
+      for (name, d) in cold.statistics.phases {
+        compilePhases[name] = Self.round(Self.seconds(d), 3)
+      }
       arena = cold.statistics.arenaBytes
       stepTimes = try Self.time(steps: steps, warmup: warmup, inputs: inputs, weights: weights) {
         try cold.run(inputs: $0)
@@ -119,6 +123,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       report["compile_cached_s"] = Self.round(compileCached, 6)
       report["compile_disk_cache_s"] = compileDisk.map { Self.round($0, 3) }
       report["kernels"] = kernels
+      report["compile_phases_s"] = compilePhases
       report["arena_mib"] = arena.map { Self.round(Double($0) / 1_048_576, 1) }
     }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
