@@ -212,7 +212,6 @@ public final class CompiledGraph: Sendable {
     }
     var status: [Int64] = [0, 0]
     let clock = ContinuousClock()
-    setBLASThreads(pool.size)
     for (stepIndex, resolved) in steps.enumerated() {
       let started = profiler == nil ? nil : clock.now
       defer {
@@ -234,7 +233,7 @@ public final class CompiledGraph: Sendable {
             op: node.op.name, node: node.name, location: node.location)
         }
       case .gemm(let g, _):
-        runGemm(g, pool: pool, pointer)
+        runGemm(g, pool: pool, split: options.splitMatmuls, pointer)
       case .custom(let op, let operands, let result, let index):
         let node = graph.nodes[index]
         let types = graph.valueTypes()
@@ -416,12 +415,15 @@ func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(Run
 
 /// One batched gemm through OpenBLAS; an empty contraction (k = 0) writes zeros.
 ///
-/// A batch of small products (attention-sized: each at most `smallGemm` multiply-adds) runs
-/// one matrix per pool thread with single-threaded OpenBLAS, which gains nothing from its own
-/// threads at that size; anything else is one OpenBLAS call per matrix with the pool's
-/// thread count.
+/// With `split` (the default, `JITOptions.splitMatmuls`), OpenBLAS runs single-threaded and
+/// the pool shares the work: a batch of attention-sized products one matrix per task, a
+/// large product in row (or column) blocks, a few per thread so a thread slowed by other load
+/// on the machine gets less. Only this process's threads then run, and none spin-waits.
+/// Without `split`, each matrix is one OpenBLAS call on the pool's thread count (OpenBLAS's
+/// own threads), except batches of small products, which still go one per task.
 func runGemm(
-  _ g: GemmStep, pool: ThreadPool, _ pointer: (BufferLocation) -> UnsafeMutableRawPointer
+  _ g: GemmStep, pool: ThreadPool, split: Bool,
+  _ pointer: (BufferLocation) -> UnsafeMutableRawPointer
 ) {
   let (m, n, k) = (Int(g.m), Int(g.n), Int(g.k))
   let (a, b, c) = (pointer(g.a), pointer(g.b), pointer(g.c))
@@ -435,26 +437,50 @@ func runGemm(
   let tb = g.transposeB ? CblasTrans : CblasNoTrans
   let lda = Int32(g.transposeA ? m : k)
   let ldb = Int32(g.transposeB ? k : n)
-  func one(_ i: Int) {
-    let (pa, pb, pc) = (a + i * m * k * size, b + i * k * n * size, c + i * m * n * size)
+  /// Rows `r0..<r1` and columns `c0..<c1` of product `i`.
+  func block(_ i: Int, rows r0: Int, _ r1: Int, columns c0: Int, _ c1: Int) {
+    let aOffset = i * m * k + (g.transposeA ? r0 : r0 * k)
+    let bOffset = i * k * n + (g.transposeB ? c0 * k : c0)
+    let cOffset = i * m * n + r0 * n + c0
+    let (pa, pb, pc) = (a + aOffset * size, b + bOffset * size, c + cOffset * size)
+    let (rows, columns) = (Int32(r1 - r0), Int32(c1 - c0))
     if g.dtype == .f32 {
       cblas_sgemm(
-        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
+        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
         pb.assumingMemoryBound(to: Float.self), ldb, 0, pc.assumingMemoryBound(to: Float.self),
         g.n)
     } else {
       cblas_dgemm(
-        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Double.self), lda,
-        pb.assumingMemoryBound(to: Double.self), ldb, 0, pc.assumingMemoryBound(to: Double.self),
-        g.n)
+        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Double.self),
+        lda, pb.assumingMemoryBound(to: Double.self), ldb, 0,
+        pc.assumingMemoryBound(to: Double.self), g.n)
     }
   }
-  if g.batch > 1 && pool.size > 1 && m * n * k <= smallGemm {
+  let small = m * n * k <= smallGemm
+  if pool.size > 1 && g.batch > 1 && small {
     setBLASThreads(1)
-    pool.run(tasks: g.batch) { one($0) }
-    setBLASThreads(pool.size)
-  } else {
-    for i in 0..<g.batch { one(i) }
+    pool.run(tasks: g.batch) { block($0, rows: 0, m, columns: 0, n) }
+    return
+  }
+  guard split && pool.size > 1 && !small else {
+    setBLASThreads(split ? 1 : pool.size)
+    for i in 0..<g.batch { block(i, rows: 0, m, columns: 0, n) }
+    return
+  }
+  setBLASThreads(1)
+  // Blocks of at least 64 rows (or columns), up to 3 per thread, along the longer side.
+  let alongRows = m >= n
+  let extent = alongRows ? m : n
+  let parts = max(1, min(pool.size * 3, extent / 64))
+  pool.run(tasks: g.batch * parts) { t in
+    let (i, p) = (t / parts, t % parts)
+    let lo = extent * p / parts / 16 * 16
+    let hi = p == parts - 1 ? extent : extent * (p + 1) / parts / 16 * 16
+    if alongRows {
+      block(i, rows: lo, hi, columns: 0, n)
+    } else {
+      block(i, rows: 0, m, columns: lo, hi)
+    }
   }
 }
 

@@ -23,6 +23,9 @@ public struct JITOptions: Sendable, Hashable {
   /// Run the `fuse` pass first (Passes/Fusion.swift): connected elementwise ops, broadcasts
   /// and constants become one kernel each, with values of several uses computed once.
   public var fuseRegions: Bool = true
+  /// Large matrix products run single-threaded OpenBLAS calls on row blocks spread over the
+  /// pool (no OpenBLAS threads); off: one call per matrix with `threads` OpenBLAS threads.
+  public var splitMatmuls: Bool = true
   /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
   public var profile: Bool = false
 

@@ -44,6 +44,8 @@ struct BenchTrainStepCommand: ParsableCommand {
   @Option(help: "Sequences per batch.") var batch = 8
   @Option(help: "Tokens per sequence.") var tokens = 128
   @Flag(help: "Print time per op kind (JIT only) to standard error.") var profile = false
+  @Flag(help: "JIT: large matmuls on OpenBLAS's own threads instead of row blocks on the pool.")
+  var blasThreads = false
 
   func run() throws {
     guard steps >= 1, warmup >= 0, batch >= 1, tokens >= 2 else {
@@ -78,6 +80,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       var options = JITOptions(profile: profile)
       options.threads = threads ?? JITOptions.hostThreads
+      options.splitMatmuls = !blasThreads
       JIT.clearMemoryCache()
       let cold = try JIT.compile(graph, options: options)
       compileCold = Self.seconds(cold.statistics.duration)
@@ -117,6 +120,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       "gflops_per_s": Self.round(flops / median / 1e9, 1),
       "peak_rss_mib": Self.round(Double(usage.ru_maxrss) / 1024, 1),
       "graph_nodes": graph.nodes.count,
+      "matmul_threads": blasThreads ? "openblas" : "pool",
     ]
     if backend == .jit {
       report["compile_cold_s"] = Self.round(compileCold, 3)
