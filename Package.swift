@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "Runtime", targets: ["Runtime"]),
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Codegen", targets: ["Codegen"]),
+    .library(name: "Training", targets: ["Training"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -35,10 +36,12 @@ let package = Package(
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
     // Lowering to LLVM IR, ORC LLJIT, compiled executables (OpenBLAS for matmul).
     .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM", "CBLAS"]),
+    // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
+    .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models"]),
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Codegen", "Models",
+        "IR", "Passes", "Runtime", "Codegen", "Models", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -55,6 +58,7 @@ let package = Package(
     .testTarget(
       name: "CodegenTests",
       dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
-    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "TestSupport"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
+    .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

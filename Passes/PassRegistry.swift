@@ -61,7 +61,7 @@ public struct PassRegistry: Sendable {
     }.joined(separator: "\n")
   }
 
-  /// The passes of this target: canonicalize, fold, cse, dce.
+  /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence.
   public static let standard: PassRegistry = {
     var r = PassRegistry()
     r.register(
@@ -85,9 +85,27 @@ public struct PassRegistry: Sendable {
     }
     r.register(
       name: "sgd", summary: "appends next_P = P - lr·grad_P for every grad_P result",
-      options: [("lr", "learning rate (default 0.01)")]
+      options: [("lr", "learning rate (default 0.01), or 'input' for a learning_rate input")]
     ) { (o: PassOptions) throws(PassError) -> any Pass in
-      SGDUpdate(learningRate: try o.double("lr", default: 0.01))
+      if try o.string("lr") == "input" { return SGDUpdate.learningRateInput }
+      return SGDUpdate(learningRate: try o.double("lr", default: 0.01))
+    }
+    r.register(
+      name: "adamw",
+      summary: "appends an AdamW step: state adam_m.P/adam_v.P, inputs learning_rate and step, results next_*, grad_norm",
+      options: [
+        ("beta1", "first-moment decay (default 0.9)"), ("beta2", "second-moment decay (default 0.999)"),
+        ("eps", "denominator epsilon (default 1e-8)"),
+        ("weight-decay", "decoupled weight decay (default 0)"),
+        ("clip", "maximum global gradient norm, 0 = off (default 0)"),
+      ]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      let pass = AdamWUpdate(
+        beta1: try o.double("beta1", default: 0.9), beta2: try o.double("beta2", default: 0.999),
+        epsilon: try o.double("eps", default: 1e-8),
+        weightDecay: try o.double("weight-decay", default: 0), clip: try o.double("clip", default: 0))
+      if let problem = pass.problems().first { throw PassError("adamw: \(problem)") }
+      return pass
     }
     r.register(
       name: "sink-divergence",

@@ -4,16 +4,25 @@ import IR
 ///
 /// For every result `grad_P` whose `P` is a parameter, appends a result
 /// `next_P = P − lr · grad_P`, so one run of the graph is one training step (feed `next_P`
-/// back as `P`).
+/// back as `P`). With `lr=input` the rate is a new scalar parameter `learning_rate` (the first
+/// updated parameter's dtype), so a schedule can change it per step without recompiling.
 ///
 /// - Requires: results `grad_P` (from `grad`) with the parameter's type.
-/// - Establishes: results `next_P` after the existing ones.
+/// - Establishes: results `next_P` after the existing ones (and the `learning_rate` input).
 /// - Idempotent: no (the `next_P` results would exist twice: an error).
 public struct SGDUpdate: Pass, Sendable {
   public let name = "sgd"
-  public var learningRate: Double
+  /// The fixed rate, or nil for a `learning_rate` input.
+  public var learningRate: Double?
 
   public init(learningRate: Double) { self.learningRate = learningRate }
+
+  /// A step whose rate is the scalar graph input `learning_rate`.
+  public static var learningRateInput: SGDUpdate {
+    var s = SGDUpdate(learningRate: 0)
+    s.learningRate = nil
+    return s
+  }
 
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
     let updates = graph.results.compactMap { r -> (Parameter, Value)? in
@@ -26,12 +35,25 @@ public struct SGDUpdate: Pass, Sendable {
     }
     let b = GraphBuilder(continuing: graph)
     b.locationOverride = SourceLocation(file: "sgd", line: 0)
+    var rate: Value?
+    if learningRate == nil {
+      guard graph.parameter(named: "learning_rate") == nil else {
+        throw PassError("sgd: the graph already has a parameter 'learning_rate'")
+      }
+      rate = b.parameter("learning_rate", .scalar(updates[0].0.type.dtype))
+    }
     var results = graph.results
     for (p, grad) in updates {
       guard graph.result(named: "next_\(p.name)") == nil else {
         throw PassError("sgd: the graph already has a result 'next_\(p.name)'")
       }
-      let step = b.mul(grad, b.constant(learningRate, p.type))
+      let lr: Value
+      if let rate {
+        lr = b.type(rate).dtype == p.type.dtype ? rate : b.cast(rate, to: p.type.dtype)
+      } else {
+        lr = b.constant(learningRate ?? 0, p.type)
+      }
+      let step = b.mul(grad, lr)
       results.append(GraphResult(name: "next_\(p.name)", value: b.sub(p.value, step)))
     }
     if let problem = b.diagnostics.first { throw PassError("sgd: \(problem)") }

@@ -17,7 +17,10 @@ public protocol Backend: Sendable {
 
 /// The reference interpreter as a backend: preparing only verifies the graph.
 public struct InterpreterBackend: Backend {
-  public init() {}
+  /// When set, every run adds its per-op times to it.
+  public var profile: InterpreterProfile?
+
+  public init(profile: InterpreterProfile? = nil) { self.profile = profile }
   public var name: String { "interpreter" }
 
   public func prepare(_ graph: Graph) throws -> any GraphExecutable {
@@ -26,13 +29,14 @@ public struct InterpreterBackend: Backend {
     } catch {
       throw RuntimeError("graph @\(graph.name) does not verify:\n\(error)")
     }
-    return InterpretedGraph(graph: graph)
+    return InterpretedGraph(graph: graph, interpreter: Interpreter(profile: profile))
   }
 }
 
 struct InterpretedGraph: GraphExecutable {
   let graph: Graph
+  let interpreter: Interpreter
   func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-    try Interpreter().run(graph, inputs: inputs)
+    try interpreter.run(graph, inputs: inputs)
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import IR
 
 /// The reference interpreter: runs any verified graph on host tensors, one kernel per node.
@@ -6,7 +7,10 @@ import IR
 /// in `IR/Ops/*`, matmul goes through OpenBLAS, large elementwise ops and softmax lines are
 /// split across cores. Each intermediate tensor is released after its last use.
 public struct Interpreter: Sendable {
-  public init() {}
+  /// When set, the time of every node is added to it, by op name.
+  public var profile: InterpreterProfile?
+
+  public init(profile: InterpreterProfile? = nil) { self.profile = profile }
 
   /// Runs `graph` on `inputs` (parameter name → tensor) and returns result name → tensor.
   ///
@@ -45,6 +49,8 @@ public struct Interpreter: Sendable {
       // them alive only until this node's kernel returns.
       for o in node.operands where lastUse[o] == i && !kept.contains(o) { env[o] = nil }
       let result: HostTensor
+      let started = profile == nil ? nil : ContinuousClock.now
+      defer { if let started, let profile { profile.add(node.op.name, ContinuousClock.now - started) } }
       do {
         result = try evaluate(node, operands)
       } catch {
@@ -117,5 +123,29 @@ public struct Interpreter: Sendable {
     case .takeAlongAxis(let axis): return try takeAlongAxisKernel(x[0], x[1], axis: axis)
     case .custom(let box): return try customKernel(box, x, node.type)
     }
+  }
+}
+
+/// Time spent per op name across interpreter runs (for `--profile`-style reports).
+public final class InterpreterProfile: @unchecked Sendable {
+  private var totals: [String: (time: Duration, count: Int)] = [:]
+  private let lock = NSLock()
+
+  public init() {}
+
+  func add(_ op: String, _ time: Duration) {
+    lock.lock()
+    defer { lock.unlock() }
+    let old = totals[op] ?? (.zero, 0)
+    totals[op] = (old.time + time, old.count + 1)
+  }
+
+  /// (op, total seconds, calls), most expensive first.
+  public var entries: [(op: String, seconds: Double, calls: Int)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return totals.map { op, value in
+      (op, Double(value.time.components.seconds) + Double(value.time.components.attoseconds) * 1e-18, value.count)
+    }.sorted { $0.seconds > $1.seconds }
   }
 }

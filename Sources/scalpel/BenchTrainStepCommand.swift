@@ -17,10 +17,12 @@ struct BenchTrainStepCommand: ParsableCommand {
     commandName: "train-step",
     abstract: "Time a Llama training step (forward, backward, update); print JSON.",
     discussion: """
-      The step is grad + sgd (plain gradient descent; the AdamW pass is not merged yet). \
-      With --surgery the loss first gets sink-divergence{lambda=300} (one harmful and one \
+      The step is grad + adamw (lr 1e-4, as the PyTorch script; --optimizer sgd for plain \
+      gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} (one harmful and one \
       safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script.
       """)
+
+  enum Optimizer: String, ExpressibleByArgument, CaseIterable { case adamw, sgd }
 
   enum Config: String, ExpressibleByArgument, CaseIterable {
     case tiny, smollm2
@@ -38,6 +40,7 @@ struct BenchTrainStepCommand: ParsableCommand {
   @Option(help: "The model: tiny (PERFORMANCE.md) or smollm2 (135M).") var config: Config = .tiny
   @Flag(help: "Add the Surgery sink-divergence penalty before grad.") var surgery = false
   @Option(help: "The backend: jit or interpreter.") var backend: BackendChoice = .jit
+  @Option(help: "The update: adamw or sgd.") var optimizer: Optimizer = .adamw
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
   @Option(help: "Timed steps (at least 1; report medians over at least 20).") var steps = 20
   @Option(help: "Untimed steps first.") var warmup = 3
@@ -54,7 +57,8 @@ struct BenchTrainStepCommand: ParsableCommand {
     let model = Llama(config.llama)
     let (forward, weights) = try model.trainingGraph(batch: batch, tokens: tokens)
     var pipeline = surgery ? "sink-divergence{lambda=300}," : ""
-    pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},sgd{lr=0.0001}"
+    pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},"
+    pipeline += optimizer == .adamw ? "adamw" : "sgd{lr=0.0001}"
     var manager = try PassManager(pipeline: pipeline)
     let (graph, _) = try manager.run(forward)
 
@@ -66,6 +70,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     var compileCached = 0.0
     var compileDisk: Double? = nil
     let stepTimes: [Double]
+    let losses: [Double]
     var kernels: Int? = nil
     var arena: Int? = nil
     var timings: [StepTiming] = []
@@ -73,7 +78,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     switch backend {
     case .interpreter:
       let exe = try InterpreterBackend().prepare(graph)
-      stepTimes = try Self.time(steps: steps, warmup: warmup, inputs: inputs, weights: weights) {
+      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
         try exe.run($0)
       }
     case .jit:
@@ -99,7 +104,7 @@ struct BenchTrainStepCommand: ParsableCommand {
         compilePhases[name] = Self.round(Self.seconds(d), 3)
       }
       arena = cold.statistics.arenaBytes
-      stepTimes = try Self.time(steps: steps, warmup: warmup, inputs: inputs, weights: weights) {
+      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
         try cold.run(inputs: $0)
       }
       timings = cold.profile()
@@ -114,12 +119,14 @@ struct BenchTrainStepCommand: ParsableCommand {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     var report: [String: Any] = [
       "framework": "scalpel \(backend.rawValue)", "config": config.rawValue, "surgery": surgery,
-      "optimizer": "sgd", "threads": backend == .jit ? (threads ?? JITOptions.hostThreads) : 1,
+      "optimizer": optimizer.rawValue, "threads": backend == .jit ? (threads ?? JITOptions.hostThreads) : 1,
       "batch": batch, "tokens": tokens, "parameters": parameterCount, "steps": steps,
       "median_ms": Self.round(median * 1000), "min_ms": Self.round((sorted.first ?? 0) * 1000),
       "gflops_per_s": Self.round(flops / median / 1e9, 1),
       "peak_rss_mib": Self.round(Double(usage.ru_maxrss) / 1024, 1),
       "graph_nodes": graph.nodes.count,
+      "loss_first": Self.round(losses.first ?? .nan, 4),
+      "loss_last": Self.round(losses.last ?? .nan, 4),
       "matmul_threads": blasThreads ? "openblas" : "pool",
     ]
     if backend == .jit {
@@ -163,9 +170,15 @@ struct BenchTrainStepCommand: ParsableCommand {
       case "loss_mask":
         let t = shape.last ?? 1
         values = (0..<type.count).map { $0 % t == t - 1 ? 0 : 1 }
+      case "learning_rate":
+        values = [1e-4]
+      case "step":
+        values = [1]
       default:
         if type.dtype.isInteger || type.dtype == .i1 {
           values = Array(repeating: 1, count: type.count)
+        } else if p.name.hasPrefix("adam_m.") || p.name.hasPrefix("adam_v.") {
+          values = Array(repeating: 0, count: type.count)
         } else if p.name.hasSuffix("norm.weight") {
           values = Array(repeating: 1, count: type.count)
         } else {
@@ -177,23 +190,29 @@ struct BenchTrainStepCommand: ParsableCommand {
     return out
   }
 
-  /// Runs `warmup + steps` steps, feeding each `next_W` back as `W`; returns the timed
-  /// steps' durations in seconds.
+  /// Runs `warmup + steps` steps, feeding each result `next_P` back as parameter `P` (weights
+  /// and optimizer state) and counting `step` up; returns the timed steps' durations in seconds.
   static func time(
-    steps: Int, warmup: Int, inputs: [String: HostTensor], weights: [String],
+    _ graph: Graph, steps: Int, warmup: Int, inputs: [String: HostTensor],
     _ step: ([String: HostTensor]) throws -> [String: HostTensor]
-  ) throws -> [Double] {
+  ) throws -> (times: [Double], losses: [Double]) {
+    let fed = graph.parameters.map(\.name).filter { graph.result(named: "next_" + $0) != nil }
     var values = inputs
     var times: [Double] = []
+    var losses: [Double] = []
     let clock = ContinuousClock()
     for i in 0..<(warmup + steps) {
       let start = clock.now
       let outputs = try step(values)
       let elapsed = seconds(clock.now - start)
-      for w in weights { values[w] = outputs["next_" + w] }
+      for name in fed { values[name] = outputs["next_" + name] }
+      if let counter = graph.parameter(named: "step") {
+        values["step"] = try HostTensor(counter.type, doubles: [Double(i + 2)])
+      }
       if i >= warmup { times.append(elapsed) }
+      losses.append(outputs["loss"]?.doubles.first ?? .nan)
     }
-    return times
+    return (times, losses)
   }
 
   static func seconds(_ d: Duration) -> Double {

@@ -4,6 +4,11 @@ import ArgumentParser
 struct Scalpel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "scalpel",
-    abstract: "A compiler-style computation-graph framework: run, differentiate and train IR graphs.",
-    subcommands: [RunCommand.self, BenchCommand.self])
+    abstract:
+      "A compiler-style computation-graph framework: run, differentiate and train IR graphs.",
+    subcommands: [
+      RunCommand.self, GenerateCommand.self, TokenizeCommand.self, LogitsCommand.self,
+      InspectCommand.self, BenchCommand.self, TrainCommand.self, AlignCommand.self,
+      SinkDivergenceCommand.self,
+    ])
 }

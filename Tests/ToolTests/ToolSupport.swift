@@ -26,10 +26,16 @@ struct ToolResult {
 }
 
 /// Runs one of the package's executables and captures its output.
-func runTool(_ name: String, _ arguments: [String]) throws -> ToolResult {
+/// `environment` entries are added to (or replace) this process's environment.
+func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws
+  -> ToolResult
+{
   let process = Process()
   process.executableURL = productsDirectory().appendingPathComponent(name)
   process.arguments = arguments
+  if !environment.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   let out = Pipe()
   let err = Pipe()
   process.standardOutput = out

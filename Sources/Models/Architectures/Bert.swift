@@ -85,3 +85,23 @@ public struct Bert {
     return (try m.graph.build(results: [("embeddings", e)]), m.weightNames)
   }
 }
+
+extension BertConfig {
+  /// The configuration in a Hugging Face `config.json` (BertModel).
+  public init(huggingFaceJSON path: String) throws(ModelError) {
+    let object = try readJSONObject(path)
+    func int(_ key: String) throws(ModelError) -> Int {
+      guard let v = object[key] as? Int else {
+        throw ModelError("missing integer", file: path, key: key)
+      }
+      return v
+    }
+    self.init(
+      vocabulary: try int("vocab_size"), dimension: try int("hidden_size"),
+      layers: try int("num_hidden_layers"), heads: try int("num_attention_heads"),
+      hidden: try int("intermediate_size"),
+      maxPositions: (object["max_position_embeddings"] as? Int) ?? 512,
+      typeVocabulary: (object["type_vocab_size"] as? Int) ?? 2,
+      layerNormEpsilon: (object["layer_norm_eps"] as? Double) ?? 1e-12)
+  }
+}

@@ -131,7 +131,9 @@ public enum LlamaCheckpoint {
     let config = LlamaConfig(
       vocabulary: try int("vocab_size"), dimension: try int("hidden_size"), layers: try int("num_hidden_layers"),
       heads: heads, kvHeads: (object["num_key_value_heads"] as? Int) ?? heads,
-      hidden: try int("intermediate_size"), ropeBase: (object["rope_theta"] as? Double) ?? 10000,
+      hidden: try int("intermediate_size"),
+      ropeBase: (object["rope_theta"] as? Double)
+        ?? ((object["rope_parameters"] as? [String: Any])?["rope_theta"] as? Double) ?? 10000,
       rmsEpsilon: (object["rms_norm_eps"] as? Double) ?? 1e-5,
       tiedEmbeddings: (object["tie_word_embeddings"] as? Bool) ?? false, ropeLayout: .rotateHalf,
       contextLength: (object["max_position_embeddings"] as? Int) ?? 2048)
@@ -139,5 +141,19 @@ public enum LlamaCheckpoint {
       throw ModelError("inconsistent configuration: \(problem)", file: path)
     }
     return config
+  }
+
+  /// A Hugging Face `config.json` object (LlamaForCausalLM) for `config`.
+  public static func huggingFaceJSON(_ config: LlamaConfig) -> [String: Any] {
+    [
+      "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+      "vocab_size": config.vocabulary, "hidden_size": config.dimension,
+      "num_hidden_layers": config.layers, "num_attention_heads": config.heads,
+      "num_key_value_heads": config.kvHeads, "intermediate_size": config.hidden,
+      "head_dim": config.headDimension, "rope_theta": config.ropeBase,
+      "rms_norm_eps": config.rmsEpsilon, "tie_word_embeddings": config.tiedEmbeddings,
+      "max_position_embeddings": config.contextLength, "hidden_act": "silu",
+      "torch_dtype": "float32",
+    ]
   }
 }

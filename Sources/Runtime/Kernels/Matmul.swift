@@ -3,8 +3,9 @@ import IR
 
 // Batched matrix product (IR/Ops/Matmul.swift) through OpenBLAS: one row-major
 // `cblas_sgemm`/`cblas_dgemm` call per batch element, y = op(a)·op(b) with op = identity or
-// the transpose of the last two axes. A transposed operand is read in place (BLAS transpose
-// flag), never copied. Empty products (m, n or k zero) are handled without BLAS.
+// the transpose of the last two axes (gemv when op(a) has one row). A transposed operand is read
+// in place (BLAS transpose flag), never copied. Empty products (m, n or k zero) are handled
+// without BLAS.
 
 func matmulKernel(_ a: HostTensor, _ b: HostTensor, transposeA: Bool, transposeB: Bool)
   throws(KernelError) -> HostTensor
@@ -78,6 +79,13 @@ func sgemm(
   _ d: GemmDims, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
   _ c: UnsafeMutablePointer<Float>
 ) {
+  if d.m == 1 {  // a row vector times a matrix: gemv reads b once, where gemm would pack it
+    let (rows, columns) = d.transposeB ? (d.n, d.k) : (d.k, d.n)
+    cblas_sgemv(
+      CblasRowMajor, d.transposeB ? CblasNoTrans : CblasTrans, rows, columns, 1, b, columns, a, 1,
+      0, c, 1)
+    return
+  }
   let (lda, ldb, ldc) = leading(d)
   cblas_sgemm(
     CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c,
@@ -88,6 +96,13 @@ func dgemm(
   _ d: GemmDims, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
   _ c: UnsafeMutablePointer<Double>
 ) {
+  if d.m == 1 {  // see sgemm
+    let (rows, columns) = d.transposeB ? (d.n, d.k) : (d.k, d.n)
+    cblas_dgemv(
+      CblasRowMajor, d.transposeB ? CblasNoTrans : CblasTrans, rows, columns, 1, b, columns, a, 1,
+      0, c, 1)
+    return
+  }
   let (lda, ldb, ldc) = leading(d)
   cblas_dgemm(
     CblasRowMajor, flag(d.transposeA), flag(d.transposeB), d.m, d.n, d.k, 1, a, lda, b, ldb, 0, c,

@@ -1,0 +1,108 @@
+import IR
+import Models
+import Passes
+
+/// AdamW hyper-parameters (the `adamw` pass options).
+public struct AdamWConfig: Sendable, Hashable, Codable {
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  public var weightDecay: Double
+  /// Maximum global gradient norm; 0 = no clipping.
+  public var clip: Double
+
+  public init(
+    beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
+    clip: Double = 0
+  ) {
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.clip = clip
+  }
+
+  /// The pass these settings describe.
+  public var pass: AdamWUpdate {
+    AdamWUpdate(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, clip: clip)
+  }
+}
+
+/// The fine-tuning objective: plain SFT or SFT plus the Surgery sink-divergence penalty.
+public enum Defense: Sendable, Hashable, Codable {
+  case sft
+  /// `loss + lambda · mean ReLU(alpha_harmful − alpha_safe)` with the sink at key `sink`.
+  case surgery(lambda: Double, sink: Int)
+
+  /// `sft` or `surgery(lambda 300, sink 0)`.
+  public var summary: String {
+    switch self {
+    case .sft: "sft"
+    case .surgery(let lambda, let sink): "surgery(lambda \(lambda), sink \(sink))"
+    }
+  }
+}
+
+/// The compiled-step graphs of one training configuration, built by passes from the model's
+/// training graph: `[sink-divergence] → grad → adamw → dce` as one step graph, or, for
+/// gradient accumulation, a gradient graph (`… → grad → dce`) and an update graph (`adamw`
+/// over gradient inputs `gradient.P`).
+public struct StepGraphs: Sendable {
+  /// Trainable weights, in the model's order.
+  public var weights: [String]
+  /// Each weight's type.
+  public var weightTypes: [String: TensorType]
+  /// The whole step (accumulation 1): batch, weights, state, `learning_rate`, `step` in;
+  /// `loss`, `grad_norm`, `next_*` out.
+  public var fused: Graph?
+  /// Loss and `grad_P` of one micro-batch (accumulation > 1).
+  public var gradient: Graph?
+  /// `next_*` and `grad_norm` from weights, state and summed gradients `gradient.P`.
+  public var update: Graph?
+
+  /// Builds the graphs for `model` at `batch × tokens`.
+  public static func build(
+    model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
+    accumulation: Int
+  ) throws -> StepGraphs {
+    if let problem = model.problems().first { throw TrainingError("model configuration: \(problem)") }
+    let (forward, weights) = try Llama(model).trainingGraph(batch: batch, tokens: tokens)
+    let types = Dictionary(uniqueKeysWithValues: forward.parameters.map { ($0.name, $0.type) })
+    var passes: [any Pass] = []
+    if case .surgery(let lambda, let sink) = defense {
+      guard sink >= 0 && sink < tokens else {
+        throw TrainingError("the sink position \(sink) is outside the \(tokens)-token sequence")
+      }
+      passes.append(SinkDivergence(lambda: lambda, sink: sink))
+    }
+    passes.append(Gradient(of: "loss", wrt: weights))
+    if accumulation <= 1 { passes.append(optimizer.pass) }
+    passes.append(DeadCodeElimination())
+    var manager = PassManager(passes: passes)
+    let (stepGraph, _) = try manager.run(forward)
+    var out = StepGraphs(weights: weights, weightTypes: types)
+    if accumulation <= 1 {
+      out.fused = stepGraph
+    } else {
+      out.gradient = stepGraph
+      out.update = try updateGraph(weights: weights, types: types, optimizer: optimizer)
+    }
+    return out
+  }
+
+  /// `adamw` over a graph whose `grad_P` results are its inputs `gradient.P`.
+  static func updateGraph(
+    weights: [String], types: [String: TensorType], optimizer: AdamWConfig
+  ) throws -> Graph {
+    let b = GraphBuilder(name: "adamw_update")
+    var results: [(String, Value)] = []
+    for name in weights {
+      guard let type = types[name] else { continue }
+      b.parameter(name, type)
+      let g = b.parameter("gradient.\(name)", type)
+      results.append(("grad_\(name)", b.stopGradient(g)))
+    }
+    var manager = PassManager(passes: [optimizer.pass])
+    return try manager.run(try b.build(results: results)).graph
+  }
+}

@@ -1,0 +1,406 @@
+import Foundation
+import IR
+import Models
+import Runtime
+
+/// What a training run does, apart from the model and the data.
+public struct TrainingConfig: Sendable, Hashable, Codable {
+  /// Sequences per micro-batch.
+  public var batchSize: Int
+  /// Micro-batches whose gradients are averaged into one update.
+  public var accumulation: Int
+  /// Tokens per sequence (longer samples are cut, shorter ones right-padded).
+  public var sequenceLength: Int
+  public var epochs: Int
+  public var schedule: LearningRateSchedule
+  public var optimizer: AdamWConfig
+  public var defense: Defense
+  /// Seeds the per-epoch shuffles and the Surgery sample draws.
+  public var seed: UInt64
+  /// Write a checkpoint every this many steps (0: only after each epoch and at the end).
+  public var checkpointEvery: Int
+  /// The padding token id.
+  public var padding: Int
+
+  public init(
+    batchSize: Int = 10, accumulation: Int = 1, sequenceLength: Int = 512, epochs: Int = 1,
+    schedule: LearningRateSchedule = .constant(rate: 5e-6), optimizer: AdamWConfig = AdamWConfig(),
+    defense: Defense = .sft, seed: UInt64 = 43, checkpointEvery: Int = 0, padding: Int = 0
+  ) {
+    self.batchSize = batchSize
+    self.accumulation = accumulation
+    self.sequenceLength = sequenceLength
+    self.epochs = epochs
+    self.schedule = schedule
+    self.optimizer = optimizer
+    self.defense = defense
+    self.seed = seed
+    self.checkpointEvery = checkpointEvery
+    self.padding = padding
+  }
+
+  /// Problems that make the configuration unusable, as sentences.
+  public func problems() -> [String] {
+    var out: [String] = []
+    if batchSize < 1 { out.append("the batch size must be at least 1, got \(batchSize)") }
+    if accumulation < 1 { out.append("gradient accumulation must be at least 1, got \(accumulation)") }
+    if sequenceLength < 2 { out.append("the sequence length must be at least 2, got \(sequenceLength)") }
+    if epochs < 1 { out.append("the epoch count must be at least 1, got \(epochs)") }
+    if checkpointEvery < 0 { out.append("the checkpoint interval must be non-negative") }
+    out += schedule.problems()
+    out += optimizer.pass.problems()
+    if case .surgery(let lambda, let sink) = defense {
+      if !(lambda >= 0 && lambda.isFinite) { out.append("lambda must be non-negative, got \(lambda)") }
+      if sink < 0 || sink >= sequenceLength { out.append("the sink position \(sink) is outside the sequence") }
+    }
+    return out
+  }
+}
+
+/// One optimizer step's measurements (a line of `log.jsonl`).
+public struct StepRecord: Sendable, Hashable, Codable {
+  public var step: Int
+  public var totalSteps: Int
+  public var epoch: Int
+  /// The objective (with the Surgery penalty when on).
+  public var loss: Double
+  /// Cross-entropy alone (equals `loss` under SFT).
+  public var taskLoss: Double
+  /// The sink-divergence penalty before lambda (nil under SFT).
+  public var sinkPenalty: Double?
+  /// Global gradient norm before clipping.
+  public var gradientNorm: Double
+  public var learningRate: Double
+  public var seconds: Double
+  /// Real (non-padding) tokens of the step's batches.
+  public var tokens: Int
+  public var tokensPerSecond: Double
+
+  enum CodingKeys: String, CodingKey {
+    case step, epoch, loss, seconds, tokens
+    case totalSteps = "total_steps"
+    case taskLoss = "task_loss"
+    case sinkPenalty = "sink_penalty"
+    case gradientNorm = "grad_norm"
+    case learningRate = "learning_rate"
+    case tokensPerSecond = "tokens_per_second"
+  }
+}
+
+/// The Surgery harmful and safe pools (tokenized without a system prompt).
+public struct SurgeryPools: Sendable {
+  public var harmful: [EncodedSample]
+  public var safe: [EncodedSample]
+  public init(harmful: [EncodedSample], safe: [EncodedSample]) {
+    self.harmful = harmful
+    self.safe = safe
+  }
+}
+
+/// Fine-tunes a Llama model: runs the compiled step graphs through a `Backend`, feeds batches
+/// in a seeded order, applies the schedule, logs every step and writes resumable checkpoints.
+public final class Trainer {
+  public let model: LlamaConfig
+  public let config: TrainingConfig
+  public let samples: [EncodedSample]
+  public let pools: SurgeryPools?
+  /// Provenance written into checkpoints.
+  public var sources: [String: String]
+  /// Checkpoints go to `outputDirectory/checkpoint`, the log to `outputDirectory/log.jsonl`.
+  public var outputDirectory: String?
+  /// Called after every step.
+  public var onStep: ((StepRecord) -> Void)?
+
+  public private(set) var weights: [String: HostTensor]
+  public private(set) var optimizerState: [String: HostTensor]
+  public private(set) var progress: TrainingProgress
+  public private(set) var lastLoss: Double?
+  /// Step of the last checkpoint written or loaded (nil: none yet).
+  public private(set) var lastCheckpointStep: Int?
+
+  let graphs: StepGraphs
+  let fused: (any GraphExecutable)?
+  let gradient: (any GraphExecutable)?
+  let update: (any GraphExecutable)?
+  var currentOrder: (epoch: Int, order: [Int])?
+  var log: FileHandle?
+
+  /// A fresh run from `weights` (every weight of the model, by Hugging Face name).
+  public init(
+    model: LlamaConfig, config: TrainingConfig, weights: [String: HostTensor],
+    samples: [EncodedSample], pools: SurgeryPools? = nil, backend: any Backend = InterpreterBackend(),
+    optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
+    sources: [String: String] = [:]
+  ) throws {
+    if let problem = config.problems().first { throw TrainingError(problem) }
+    guard !samples.isEmpty else { throw TrainingError("the training set is empty") }
+    if case .surgery = config.defense {
+      guard let pools, !pools.harmful.isEmpty, !pools.safe.isEmpty else {
+        throw TrainingError("Surgery needs non-empty harmful and safe pools")
+      }
+    }
+    self.model = model
+    self.config = config
+    self.samples = samples
+    self.pools = pools
+    self.sources = sources
+    graphs = try StepGraphs.build(
+      model: model, batch: config.batchSize, tokens: config.sequenceLength, defense: config.defense,
+      optimizer: config.optimizer, accumulation: config.accumulation)
+    fused = try graphs.fused.map { try backend.prepare($0) }
+    gradient = try graphs.gradient.map { try backend.prepare($0) }
+    update = try graphs.update.map { try backend.prepare($0) }
+    var kept: [String: HostTensor] = [:]
+    for name in graphs.weights {
+      guard let t = weights[name] else { throw TrainingError("the weights lack '\(name)'") }
+      guard let type = graphs.weightTypes[name], t.type == type else {
+        throw TrainingError("weight '\(name)' is \(t.type), the model needs \(graphs.weightTypes[name].map(\.description) ?? "?")")
+      }
+      kept[name] = t
+    }
+    self.weights = kept
+    var state: [String: HostTensor] = [:]
+    for name in graphs.weights {
+      guard let type = graphs.weightTypes[name] else { continue }
+      for key in ["adam_m.\(name)", "adam_v.\(name)"] {
+        if let given = optimizerState?[key] {
+          guard given.type == type else { throw TrainingError("optimizer state '\(key)' is \(given.type), expected \(type)") }
+          state[key] = given
+        } else if optimizerState != nil && optimizerState?.isEmpty == false {
+          throw TrainingError("the optimizer state lacks '\(key)'")
+        } else {
+          state[key] = try HostTensor.zeros(type)
+        }
+      }
+    }
+    self.optimizerState = state
+    self.progress =
+      progress ?? TrainingProgress(surgeryGenerator: SeededGenerator(seed: config.seed, stream: 0x7375_7267))
+  }
+
+  /// Continues the run saved in `directory` (a checkpoint written by a trainer).
+  public convenience init(
+    resumingFrom directory: String, samples: [EncodedSample], pools: SurgeryPools? = nil,
+    backend: any Backend = InterpreterBackend()
+  ) throws {
+    let checkpoint = try TrainingCheckpoint.read(from: directory)
+    let m = checkpoint.metadata
+    try self.init(
+      model: m.model, config: m.training, weights: checkpoint.weights, samples: samples, pools: pools,
+      backend: backend, optimizerState: checkpoint.optimizerState, progress: m.progress,
+      sources: m.sources)
+    lastLoss = m.lastLoss
+    lastCheckpointStep = m.progress.step
+  }
+
+  /// Replaces one weight (same type), for weight surgery between steps.
+  public func setWeight(_ name: String, _ tensor: HostTensor) throws {
+    guard let old = weights[name] else { throw TrainingError("the model has no weight '\(name)'") }
+    guard old.type == tensor.type else {
+      throw TrainingError("weight '\(name)' is \(old.type), the replacement is \(tensor.type)")
+    }
+    weights[name] = tensor
+  }
+
+  /// Micro-batches in one epoch.
+  public var microBatchesPerEpoch: Int { (samples.count + config.batchSize - 1) / config.batchSize }
+  /// Optimizer steps in one epoch (the last may hold fewer micro-batches).
+  public var stepsPerEpoch: Int { (microBatchesPerEpoch + config.accumulation - 1) / config.accumulation }
+  /// Optimizer steps of the whole run.
+  public var totalSteps: Int { stepsPerEpoch * config.epochs }
+  /// Whether every epoch has run.
+  public var isFinished: Bool { progress.epoch >= config.epochs }
+
+  /// The sample order of an epoch: a permutation seeded by the run seed and the epoch.
+  public func order(epoch: Int) -> [Int] {
+    var g = SeededGenerator(seed: config.seed, stream: UInt64(epoch) &+ 1)
+    return g.permutation(samples.count)
+  }
+
+  /// Runs steps until the end of the run, or at most `maxSteps` steps. Writes a checkpoint at
+  /// the configured interval, after every epoch and when it stops. Returns the step records.
+  @discardableResult
+  public func run(maxSteps: Int? = nil) throws -> [StepRecord] {
+    var records: [StepRecord] = []
+    var ran = 0
+    while !isFinished && (maxSteps.map { ran < $0 } ?? true) {
+      let epochBefore = progress.epoch
+      records.append(try step())
+      ran += 1
+      let every = config.checkpointEvery
+      if progress.epoch != epochBefore || (every > 0 && progress.step % every == 0) {
+        try saveCheckpoint()
+      }
+    }
+    if lastCheckpointStep != progress.step { try saveCheckpoint() }
+    return records
+  }
+
+  /// Writes the current state to `outputDirectory/checkpoint` (nothing without a directory).
+  public func saveCheckpoint() throws {
+    guard let dir = outputDirectory else { return }
+    try checkpoint().write(to: dir + "/checkpoint")
+    lastCheckpointStep = progress.step
+  }
+
+  /// The current state as a checkpoint.
+  public func checkpoint() -> TrainingCheckpoint {
+    TrainingCheckpoint(
+      metadata: CheckpointMetadata(
+        progress: progress, training: config, model: model, sources: sources, lastLoss: lastLoss),
+      weights: weights, optimizerState: optimizerState)
+  }
+
+  /// One optimizer step: up to `accumulation` micro-batches, then the update. A non-finite
+  /// loss or gradient norm throws before anything changes.
+  public func step() throws -> StepRecord {
+    guard !isFinished else { throw TrainingError("the run is finished (\(config.epochs) epochs)") }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let stepNumber = progress.step + 1
+    let rate = config.schedule.rate(at: stepNumber)
+    var next = progress
+    if currentOrder?.epoch != next.epoch { currentOrder = (next.epoch, order(epoch: next.epoch)) }
+    let order = currentOrder?.order ?? []
+
+    var microBatches: [[String: HostTensor]] = []
+    var tokens = 0
+    for _ in 0..<config.accumulation where next.position < order.count {
+      let end = min(next.position + config.batchSize, order.count)
+      let chosen = order[next.position..<end].map { samples[$0] }
+      next.position = end
+      let batch = try LanguageModelBatch.make(
+        chosen, rows: config.batchSize, length: config.sequenceLength, padding: config.padding)
+      tokens += batch.realTokens
+      var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
+      if case .surgery = config.defense, let pools {
+        let harmful = pools.harmful[next.surgeryGenerator.index(below: pools.harmful.count)]
+        let safe = pools.safe[next.surgeryGenerator.index(below: pools.safe.count)]
+        let h = try LanguageModelBatch.sequence(harmful, length: config.sequenceLength, padding: config.padding)
+        let s = try LanguageModelBatch.sequence(safe, length: config.sequenceLength, padding: config.padding)
+        inputs["harmful_tokens"] = h.tokens
+        inputs["harmful_mask"] = h.mask
+        inputs["safe_tokens"] = s.tokens
+        inputs["safe_mask"] = s.mask
+      }
+      microBatches.append(inputs)
+    }
+    let optimizerInputs: [String: HostTensor] = [
+      "learning_rate": HostTensor(scalar: Float(rate)), "step": HostTensor(scalar: Float(stepNumber)),
+    ]
+
+    var loss = 0.0, taskLoss = 0.0, penalty = 0.0
+    let hasPenalty: Bool
+    var outputs: [String: HostTensor]
+    if let fused, let only = microBatches.first {
+      outputs = try fused.run(only.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
+        .merging(optimizerInputs) { a, _ in a })
+      loss = try scalar(outputs, "loss", step: stepNumber)
+      taskLoss = outputs["task_loss"]?.doubles.first ?? loss
+      penalty = outputs["sink_penalty"]?.doubles.first ?? 0
+      hasPenalty = outputs["sink_penalty"] != nil
+    } else if let gradient, let update {
+      var sums: [String: [Float]] = [:]
+      var penaltySeen = false
+      for inputs in microBatches {
+        let out = try gradient.run(inputs.merging(weights) { a, _ in a })
+        let l = try scalar(out, "loss", step: stepNumber)
+        loss += l
+        taskLoss += out["task_loss"]?.doubles.first ?? l
+        if let p = out["sink_penalty"]?.doubles.first {
+          penalty += p
+          penaltySeen = true
+        }
+        for name in graphs.weights {
+          guard let g = out["grad_\(name)"]?.array(of: Float.self) else {
+            throw TrainingError("the gradient graph returned no f32 'grad_\(name)'")
+          }
+          if var s = sums[name] {
+            for i in s.indices { s[i] += g[i] }
+            sums[name] = s
+          } else {
+            sums[name] = g
+          }
+        }
+      }
+      hasPenalty = penaltySeen
+      let count = Double(microBatches.count)
+      (loss, taskLoss, penalty) = (loss / count, taskLoss / count, penalty / count)
+      var inputs = weights.merging(optimizerState) { a, _ in a }.merging(optimizerInputs) { a, _ in a }
+      for name in graphs.weights {
+        guard let type = graphs.weightTypes[name], let s = sums[name] else { continue }
+        let scale = Float(1 / count)
+        inputs["gradient.\(name)"] = try HostTensor(type, storage: .f32(s.map { $0 * scale }))
+      }
+      outputs = try update.run(inputs)
+    } else {
+      throw TrainingError("no step graph was prepared")
+    }
+    let norm = outputs["grad_norm"]?.doubles.first ?? .nan
+    guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: stepNumber) }
+
+    // Commit: new weights, optimizer state and progress.
+    for name in graphs.weights {
+      guard let w = outputs["next_\(name)"], let m = outputs["next_adam_m.\(name)"],
+        let v = outputs["next_adam_v.\(name)"]
+      else { throw TrainingError("the step graph returned no update for '\(name)'") }
+      weights[name] = w
+      optimizerState["adam_m.\(name)"] = m
+      optimizerState["adam_v.\(name)"] = v
+    }
+    next.step = stepNumber
+    if next.position >= order.count {
+      next.epoch += 1
+      next.position = 0
+    }
+    progress = next
+    lastLoss = loss
+    let seconds = Double((clock.now - start).components.attoseconds) / 1e18
+      + Double((clock.now - start).components.seconds)
+    let record = StepRecord(
+      step: stepNumber, totalSteps: totalSteps, epoch: next.epoch, loss: loss, taskLoss: taskLoss,
+      sinkPenalty: hasPenalty ? penalty : nil, gradientNorm: norm, learningRate: rate,
+      seconds: seconds, tokens: tokens, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
+    try appendLog(record)
+    onStep?(record)
+    return record
+  }
+
+  func scalar(_ outputs: [String: HostTensor], _ name: String, step: Int) throws -> Double {
+    guard let v = outputs[name]?.doubles.first else {
+      throw TrainingError("the step graph returned no '\(name)'")
+    }
+    guard v.isFinite else { throw nonFinite(name, v, step: step) }
+    return v
+  }
+
+  func nonFinite(_ what: String, _ value: Double, step: Int) -> TrainingError {
+    let kept: String
+    if let dir = outputDirectory, let last = lastCheckpointStep {
+      kept = "the last good checkpoint (step \(last)) is intact in \(dir)/checkpoint"
+    } else if outputDirectory != nil {
+      kept = "no checkpoint had been written yet"
+    } else {
+      kept = "the weights before this step are kept"
+    }
+    return TrainingError(
+      "non-finite \(what) (\(value)) at step \(step), epoch \(progress.epoch + 1): training stopped "
+        + "without applying the update; \(kept). Try a lower learning rate or gradient clipping.")
+  }
+
+  func appendLog(_ record: StepRecord) throws {
+    guard let dir = outputDirectory else { return }
+    if log == nil {
+      let path = dir + "/log.jsonl"
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      if !FileManager.default.fileExists(atPath: path) || progress.step == 1 && lastCheckpointStep == nil {
+        FileManager.default.createFile(atPath: path, contents: nil)
+      }
+      log = FileHandle(forWritingAtPath: path)
+      log?.seekToEndOfFile()
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    log?.write(try encoder.encode(record) + Data("\n".utf8))
+  }
+}

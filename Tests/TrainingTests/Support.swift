@@ -1,0 +1,41 @@
+import Foundation
+import Models
+import Runtime
+import Training
+
+/// The repository root, from this file's path (Tests/TrainingTests/Support.swift).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The shared data directory: `../shared/data` next to the repository (this worktree's
+/// `/work/shared/data`).
+let dataRoot: String = {
+  let candidates = [
+    repositoryRoot + "/../shared/data", URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/data",
+  ]
+  return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") } ?? candidates[0]
+}()
+
+func temporaryDirectory() throws -> String {
+  let path = NSTemporaryDirectory() + "scalpel-training-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+func writeTemporary(_ text: String, name: String) throws -> String {
+  let path = try temporaryDirectory() + "/" + name
+  try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+  return path
+}
+
+/// A tiny Llama: vocabulary 64, width 16, 2 layers, 2 heads.
+let tinyModel = LlamaConfig(vocabulary: 64, dimension: 16, layers: 2, heads: 2, hidden: 32)
+
+/// A learnable toy task: prompt `[1, a, b, c, 2]`, answer `[a+1, b+1, c+1, 3]` (3 = EOS).
+func toySamples(count: Int, seed: UInt64) -> [EncodedSample] {
+  var g = SeededGenerator(seed: seed)
+  return (0..<count).map { _ in
+    let xs = (0..<3).map { _ in 4 + g.index(below: 40) }
+    return EncodedSample(ids: [1] + xs + [2] + xs.map { $0 + 1 } + [3], answerStart: 5)
+  }
+}
