@@ -2,7 +2,10 @@ import IR
 
 /// `fuse`: groups connected elementwise ops, the broadcasts feeding them and their constants
 /// into `fused` regions, each computed by one kernel (the JIT lowers a region as one loop nest
-/// that reads every input once per element, with broadcasts folded into the reads).
+/// that reads every input once per element, with broadcasts folded into the reads). A float
+/// reduction over the innermost axes may be a region's root: its elementwise producers are
+/// then evaluated inside the reduction loop (`x·x` into RMSNorm's mean, `dy·y` into the
+/// softmax gradient's sum) instead of being written out and read back.
 ///
 /// Walking the nodes in reverse, a fusable node joins the region of its users when it is not
 /// a graph result, every use lies in one region, and its shape is the region's (so a value is
@@ -21,8 +24,10 @@ import IR
 /// - Idempotent: yes (a second run finds nothing new: `fused` nodes are not fusable).
 public struct Fusion: Pass, Sendable {
   public let name = "fuse"
+  /// Fold elementwise producers into row reductions (`reduce_*` over the innermost axes).
+  public var reductions: Bool
 
-  public init() {}
+  public init(reductions: Bool = true) { self.reductions = reductions }
 
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
     let (fused, regions, members) = apply(to: graph)
@@ -54,28 +59,47 @@ public struct Fusion: Pass, Sendable {
       Self.fusable(n, operands: n.operands.compactMap { types[$0] })
     }
 
-    // Region membership, assigned from the last node back.
+    // Region membership, assigned from the last node back. A float reduction starts a
+    // region whose members have its operand's shape (elementwise work folded into it).
     var regionOf: [Int: Int] = [:]
     var roots: [Int] = []
-    for i in graph.nodes.indices.reversed() where fusable[i] {
+    var shapes: [[Int]] = []
+    for i in graph.nodes.indices.reversed() {
       let node = graph.nodes[i]
+      if reductions, case .reduce = node.op, let x = types[node.operands[0]], x.dtype.isFloat,
+        x.count > 0
+      {
+        regionOf[i] = roots.count
+        roots.append(i)
+        shapes.append(x.shape)
+        continue
+      }
+      guard fusable[i] else { continue }
       if case .constant = node.op { continue }
       let uses = users[node.result] ?? []
       let owners = Set(uses.map { regionOf[$0] ?? -1 })
       if !results.contains(node.result), owners.count == 1, let r = owners.first, r >= 0,
-        node.type.shape == graph.nodes[roots[r]].type.shape
+        node.type.shape == shapes[r]
       {
         regionOf[i] = r
       } else {
         regionOf[i] = roots.count
         roots.append(i)
+        shapes.append(node.type.shape)
       }
     }
     var members = [[Int]](repeating: [], count: roots.count)
     for i in graph.nodes.indices {
       if let r = regionOf[i] { members[r].append(i) }
     }
-    let kept = Set(roots.indices.filter { members[$0].count >= 2 })
+    // A reduction region needs one row per output (see `FusedRegion.rowLayout`).
+    let kept = Set(
+      roots.indices.filter { r in
+        guard members[r].count >= 2 else { return false }
+        guard case .reduce = graph.nodes[roots[r]].op else { return true }
+        let (body, _) = Self.body(graph, members: members[r], root: roots[r], types: types)
+        return FusedRegion.rowLayout(body) != nil
+      })
     guard !kept.isEmpty else { return (graph, 0, 0) }
 
     // Constants used by a kept region are copied into it; they stay outside only if used
@@ -154,7 +178,7 @@ public struct Fusion: Pass, Sendable {
 }
 
 /// `fused {body = "…"}`: a region made by the `fuse` pass; its body is a graph of elementwise
-/// ops, broadcasts and constants with one result. Prints and parses with its body as text
+/// ops, broadcasts and constants with one result, possibly a row reduction of them. Prints and parses with its body as text
 /// (register it with `FusedRegion.register(in:)` or use `FusedRegion.customOps`).
 public struct FusedRegion: CompositeCustomOp, Sendable {
   public let name = "fused"
@@ -176,6 +200,69 @@ public struct FusedRegion: CompositeCustomOp, Sendable {
       throw TypeError("fused: the body must have exactly one result")
     }
     return t
+  }
+
+  /// One loop axis of a region: its size, whether it is reduced, and each input's stride.
+  public struct Axis: Sendable, Hashable {
+    public var size: Int
+    public var reduced: Bool
+    public var strides: [Int]
+  }
+
+  /// The reduction at the root of a body (op, normalized axes, operand), if any.
+  public static func rootReduction(_ body: Graph) -> (op: ReduceOp, axes: Set<Int>, operand: Value)? {
+    guard let root = body.results.first?.value,
+      let node = body.nodes.last(where: { $0.result == root }),
+      case .reduce(let op, let axes, _) = node.op, let x = body.valueTypes()[node.operands[0]]
+    else { return nil }
+    return (op, Set(axes.map { $0 < 0 ? $0 + x.rank : $0 }), node.operands[0])
+  }
+
+  /// The loop axes over `shape`: size-1 axes dropped, neighbours merged when both are reduced
+  /// or both kept and every input stays contiguous across them. Input `i` of shape
+  /// `inputShapes[i]` is read through its broadcast to `shape` (stride 0 on expanded axes,
+  /// right-aligned); at least one axis.
+  public static func layout(shape: [Int], reduced: Set<Int>, inputShapes: [[Int]]) -> [Axis] {
+    let strides = inputShapes.map { from -> [Int] in
+      var contiguous = [Int](repeating: 1, count: from.count)
+      for a in stride(from: from.count - 2, through: 0, by: -1) {
+        contiguous[a] = contiguous[a + 1] * from[a + 1]
+      }
+      let offset = shape.count - from.count
+      return shape.indices.map { a in
+        a < offset || from[a - offset] != shape[a] ? 0 : contiguous[a - offset]
+      }
+    }
+    var axes: [Axis] = []
+    for a in shape.indices where shape[a] != 1 {
+      let s = strides.map { $0[a] }
+      if let last = axes.last, last.reduced == reduced.contains(a),
+        zip(last.strides, s).allSatisfy({ $0 == $1 * shape[a] })
+      {
+        axes[axes.count - 1] = Axis(size: last.size * shape[a], reduced: last.reduced, strides: s)
+      } else {
+        axes.append(Axis(size: shape[a], reduced: reduced.contains(a), strides: s))
+      }
+    }
+    if axes.isEmpty {
+      axes = [Axis(size: 1, reduced: !reduced.isEmpty, strides: strides.map { _ in 0 })]
+    }
+    return axes
+  }
+
+  /// For a body rooted at a reduction: its layout when it is one reduced innermost axis after
+  /// kept ones (a row per output, each input contiguous or constant along the row); nil
+  /// otherwise.
+  public static func rowLayout(_ body: Graph) -> [Axis]? {
+    guard let (_, axes, operand) = rootReduction(body),
+      let x = body.valueTypes()[operand]
+    else { return nil }
+    let layout = layout(
+      shape: x.shape, reduced: axes, inputShapes: body.parameters.map(\.type.shape))
+    guard let row = layout.last, row.reduced, layout.dropLast().allSatisfy({ !$0.reduced }),
+      row.strides.allSatisfy({ $0 == 0 || $0 == 1 })
+    else { return nil }
+    return layout
   }
 
   /// Adds `fused` to a parser's custom ops.

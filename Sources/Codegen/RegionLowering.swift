@@ -3,24 +3,35 @@ import IR
 import Passes
 
 // Fused regions (Passes/Fusion.swift): one kernel per `fused` node. The body's elementwise
-// ops are evaluated in registers once per element, in body order, so a value with several
-// uses is computed once; each input is read once per element, through its broadcast: an
-// input of another shape is read with stride 0 on its broadcast axes (a splat when the
-// innermost axis is broadcast). The loop nest runs over the result's axes after dropping
-// size-1 axes and merging neighbours that are contiguous for every input; the innermost
-// axis is cut into chunks, and (row, chunk) tiles are what threads share.
+// ops are evaluated in registers, lazily and once per element, so a value with several uses
+// is computed once; each input is read once per element through its broadcast (stride 0 on
+// broadcast axes, a splat when the innermost axis is broadcast). The loop nest runs over the
+// axes of `FusedRegion.layout` (size-1 axes dropped, contiguous neighbours merged).
+//
+// Elementwise root: the innermost axis is cut into chunks and (row, chunk) tiles are what
+// threads share. Row-reduction root: one row per output, threads share the rows; the row is
+// accumulated as in `emitReduction` (four vector accumulators, f64 for float sums and means)
+// with the elementwise expression evaluated in place of the load.
 
 extension Emitter {
   /// The kernel of a fused region computing `result` from the body's parameters.
   func emitRegion(_ name: String, _ body: Graph, result: TensorType, node: Node)
     throws(CompileError)
   {
-    let shape = result.shape
     let types = body.valueTypes()
+    guard body.results.count == 1, let root = body.results.first?.value else {
+      throw CompileError("fused body: needs exactly one result", node: node)
+    }
+    let reduction = FusedRegion.rootReduction(body)
+    // The value evaluated per element, and the shape of the loop nest.
+    let expression = reduction?.operand ?? root
+    guard let shape = types[expression]?.shape else {
+      throw CompileError("fused body: the root has no type", node: node)
+    }
     let parameterIndex = Dictionary(
       body.parameters.enumerated().map { ($1.value, $0) }, uniquingKeysWith: { a, _ in a })
     var constants: Set<Value> = []
-    for n in body.nodes {
+    for n in body.nodes where n.result != root || reduction == nil {
       let operands = n.operands.compactMap { types[$0] }
       switch n.op {
       case .constant:
@@ -31,7 +42,8 @@ extension Emitter {
         guard parameterIndex[source] != nil || constants.contains(source)
           || types[source]?.shape == shape
         else {
-          throw CompileError("fused body: broadcast of a computed value of another shape", node: node)
+          throw CompileError(
+            "fused body: broadcast of a computed value of another shape", node: node)
         }
       default:
         guard ElementwiseFusion.fusable(n, operands: operands) else {
@@ -39,36 +51,33 @@ extension Emitter {
         }
       }
       guard n.type.shape == shape else {
-        throw CompileError("fused body: %\(n.name) is \(n.type), not of shape \(shape)", node: node)
+        throw CompileError(
+          "fused body: %\(n.name) is \(n.type), not of shape \(shape)", node: node)
       }
-    }
-    guard body.results.count == 1, let root = body.results.first?.value else {
-      throw CompileError("fused body: needs exactly one result", node: node)
     }
 
-    // Strides of every input over the result's axes, then merged axes.
-    let inputStrides = body.parameters.map { p in
-      p.type.shape == shape
-        ? contiguousStrides(shape) : broadcastStrides(from: p.type.shape, to: shape)
-    }
-    var dims: [(size: Int, strides: [Int])] = []
-    for d in shape.indices where shape[d] != 1 {
-      let s = inputStrides.map { $0[d] }
-      if let last = dims.last, zip(last.strides, s).allSatisfy({ $0 == $1 * shape[d] }) {
-        dims[dims.count - 1] = (last.size * shape[d], s)
-      } else {
-        dims.append((shape[d], s))
+    let layout: [FusedRegion.Axis]
+    if reduction != nil {
+      guard let rows = FusedRegion.rowLayout(body) else {
+        throw CompileError(
+          "fused body: the reduction is not over the innermost axes of every input", node: node)
       }
+      layout = rows
+    } else {
+      layout = FusedRegion.layout(
+        shape: shape, reduced: [], inputShapes: body.parameters.map(\.type.shape))
     }
-    if dims.isEmpty { dims = [(1, inputStrides.map { _ in 0 })] }
+    let inner = layout[layout.count - 1]
+    let outer = Array(layout.dropLast())
+    // Output strides of the outer axes: the result holds only them after a reduction.
+    let outerStrides =
+      reduction != nil
+      ? contiguousStrides(outer.map(\.size)) : Array(contiguousStrides(layout.map(\.size)).dropLast())
     let producer = Dictionary(body.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
     var uses: [Value: Int] = [:]
     for n in body.nodes {
       for o in n.operands { uses[o, default: 0] += 1 }
     }
-    let inner = dims[dims.count - 1]
-    let outer = Array(dims.dropLast())
-    let outerStrides = contiguousStrides(dims.map(\.size))
 
     let inputTypes = body.parameters.map(\.type.dtype)
     var widest = result.dtype.byteSize
@@ -80,11 +89,12 @@ extension Emitter {
     let buffers = beginKernel(name, buffers: inputTypes + [result.dtype])
     let out = buffers[inputTypes.count]
     let length = inner.size
-    let chunk = length <= Self.flatChunk ? length : Self.flatChunk
+    let chunk = reduction != nil || length <= Self.flatChunk ? length : Self.flatChunk
     let chunks = (length + chunk - 1) / chunk
     let tiles = outer.reduce(1) { $0 * $1.size } * chunks
+    let large = shape.reduce(1, *) >= Self.parallelThreshold
 
-    parallelLoop(extent: tiles, splittable: result.count >= Self.parallelThreshold) { t in
+    parallelLoop(extent: tiles, splittable: large) { t in
       var row = chunks == 1 ? t : LLVMBuildUDiv(builder, t, int64(chunks), "")!
       let c: IRValue = chunks == 1 ? int64(0) : LLVMBuildURem(builder, t, int64(chunks), "")
       var bases = [IRValue](repeating: int64(0), count: inputTypes.count)
@@ -100,7 +110,8 @@ extension Emitter {
       }
       let start = scaled(c, chunk)
 
-      func element(_ j: IRValue, _ w: Int) {
+      /// The expression at position `j` of the row (`w` lanes).
+      func element(_ j: IRValue, _ w: Int) -> IRValue {
         var values: [Value: IRValue] = [:]
         var loaded: [Int: IRValue] = [:]
         func input(_ i: Int) -> IRValue {
@@ -126,7 +137,7 @@ extension Emitter {
           return x
         }
         func product(_ v: Value) -> Node? {
-          guard uses[v] == 1, v != root, let p = producer[v], case .binary(.mul) = p.op,
+          guard uses[v] == 1, v != expression, let p = producer[v], case .binary(.mul) = p.op,
             p.type.dtype.isFloat
           else { return nil }
           return p
@@ -157,12 +168,35 @@ extension Emitter {
           let operandTypes = n.operands.map { types[$0]?.dtype ?? d }
           return elementwiseValue(n.op, operands, operands: operandTypes, result: d)
         }
-        store(value(root), out, result.dtype, add(outBase, j))
+        return value(expression)
+      }
+
+      if let reduction {
+        let kind = ReductionKind(op: reduction.op, dtype: result.dtype)
+        let vectors = (0..<(length >= width * 2 ? accumulators : 1)).map { _ in
+          variable(reductionStart(kind, width: width))
+        }
+        let scalar = variable(reductionStart(kind, width: 1))
+        accumulateRow(
+          kind, out, base: int64(0), length: length, vectors: vectors, scalar: scalar,
+          load: { j, w in
+            let x = element(j, w)
+            return kind.accumulator == kind.dtype ? x : self.convertFloat(x, to: self.f64)
+          })
+        let total = finishRow(kind, vectors: vectors, scalar: scalar)
+        store(reductionResult(kind, total, count: length), out, result.dtype, outBase)
+        return
       }
       func span(_ count: Int) {
         let vectorEnd = count / width * width
-        loop(to: vectorEnd, step: width) { j in element(add(start, j), width) }
-        loop(from: vectorEnd, to: count) { j in element(add(start, j), 1) }
+        loop(to: vectorEnd, step: width) { j in
+          let at = add(start, j)
+          store(element(at, width), out, result.dtype, add(outBase, at))
+        }
+        loop(from: vectorEnd, to: count) { j in
+          let at = add(start, j)
+          store(element(at, 1), out, result.dtype, add(outBase, at))
+        }
       }
       if chunks == 1 {
         span(length)

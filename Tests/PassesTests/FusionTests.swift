@@ -124,3 +124,24 @@ func fusePreservesTheLlamaTrainingStep(surgery: Bool) throws {
     try Interpreter().run(g, inputs: x), try Interpreter().run(fused, inputs: x),
     "llama step, surgery \(surgery)")
 }
+
+@Test func fuseFoldsTheSquareIntoARowMeanButNotIntoAColumnSum() throws {
+  let before = try parsedWithRegions(
+    """
+    graph @n(%x: f32[4,8]) -> (ms: f32[4,1], cs: f32[8]) {
+      %sq = mul %x, %x : f32[4,8]
+      %ms = reduce_mean %sq {axes = [1], keepdims = true} : f32[4,1]
+      %e = exp %x : f32[4,8]
+      %cs = reduce_sum %e {axes = [0]} : f32[8]
+      return %ms, %cs
+    }
+    """)
+  let (graph, regions, _) = Fusion().apply(to: before)
+  try verify(graph)
+  // The row mean takes x·x; the column sum (not one row per output) stays as it was.
+  #expect(regions == 1)
+  #expect(graph.nodes.map(\.op.name) == ["fused", "exp", "reduce_sum"])
+  let x = try inputs(for: before, seed: 1)
+  expectSameResults(
+    try Interpreter().run(before, inputs: x), try Interpreter().run(graph, inputs: x), "rms")
+}
