@@ -157,7 +157,8 @@ public struct Fusion: Pass, Sendable {
         let v = body.makeValue()
         map[o] = v
         body.parameters.append(
-          Parameter(value: v, name: "\(prefix)\(inputs.count)", type: types[o] ?? graph.nodes[i].type))
+          Parameter(
+            value: v, name: "\(prefix)\(inputs.count)", type: types[o] ?? graph.nodes[i].type))
         inputs.append(o)
       }
     }
@@ -178,7 +179,8 @@ public struct Fusion: Pass, Sendable {
 }
 
 /// `fused {body = "…"}`: a region made by the `fuse` pass; its body is a graph of elementwise
-/// ops, broadcasts and constants with one result, possibly a row reduction of them. Prints and parses with its body as text
+/// ops, broadcasts and constants with one result, possibly a row reduction of them. Prints
+/// and parses with its body as text
 /// (register it with `FusedRegion.register(in:)` or use `FusedRegion.customOps`).
 public struct FusedRegion: CompositeCustomOp, Sendable {
   public let name = "fused"

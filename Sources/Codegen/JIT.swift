@@ -98,7 +98,9 @@ public enum JIT {
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
     let plan = MemoryPlan(graph, fusion: fusion)
     let parts = modulePartCount(options)
-    let owners = (0..<parts).map { ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)") }
+    let owners = (0..<parts).map {
+      ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)")
+    }
     let table = KernelTable()
     let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes, kernels: table) }
     let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitters: emitters).lower()

@@ -93,7 +93,9 @@ extension Emitter {
     var r = fmuladd(LLVMBuildFNeg(builder, n, "")!, constant(0.693359375, t), clamped)
     r = fmuladd(LLVMBuildFNeg(builder, n, "")!, constant(-2.12194440e-4, t), r)
     var p = constant(1.0 / 5040, t)
-    for c in [1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1] { p = fmuladd(p, r, constant(c, t)) }
+    for c in [1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1] {
+      p = fmuladd(p, r, constant(c, t))
+    }
     let k = LLVMBuildFPToSI(builder, n, ints, "")!
     let half = LLVMBuildAShr(builder, k, integer(1, ints), "")!
     func power(_ e: IRValue) -> IRValue {

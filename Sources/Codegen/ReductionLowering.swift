@@ -249,43 +249,45 @@ extension Emitter {
 
     let large = type.count >= Self.parallelThreshold
     parallelLoop(extent: outer, splittable: large) { o in
-    nest([inner], strides: [[1]], bases: [scaled(o, length * inner)]) { line in
-      let start = line[0]
-      // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
-      func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
-      let maxVectors = (0..<vectorCount).map { _ in variable(reductionStart(maxKind, width: width))
-      }
-      let maxScalar = variable(reductionStart(maxKind, width: 1))
-      accumulateRow(
-        maxKind, src, base: int64(0), length: length, vectors: maxVectors, scalar: maxScalar,
-        load: { j, w in self.load(src, d, at(j), width: w) })
-      let m = finishRow(maxKind, vectors: maxVectors, scalar: maxScalar)
-      let sumVectors = (0..<vectorCount).map { _ in variable(reductionStart(sumKind, width: width))
-      }
-      let sumScalar = variable(reductionStart(sumKind, width: 1))
-      accumulateRow(
-        sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,
-        load: { j, w in
-          let shifted = self.fsub(self.load(src, d, at(j), width: w), self.broadcast(m, w))
-          return self.convertFloat(self.exp(shifted), to: self.f64)
-        })
-      let s = finishRow(sumKind, vectors: sumVectors, scalar: sumScalar)
-      let logS = convertFloat(intrinsic("llvm.log", s), to: element)
-      func emitOutput(_ j: IRValue, _ w: Int) {
-        let shifted = fsub(load(src, d, at(j), width: w), broadcast(m, w))
-        let y: IRValue
-        if log {
-          y = fsub(shifted, broadcast(logS, w))
-        } else {
-          let e = convertFloat(exp(shifted), to: f64)
-          y = convertFloat(fdiv(e, broadcast(s, w)), to: element)
+      nest([inner], strides: [[1]], bases: [scaled(o, length * inner)]) { line in
+        let start = line[0]
+        // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
+        func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
+        let maxVectors = (0..<vectorCount).map { _ in
+          variable(reductionStart(maxKind, width: width))
         }
-        store(y, out, d, at(j))
+        let maxScalar = variable(reductionStart(maxKind, width: 1))
+        accumulateRow(
+          maxKind, src, base: int64(0), length: length, vectors: maxVectors, scalar: maxScalar,
+          load: { j, w in self.load(src, d, at(j), width: w) })
+        let m = finishRow(maxKind, vectors: maxVectors, scalar: maxScalar)
+        let sumVectors = (0..<vectorCount).map { _ in
+          variable(reductionStart(sumKind, width: width))
+        }
+        let sumScalar = variable(reductionStart(sumKind, width: 1))
+        accumulateRow(
+          sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,
+          load: { j, w in
+            let shifted = self.fsub(self.load(src, d, at(j), width: w), self.broadcast(m, w))
+            return self.convertFloat(self.exp(shifted), to: self.f64)
+          })
+        let s = finishRow(sumKind, vectors: sumVectors, scalar: sumScalar)
+        let logS = convertFloat(intrinsic("llvm.log", s), to: element)
+        func emitOutput(_ j: IRValue, _ w: Int) {
+          let shifted = fsub(load(src, d, at(j), width: w), broadcast(m, w))
+          let y: IRValue
+          if log {
+            y = fsub(shifted, broadcast(logS, w))
+          } else {
+            let e = convertFloat(exp(shifted), to: f64)
+            y = convertFloat(fdiv(e, broadcast(s, w)), to: element)
+          }
+          store(y, out, d, at(j))
+        }
+        let vectorEnd = length / width * width
+        loop(to: vectorEnd, step: width) { j in emitOutput(j, width) }
+        loop(from: vectorEnd, to: length) { j in emitOutput(j, 1) }
       }
-      let vectorEnd = length / width * width
-      loop(to: vectorEnd, step: width) { j in emitOutput(j, width) }
-      loop(from: vectorEnd, to: length) { j in emitOutput(j, 1) }
-    }
     }
     endKernel()
   }

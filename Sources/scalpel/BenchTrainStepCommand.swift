@@ -18,7 +18,8 @@ struct BenchTrainStepCommand: ParsableCommand {
     abstract: "Time a Llama training step (forward, backward, update); print JSON.",
     discussion: """
       The step is grad + adamw (lr 1e-4, as the PyTorch script; --optimizer sgd for plain \
-      gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} (one harmful and one \
+      gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} \
+      (one harmful and one \
       safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script.
       """)
 
@@ -119,7 +120,8 @@ struct BenchTrainStepCommand: ParsableCommand {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     var report: [String: Any] = [
       "framework": "scalpel \(backend.rawValue)", "config": config.rawValue, "surgery": surgery,
-      "optimizer": optimizer.rawValue, "threads": backend == .jit ? (threads ?? JITOptions.hostThreads) : 1,
+      "optimizer": optimizer.rawValue,
+      "threads": backend == .jit ? (threads ?? JITOptions.hostThreads) : 1,
       "batch": batch, "tokens": tokens, "parameters": parameterCount, "steps": steps,
       "median_ms": Self.round(median * 1000), "min_ms": Self.round((sorted.first ?? 0) * 1000),
       "gflops_per_s": Self.round(flops / median / 1e9, 1),
