@@ -1,6 +1,7 @@
 import CBLAS
 import Foundation
 import IR
+import Passes
 import Runtime
 
 #if canImport(Glibc)
@@ -111,8 +112,16 @@ public final class CompiledGraph: Sendable {
   private func stepLabel(_ step: Step) -> String {
     switch step {
     case .kernel(_, _, let node):
-      if fusedRoots.contains(node) { return "fused " + graph.nodes[node].op.name }
-      return graph.nodes[node].op.name
+      let n = graph.nodes[node]
+      if case .custom(let box) = n.op, let region = box.op as? FusedRegion {
+        // The region's root op and size: `fused(sub)[7.4M]`.
+        let root = region.body.nodes.last?.op.name ?? "?"
+        let count = n.type.count
+        let size = count >= 1_000_000 ? "\(count / 1_000_000)M" : "\(count / 1000)K"
+        return "fused(\(root))[\(size)]"
+      }
+      if fusedRoots.contains(node) { return "fused " + n.op.name }
+      return n.op.name
     case .gemm(let g, _):
       let shape = "\(g.m)x\(g.k)x\(g.n)"
       return g.batch > 1 ? "matmul[\(g.batch)×\(shape)]" : "matmul[\(shape)]"

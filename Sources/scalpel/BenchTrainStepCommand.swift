@@ -145,7 +145,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       let total = timings.reduce(0) { $0 + $1.seconds }
       let runs = Double(steps + warmup)
       var lines = "per-step profile (ms per step, share):\n"
-      for t in timings.prefix(25) {
+      for t in timings.prefix(60) {
         let ms = t.seconds / runs * 1000
         lines += String(
           format: "  %8.2f ms  %5.1f%%  %6d calls/step  %@\n", ms, 100 * t.seconds / total,
