@@ -46,7 +46,7 @@ let package = Package(
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Models", "Training", "Safety",
+        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -61,7 +61,8 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Runtime", "IR", "Passes"]),
     .testTarget(
-      name: "CodegenTests", dependencies: ["IR", "Passes", "Runtime", "Codegen", "TestSupport"]),
+      name: "CodegenTests",
+      dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),

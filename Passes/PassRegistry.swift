@@ -145,6 +145,9 @@ public struct PassRegistry: Sendable {
       CommonSubexpressionElimination()
     }
     r.register(name: "dce", summary: "dead code elimination") { _ in DeadCodeElimination() }
+    r.register(
+      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions"
+    ) { _ in Fusion() }
     return r
   }()
 }

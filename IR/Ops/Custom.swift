@@ -47,3 +47,11 @@ public struct CustomOpRegistry: Sendable {
     factories[name] = factory
   }
 }
+
+/// A custom op defined by a subgraph: operand `i` is the body's parameter `i` and the result
+/// is the body's only result. Backends without a kernel of their own run the body (the
+/// interpreter does); the JIT lowers the bodies it knows as single kernels.
+public protocol CompositeCustomOp: CustomOp {
+  /// The computation, with one parameter per operand and one result.
+  var body: Graph { get }
+}

@@ -1,16 +1,18 @@
 import CBLAS
 import Foundation
 import IR
+import Passes
 import Runtime
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// A kernel's entry point: `i32 (i8** buffers, i64* status)`.
+/// A kernel's entry point: `i32 (i8** buffers, i64* status, i64 begin, i64 end)`.
 typealias KernelFunction =
-  @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int64>?)
-  -> Int32
+  @convention(c) (
+    UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int64>?, Int64, Int64
+  ) -> Int32
 
 /// A step with its kernel's machine-code address resolved.
 ///
@@ -19,6 +21,8 @@ typealias KernelFunction =
 struct ResolvedStep: @unchecked Sendable {
   var step: Step
   var function: KernelFunction?
+  /// The kernel's parallel extent (1: one call does everything).
+  var extent: Int = 1
 }
 
 /// LLVM IR of a compiled graph's module, as text.
@@ -30,7 +34,7 @@ public struct LLVMIRText: Sendable, Hashable {
 }
 
 /// Facts about one compilation.
-public struct CompileStatistics: Sendable, Hashable {
+public struct CompileStatistics: Sendable {
   /// Generated kernels (one per node that is not a view, a BLAS call or a custom op).
   public var kernels: Int
   /// Bytes of arena one run allocates (the static memory plan).
@@ -43,6 +47,9 @@ public struct CompileStatistics: Sendable, Hashable {
   public var duration: Duration
   /// Where the machine code came from.
   public var source: Source
+  /// Wall-clock time of each compile phase in order: verify+fuse, lowering to LLVM IR,
+  /// LLVM optimization and code generation, loading into the JIT.
+  public var phases: [(name: String, duration: Duration)] = []
 
   /// Where a compiled graph's code came from.
   public enum Source: Sendable, Hashable {
@@ -65,10 +72,15 @@ public final class CompiledGraph: Sendable {
   let steps: [ResolvedStep]
   let plan: MemoryPlan
   private let arenas: ArenaPool
+  /// The threads runs use.
+  let pool: ThreadPool
+  /// Per-step clocks when `JITOptions.profile` is set.
+  let profiler: StepProfiler?
+  let options: JITOptions
 
   init(
     graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
-    steps: [ResolvedStep], plan: MemoryPlan
+    steps: [ResolvedStep], plan: MemoryPlan, options: JITOptions
   ) {
     self.graph = graph
     self.llvmIR = llvmIR
@@ -76,22 +88,73 @@ public final class CompiledGraph: Sendable {
     self.session = session
     self.steps = steps
     self.plan = plan
+    self.options = options
     arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
+    pool = ThreadPool.shared(threads: options.threads)
+    profiler = options.profile ? StepProfiler(steps: steps.count) : nil
+  }
+
+  /// Time spent in each step kind since compilation (empty unless `JITOptions.profile`),
+  /// largest first: `label` is the op name (`gemm[batched]` for batched matrix products).
+  public func profile() -> [StepTiming] {
+    guard let profiler else { return [] }
+    var byLabel: [String: StepTiming] = [:]
+    for (i, t) in profiler.snapshot().enumerated() where t.calls > 0 {
+      let label = stepLabel(steps[i].step)
+      var entry = byLabel[label] ?? StepTiming(label: label, seconds: 0, calls: 0)
+      entry.seconds += t.seconds
+      entry.calls += t.calls
+      byLabel[label] = entry
+    }
+    return byLabel.values.sorted { $0.seconds > $1.seconds }
+  }
+
+  private func stepLabel(_ step: Step) -> String {
+    switch step {
+    case .kernel(_, _, let node):
+      let n = graph.nodes[node]
+      if case .custom(let box) = n.op, let region = box.op as? FusedRegion {
+        // The region's root op and size: `fused(sub)[7.4M]`.
+        let root = region.body.nodes.last?.op.name ?? "?"
+        let count = n.type.count
+        let size = count >= 1_000_000 ? "\(count / 1_000_000)M" : "\(count / 1000)K"
+        return "fused(\(root))[\(size)]"
+      }
+      if fusedRoots.contains(node) { return "fused " + n.op.name }
+      return n.op.name
+    case .gemm(let g, _):
+      let shape = "\(g.m)x\(g.k)x\(g.n)"
+      return g.batch > 1 ? "matmul[\(g.batch)×\(shape)]" : "matmul[\(shape)]"
+    case .custom(let op, _, _, _): return "custom " + op.name
+    case .fail: return "fail"
+    }
+  }
+
+  /// Nodes whose kernels evaluate other nodes in registers.
+  private var fusedRoots: Set<Int> {
+    let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
+    var out: Set<Int> = []
+    for (i, reads) in fusion.reads.enumerated() where reads != graph.nodes[i].operands {
+      out.insert(i)
+    }
+    return out
   }
 
   /// The same machine code for `graph`, which prints identically to this one's graph (a cache
   /// hit): errors then name `graph`'s source locations, which printing leaves out.
-  func reused(for graph: Graph, statistics: CompileStatistics) -> CompiledGraph {
+  func reused(for graph: Graph, statistics: CompileStatistics, options: JITOptions)
+    -> CompiledGraph
+  {
     let steps = self.steps.map { resolved -> ResolvedStep in
       guard case .fail(var error) = resolved.step, let name = error.node,
         let node = graph.nodes.first(where: { $0.name == name })
       else { return resolved }
       error.location = node.location
-      return ResolvedStep(step: .fail(error), function: nil)
+      return ResolvedStep(step: .fail(error), function: nil, extent: 1)
     }
     return CompiledGraph(
       graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
-      plan: plan)
+      plan: plan, options: options)
   }
 
   /// Runs the graph on `inputs` (parameter name → tensor) and returns result name → tensor.
@@ -157,13 +220,20 @@ public final class CompiledGraph: Sendable {
       }
     }
     var status: [Int64] = [0, 0]
-    for resolved in steps {
+    let clock = ContinuousClock()
+    for (stepIndex, resolved) in steps.enumerated() {
+      let started = profiler == nil ? nil : clock.now
+      defer {
+        if let started, let profiler { profiler.add(stepIndex, clock.now - started) }
+      }
       switch resolved.step {
       case .kernel(_, let buffers, let index):
         guard let function = resolved.function else { continue }
         var pointers: [UnsafeMutableRawPointer?] = buffers.map(pointer)
         let code = status.withUnsafeMutableBufferPointer { s in
-          pointers.withUnsafeMutableBufferPointer { p in function(p.baseAddress, s.baseAddress) }
+          pointers.withUnsafeMutableBufferPointer { p in
+            runKernel(function, p.baseAddress, s, extent: resolved.extent)
+          }
         }
         if code != 0 {
           let node = graph.nodes[index]
@@ -172,7 +242,7 @@ public final class CompiledGraph: Sendable {
             op: node.op.name, node: node.name, location: node.location)
         }
       case .gemm(let g, _):
-        runGemm(g, pointer)
+        runGemm(g, pool: pool, split: options.splitMatmuls, pointer)
       case .custom(let op, let operands, let result, let index):
         let node = graph.nodes[index]
         let types = graph.valueTypes()
@@ -195,6 +265,34 @@ public final class CompiledGraph: Sendable {
       }
     }
     return try finish { UnsafeRawPointer(pointer($0)) }
+  }
+
+  /// Calls `function` over its extent: in one call, or split into tasks on the pool (each
+  /// with its own status record; the failure of the earliest failing task is reported).
+  private func runKernel(
+    _ function: KernelFunction, _ buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ status: UnsafeMutableBufferPointer<Int64>, extent: Int
+  ) -> Int32 {
+    let tasks = min(extent, pool.size * 4)
+    if tasks <= 1 || pool.size == 1 {
+      return function(buffers, status.baseAddress, 0, Int64(extent))
+    }
+    var codes = [Int32](repeating: 0, count: tasks)
+    var records = [Int64](repeating: 0, count: 2 * tasks)
+    codes.withUnsafeMutableBufferPointer { c in
+      records.withUnsafeMutableBufferPointer { r in
+        let (cp, rp) = (c, r)
+        pool.run(tasks: tasks) { t in
+          let begin = Int64(extent * t / tasks)
+          let end = Int64(extent * (t + 1) / tasks)
+          cp[t] = function(buffers, rp.baseAddress.map { $0 + 2 * t }, begin, end)
+        }
+      }
+    }
+    guard let failed = codes.firstIndex(where: { $0 != 0 }) else { return 0 }
+    status[0] = records[2 * failed]
+    status[1] = records[2 * failed + 1]
+    return codes[failed]
   }
 
   /// The interpreter's message for a kernel failure reported through the status record.
@@ -325,7 +423,17 @@ func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(Run
 }
 
 /// One batched gemm through OpenBLAS; an empty contraction (k = 0) writes zeros.
-func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPointer) {
+///
+/// With `split` (the default, `JITOptions.splitMatmuls`), OpenBLAS runs single-threaded and
+/// the pool shares the work: a batch of attention-sized products one matrix per task, a
+/// large product in row (or column) blocks, a few per thread so a thread slowed by other load
+/// on the machine gets less. Only this process's threads then run, and none spin-waits.
+/// Without `split`, each matrix is one OpenBLAS call on the pool's thread count (OpenBLAS's
+/// own threads), except batches of small products, which still go one per task.
+func runGemm(
+  _ g: GemmStep, pool: ThreadPool, split: Bool,
+  _ pointer: (BufferLocation) -> UnsafeMutableRawPointer
+) {
   let (m, n, k) = (Int(g.m), Int(g.n), Int(g.k))
   let (a, b, c) = (pointer(g.a), pointer(g.b), pointer(g.c))
   let size = g.dtype.byteSize
@@ -338,18 +446,96 @@ func runGemm(_ g: GemmStep, _ pointer: (BufferLocation) -> UnsafeMutableRawPoint
   let tb = g.transposeB ? CblasTrans : CblasNoTrans
   let lda = Int32(g.transposeA ? m : k)
   let ldb = Int32(g.transposeB ? k : n)
-  for i in 0..<g.batch {
-    let (pa, pb, pc) = (a + i * m * k * size, b + i * k * n * size, c + i * m * n * size)
+  /// Rows `r0..<r1` and columns `c0..<c1` of product `i`.
+  func block(_ i: Int, rows r0: Int, _ r1: Int, columns c0: Int, _ c1: Int) {
+    let aOffset = i * m * k + (g.transposeA ? r0 : r0 * k)
+    let bOffset = i * k * n + (g.transposeB ? c0 * k : c0)
+    let cOffset = i * m * n + r0 * n + c0
+    let (pa, pb, pc) = (a + aOffset * size, b + bOffset * size, c + cOffset * size)
+    let (rows, columns) = (Int32(r1 - r0), Int32(c1 - c0))
     if g.dtype == .f32 {
       cblas_sgemm(
-        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
+        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
         pb.assumingMemoryBound(to: Float.self), ldb, 0, pc.assumingMemoryBound(to: Float.self),
         g.n)
     } else {
       cblas_dgemm(
-        CblasRowMajor, ta, tb, g.m, g.n, g.k, 1, pa.assumingMemoryBound(to: Double.self), lda,
-        pb.assumingMemoryBound(to: Double.self), ldb, 0, pc.assumingMemoryBound(to: Double.self),
-        g.n)
+        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Double.self),
+        lda, pb.assumingMemoryBound(to: Double.self), ldb, 0,
+        pc.assumingMemoryBound(to: Double.self), g.n)
     }
+  }
+  let small = m * n * k <= smallGemm
+  if pool.size > 1 && g.batch > 1 && small {
+    setBLASThreads(1)
+    pool.run(tasks: g.batch) { block($0, rows: 0, m, columns: 0, n) }
+    return
+  }
+  guard split && pool.size > 1 && !small else {
+    setBLASThreads(split ? 1 : pool.size)
+    for i in 0..<g.batch { block(i, rows: 0, m, columns: 0, n) }
+    return
+  }
+  setBLASThreads(1)
+  // Blocks of at least 64 rows (or columns), up to 3 per thread, along the longer side.
+  let alongRows = m >= n
+  let extent = alongRows ? m : n
+  let parts = max(1, min(pool.size * 3, extent / 64))
+  pool.run(tasks: g.batch * parts) { t in
+    let (i, p) = (t / parts, t % parts)
+    let lo = extent * p / parts / 16 * 16
+    let hi = p == parts - 1 ? extent : extent * (p + 1) / parts / 16 * 16
+    if alongRows {
+      block(i, rows: lo, hi, columns: 0, n)
+    } else {
+      block(i, rows: 0, m, columns: lo, hi)
+    }
+  }
+}
+
+/// Multiply-adds up to which a batched product's matrices run one per thread.
+let smallGemm = 1 << 22
+
+/// OpenBLAS's thread count (a process-wide setting), changed only when it differs.
+func setBLASThreads(_ n: Int) {
+  blasThreadsLock.lock()
+  defer { blasThreadsLock.unlock() }
+  if blasThreads == n { return }
+  openblas_set_num_threads(Int32(n))
+  blasThreads = n
+}
+
+nonisolated(unsafe) private var blasThreads = 0
+private let blasThreadsLock = NSLock()
+
+/// Time spent in one step over all runs.
+public struct StepTiming: Sendable, Hashable {
+  /// What the step does (the op name, or the matrix product's shape).
+  public var label: String
+  public var seconds: Double
+  public var calls: Int
+}
+
+/// Accumulated wall-clock time per step.
+///
+/// `@unchecked Sendable`: `totals` is only touched with `lock` held.
+final class StepProfiler: @unchecked Sendable {
+  private let lock = NSLock()
+  private var totals: [(seconds: Double, calls: Int)]
+
+  init(steps: Int) { totals = Array(repeating: (0, 0), count: steps) }
+
+  func add(_ step: Int, _ d: Duration) {
+    let (s, atto) = d.components
+    lock.lock()
+    totals[step].seconds += Double(s) + Double(atto) * 1e-18
+    totals[step].calls += 1
+    lock.unlock()
+  }
+
+  func snapshot() -> [(seconds: Double, calls: Int)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return totals
   }
 }

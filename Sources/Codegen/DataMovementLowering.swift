@@ -13,7 +13,7 @@ extension Emitter {
   /// Copies a `shape`-shaped block: `dst[dstOffset + i·dstStrides] = src[srcOffset + i·srcStrides]`.
   func stridedCopy(
     from src: IRValue, to dst: IRValue, _ d: DType, shape: [Int], srcStrides: [Int],
-    srcOffset: Int = 0, dstStrides: [Int], dstOffset: Int = 0
+    srcOffset: Int = 0, dstStrides: [Int], dstOffset: Int = 0, parallel: Bool = false
   ) {
     if shape.contains(0) { return }
     // Drop size-1 axes, then merge neighbours that are contiguous in both buffers.
@@ -31,8 +31,14 @@ extension Emitter {
         store(load(src, d, s), dst, d, t)
         return
       }
-      loop(to: dims[k].size) { i in
+      func next(_ i: IRValue) {
         level(k + 1, add(s, scaled(i, dims[k].src)), add(t, scaled(i, dims[k].dst)))
+      }
+      if k == 0 && parallel {
+        let large = shape.reduce(1, *) >= Self.parallelThreshold
+        parallelLoop(extent: dims[0].size, splittable: large, next)
+      } else {
+        loop(to: dims[k].size, next)
       }
     }
     level(0, int64(srcOffset), int64(dstOffset))
@@ -75,7 +81,7 @@ extension Emitter {
     let b = beginKernel(name, buffers: [d, d])
     stridedCopy(
       from: b[0], to: b[1], d, shape: shape, srcStrides: srcStrides, srcOffset: srcOffset,
-      dstStrides: contiguousStrides(shape))
+      dstStrides: contiguousStrides(shape), parallel: true)
     endKernel()
   }
 

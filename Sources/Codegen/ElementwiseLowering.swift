@@ -48,7 +48,7 @@ extension Emitter {
     }
     switch k {
     case .neg: return LLVMBuildFNeg(builder, x, "")
-    case .exp: return intrinsic("llvm.exp", x)
+    case .exp: return exp(x)
     case .log: return intrinsic("llvm.log", x)
     case .sqrt: return intrinsic("llvm.sqrt", x)
     case .rsqrt: return fdiv(constant(1, t), intrinsic("llvm.sqrt", x))
@@ -159,13 +159,8 @@ extension Emitter {
     }
     let widest = (operands + [result]).map(\.byteSize).max() ?? 4
     let width = lanes(forBytes: widest)
-    let vectorEnd = count / width * width
-    loop(to: vectorEnd, step: width) { i in
-      let x = operands.indices.map { load(buffers[$0], operands[$0], i, width: width) }
-      store(elementwiseValue(op, x, operands: operands, result: result), out, result, i)
-    }
-    loop(from: vectorEnd, to: count) { i in
-      let x = operands.indices.map { load(buffers[$0], operands[$0], i) }
+    flatLoop(count: count, width: width) { i, w in
+      let x = operands.indices.map { load(buffers[$0], operands[$0], i, width: w) }
       store(elementwiseValue(op, x, operands: operands, result: result), out, result, i)
     }
     endKernel()
@@ -268,9 +263,7 @@ extension Emitter {
       }
       store(evaluate(root), out, root.type.dtype, i)
     }
-    let vectorEnd = count / width * width
-    loop(to: vectorEnd, step: width) { i in body(i, width) }
-    loop(from: vectorEnd, to: count) { i in body(i, 1) }
+    flatLoop(count: count, width: width, body)
     endKernel()
   }
 }

@@ -1,6 +1,22 @@
 import CLLVM
 import IR
 
+/// The kernels of one compilation by body text, and the symbols that resolve to another's.
+final class KernelTable {
+  private var bodies: [String: String] = [:]
+  /// Symbol → the symbol of the identical kernel that was kept.
+  private(set) var aliases: [String: String] = [:]
+
+  /// The symbol of an earlier kernel with this body, or nil (then `symbol` is recorded).
+  func first(withBody text: String, symbol: String) -> String? {
+    if let s = bodies[text] { return s }
+    bodies[text] = symbol
+    return nil
+  }
+
+  func alias(_ symbol: String, to kept: String) { aliases[symbol] = kept }
+}
+
 /// An LLVM value (`LLVMValueRef`) while emitting.
 typealias IRValue = LLVMValueRef
 /// An LLVM type (`LLVMTypeRef`) while emitting.
@@ -9,10 +25,12 @@ typealias IRType = LLVMTypeRef
 /// Emits kernel functions into one module: types, constants, loops, loads and stores, status
 /// reporting and intrinsic calls.
 ///
-/// Every kernel has the signature `i32 @name(i8** %args, i64* %status)`: `args` holds one
-/// pointer per buffer (operands first, then the result), the return value is 0 on success or a
-/// nonzero failure code, and on failure `status[0]` is the flat position of the offending
-/// element and `status[1]` its value (an integer, or the bits of an f64).
+/// Every kernel has the signature `i32 @name(i8** %args, i64* %status, i64 %begin, i64 %end)`:
+/// `args` holds one pointer per buffer (operands first, then the result), the return value is
+/// 0 on success or a nonzero failure code, and on failure `status[0]` is the flat position of
+/// the offending element and `status[1]` its value (an integer, or the bits of an f64). A
+/// kernel with a parallel extent P (`kernelExtent`) does the iterations `begin..<end` of its
+/// outer loop over `0..<P`, so threads can share it; other kernels ignore the range (P = 1).
 final class Emitter {
   let owner: ModuleOwner
   let context: LLVMContextRef
@@ -38,8 +56,17 @@ final class Emitter {
   private var kernelBuffers: [DType] = []
   /// Buffer count of every kernel emitted so far, by symbol (checked against the steps).
   private(set) var kernelArity: [String: Int] = [:]
+  /// Iterations of the outer loop a kernel splits across threads, by symbol (absent: 1).
+  private(set) var kernelExtent: [String: Int] = [:]
+  /// The current kernel's share `begin..<end` of its parallel extent.
+  private var rangeBegin: IRValue?
+  private var rangeEnd: IRValue?
 
-  init(owner: ModuleOwner, simdBytes: Int) {
+  /// Kernels already emitted, by body text (shared by the emitters of one compilation).
+  let kernels: KernelTable
+
+  init(owner: ModuleOwner, simdBytes: Int, kernels: KernelTable = KernelTable()) {
+    self.kernels = kernels
     self.owner = owner
     context = owner.context
     module = owner.module
@@ -146,7 +173,8 @@ final class Emitter {
   /// (the memory plan never lets a result overlap an operand); `endKernel` adds the entry
   /// point `i32 @name(i8** args, i64* status)` that loads the pointers and calls it.
   func beginKernel(_ name: String, buffers: [DType]) -> [IRValue] {
-    var params: [IRType?] = buffers.map { pointer(to: storageType($0)) } + [pointer(to: i64)]
+    var params: [IRType?] =
+      buffers.map { pointer(to: storageType($0)) } + [pointer(to: i64), i64, i64]
     let type = LLVMFunctionType(i32, &params, UInt32(params.count), 0)
     let f = LLVMAddFunction(module, name + ".body", type)!
     LLVMSetLinkage(f, LLVMInternalLinkage)
@@ -160,6 +188,8 @@ final class Emitter {
     bodyBlock = LLVMAppendBasicBlockInContext(context, f, "body")
     LLVMPositionBuilderAtEnd(builder, bodyBlock)
     status = LLVMGetParam(f, UInt32(buffers.count))
+    rangeBegin = LLVMGetParam(f, UInt32(buffers.count + 1))
+    rangeEnd = LLVMGetParam(f, UInt32(buffers.count + 2))
     return buffers.indices.map { LLVMGetParam(f, UInt32($0))! }
   }
 
@@ -170,8 +200,8 @@ final class Emitter {
     LLVMBuildBr(builder, bodyBlock)
     guard let body = function else { return }
     let bytePointer = pointer(to: i8)
-    var params: [IRType?] = [pointer(to: bytePointer), pointer(to: i64)]
-    let type = LLVMFunctionType(i32, &params, 2, 0)
+    var params: [IRType?] = [pointer(to: bytePointer), pointer(to: i64), i64, i64]
+    let type = LLVMFunctionType(i32, &params, 4, 0)
     let entry = LLVMAddFunction(module, kernelName, type)!
     LLVMSetLinkage(entry, LLVMExternalLinkage)
     LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, entry, "entry"))
@@ -184,11 +214,21 @@ final class Emitter {
       LLVMSetAlignment(raw, 8)
       arguments.append(LLVMBuildBitCast(builder, raw, pointer(to: storageType(d)), "buf\(i)"))
     }
-    arguments.append(LLVMGetParam(entry, 1))
+    arguments += [LLVMGetParam(entry, 1), LLVMGetParam(entry, 2), LLVMGetParam(entry, 3)]
     let call = LLVMBuildCall2(
       builder, LLVMGlobalGetValueType(body), body, &arguments, UInt32(arguments.count), "")
     LLVMBuildRet(builder, call)
     function = nil
+    // A kernel whose body is identical to an earlier one (the same op on the same shapes in
+    // another layer) is dropped and its symbol resolves to the earlier kernel.
+    guard let printed = LLVMPrintValueToString(body) else { return }
+    let text = String(cString: printed).replacingOccurrences(of: "@\(kernelName).body(", with: "@K(")
+    LLVMDisposeMessage(printed)
+    if let existing = kernels.first(withBody: text, symbol: kernelName) {
+      LLVMDeleteFunction(entry)
+      LLVMDeleteFunction(body)
+      kernels.alias(kernelName, to: existing)
+    }
   }
 
   private func addAttribute(_ f: IRValue, _ name: String, at index: UInt32) {
@@ -240,6 +280,84 @@ final class Emitter {
     var blocks: [LLVMBasicBlockRef?] = [preheader, latch]
     LLVMAddIncoming(i, &values, &blocks, 2)
     LLVMPositionBuilderAtEnd(builder, exit)
+  }
+
+  /// `for i in start..<end { body(i) }` over run-time i64 bounds (nothing when empty).
+  func loop(from start: IRValue, to end: IRValue, _ body: (IRValue) -> Void) {
+    let preheader = LLVMGetInsertBlock(builder)
+    let header = block("loop")
+    let exit = block("after")
+    LLVMBuildCondBr(builder, icmp(LLVMIntSLT, start, end), header, exit)
+    LLVMPositionBuilderAtEnd(builder, header)
+    let i = LLVMBuildPhi(builder, i64, "i")!
+    body(i)
+    let next: IRValue = add(i, int64(1))
+    let latch = LLVMGetInsertBlock(builder)
+    LLVMBuildCondBr(builder, icmp(LLVMIntSLT, next, end), header, exit)
+    var values: [IRValue?] = [start, next]
+    var blocks: [LLVMBasicBlockRef?] = [preheader, latch]
+    LLVMAddIncoming(i, &values, &blocks, 2)
+    LLVMPositionBuilderAtEnd(builder, exit)
+  }
+
+  /// The kernel's outer loop over `0..<extent`, of which each call does its share
+  /// `begin..<end`; `splittable: false` (small kernels) keeps the extent at 1 for the runtime,
+  /// which then runs the whole loop in one call. At most one per kernel.
+  func parallelLoop(extent: Int, splittable: Bool = true, _ body: (IRValue) -> Void) {
+    guard extent > 0 else { return }
+    guard splittable, extent > 1, let begin = rangeBegin, let end = rangeEnd else {
+      loop(to: extent, body)
+      return
+    }
+    kernelExtent[kernelName] = extent
+    loop(from: begin, to: end, body)
+  }
+
+  /// Elements of flat kernels below which threads are not worth waking.
+  static let parallelThreshold = 1 << 16
+  /// Elements per task of a split flat kernel (a multiple of every vector width).
+  static let flatChunk = 1 << 13
+
+  /// A flat loop over `count` elements: `body(i, w)` handles `w` elements at `i` (vectors of
+  /// `width`, then a scalar tail), in chunks that threads share when the kernel is large.
+  func flatLoop(count: Int, width: Int, _ body: (IRValue, Int) -> Void) {
+    let chunk = Self.flatChunk
+    guard count >= Self.parallelThreshold, chunk % width == 0 else {
+      let vectorEnd = count / width * width
+      loop(to: vectorEnd, step: width) { i in body(i, width) }
+      loop(from: vectorEnd, to: count) { i in body(i, 1) }
+      return
+    }
+    let full = count / chunk
+    let rest = count - full * chunk
+    parallelLoop(extent: full + (rest > 0 ? 1 : 0)) { c in
+      let start = scaled(c, chunk)
+      func whole() { loop(to: chunk, step: width) { j in body(add(start, j), width) } }
+      guard rest > 0 else {
+        whole()
+        return
+      }
+      ifThenElse(icmp(LLVMIntSLT, c, int64(full)), whole) {
+        let vectorEnd = full * chunk + rest / width * width
+        loop(from: full * chunk, to: vectorEnd, step: width) { i in body(i, width) }
+        loop(from: vectorEnd, to: count) { i in body(i, 1) }
+      }
+    }
+  }
+
+  /// Runs `then` when `condition` holds, else `otherwise`.
+  func ifThenElse(_ condition: IRValue, _ then: () -> Void, _ otherwise: () -> Void) {
+    let yes = block("then")
+    let no = block("else")
+    let rest = block("endif")
+    LLVMBuildCondBr(builder, condition, yes, no)
+    LLVMPositionBuilderAtEnd(builder, yes)
+    then()
+    LLVMBuildBr(builder, rest)
+    LLVMPositionBuilderAtEnd(builder, no)
+    otherwise()
+    LLVMBuildBr(builder, rest)
+    LLVMPositionBuilderAtEnd(builder, rest)
   }
 
   /// Runs `body` only when `condition` holds.

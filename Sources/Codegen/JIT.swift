@@ -1,6 +1,7 @@
 import CLLVM
 import Foundation
 import IR
+import Passes
 import Runtime
 
 /// How `JIT.compile` works: optimization, what to keep, which caches to use.
@@ -16,17 +17,35 @@ public struct JITOptions: Sendable, Hashable {
   public var memoryCache: Bool = true
   /// A directory for object files keyed by graph and host (nil: no disk cache).
   public var diskCache: URL? = nil
+  /// Threads a run uses (kernels split their outer loops, batched small matmuls run one
+  /// matrix per thread, large matmuls use this many OpenBLAS threads); at least 1.
+  public var threads: Int = JITOptions.hostThreads
+  /// Run the `fuse` pass first (Passes/Fusion.swift): connected elementwise ops, broadcasts
+  /// and constants become one kernel each, with values of several uses computed once.
+  public var fuseRegions: Bool = true
+  /// Large matrix products run single-threaded OpenBLAS calls on row blocks spread over the
+  /// pool (no OpenBLAS threads); off: one call per matrix with `threads` OpenBLAS threads.
+  public var splitMatmuls: Bool = true
+  /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
+  public var profile: Bool = false
 
   public init(
     passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
-    memoryCache: Bool = true, diskCache: URL? = nil
+    memoryCache: Bool = true, diskCache: URL? = nil, threads: Int = JITOptions.hostThreads,
+    fuseRegions: Bool = true, profile: Bool = false
   ) {
+    self.fuseRegions = fuseRegions
     self.passes = passes
     self.fuseElementwise = fuseElementwise
     self.keepIR = keepIR
     self.memoryCache = memoryCache
     self.diskCache = diskCache
+    self.threads = max(1, threads)
+    self.profile = profile
   }
+
+  /// The cores available to this process.
+  public static var hostThreads: Int { ThreadPool.hostThreads }
 
   /// `$SCALPEL_CACHE/jit`, else `~/.cache/scalpel/jit`, read from the given environment (the
   /// command-line tools' convention; the library itself never reads the environment).
@@ -45,7 +64,7 @@ public struct JITOptions: Sendable, Hashable {
 /// its features, the O3 pipeline), one kernel per node, matrix products through OpenBLAS.
 public enum JIT {
   /// Version of the code generator, part of every cache key.
-  static let version = "codegen-1"
+  static let version = "codegen-2"
 
   /// Compiles `graph`; throws if it does not verify, holds an op that cannot be lowered, or
   /// LLVM fails.
@@ -59,61 +78,105 @@ public enum JIT {
     } catch {
       throw CompileError("graph @\(graph.name) does not verify:\n\(error)")
     }
+    let graph = options.fuseRegions ? Fusion().apply(to: graph).graph : graph
+    var phases: [(name: String, duration: Duration)] = [("verify+fuse", clock.now - start)]
+    var phaseStart = clock.now
+    func phase(_ name: String) {
+      let now = clock.now
+      phases.append((name, now - phaseStart))
+      phaseStart = now
+    }
     let host = try hostTarget()
     let key = cacheKey(graph, options, host)
     if options.memoryCache, let hit = CompileCache.shared.lookup(key) {
       var statistics = hit.statistics
       statistics.source = .memoryCache
       statistics.duration = clock.now - start
-      return hit.reused(for: graph, statistics: statistics)
+      return hit.reused(for: graph, statistics: statistics, options: options)
     }
 
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
     let plan = MemoryPlan(graph, fusion: fusion)
-    let owner = ModuleOwner(name: graph.name)
-    let emitter = Emitter(owner: owner, simdBytes: host.simdBytes)
-    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitter: emitter).lower()
-    let kernels = steps.filter { if case .kernel = $0 { true } else { false } }.count
+    let parts = modulePartCount(options)
+    let owners = (0..<parts).map {
+      ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)")
+    }
+    let table = KernelTable()
+    let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes, kernels: table) }
+    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitters: emitters).lower()
+    let kernels =
+      steps.filter { if case .kernel = $0 { true } else { false } }.count - table.aliases.count
+    var extents: [String: Int] = [:]
+    for e in emitters { extents.merge(e.kernelExtent) { a, _ in a } }
+    phase("lowering")
 
-    var object: [UInt8]? = nil
+    var objects: [[UInt8]]? = nil
     var source = CompileStatistics.Source.compiled
     if let directory = options.diskCache, !options.keepIR {
-      object = DiskCache(directory: directory).load(key)
-      if object != nil { source = .diskCache }
+      objects = DiskCache(directory: directory).load(key).flatMap(unpackObjects)
+      if objects?.count != parts { objects = nil }
+      if objects != nil { source = .diskCache }
     }
     var text: LLVMIRText? = nil
     do {
-      let tm = try host.makeTargetMachine()
-      if object == nil {
-        LLVMSetTarget(owner.module, host.triple)
-        LLVMSetDataLayout(owner.module, tm.dataLayout)
-        let before = options.keepIR ? owner.text : ""
-        try owner.verify()
-        try owner.optimize(options.passes, tm)
-        if options.keepIR { text = LLVMIRText(unoptimized: before, optimized: owner.text) }
-        let bytes = try owner.emitObject(tm)
-        object = bytes
-        if let directory = options.diskCache { DiskCache(directory: directory).store(key, bytes) }
+      if objects == nil {
+        // Each part in its own LLVM context and target machine, optimized and compiled on
+        // its own thread.
+        var results = [Result<(bytes: [UInt8], before: String, after: String), LLVMFailure>](
+          repeating: .failure(LLVMFailure(message: "not compiled")), count: parts)
+        let keepIR = options.keepIR
+        results.withUnsafeMutableBufferPointer { slots in
+          let out = slots
+          ThreadPool.shared(threads: min(parts, options.threads)).run(tasks: parts) { i in
+            out[i] = Result { () throws(LLVMFailure) in
+              let owner = owners[i]
+              let tm = try host.makeTargetMachine()
+              LLVMSetTarget(owner.module, host.triple)
+              LLVMSetDataLayout(owner.module, tm.dataLayout)
+              let before = keepIR ? owner.text : ""
+              try owner.verify()
+              try owner.optimize(options.passes, tm)
+              let after = keepIR ? owner.text : ""
+              return (try owner.emitObject(tm), before, after)
+            }
+          }
+        }
+        let compiled = try results.map { r throws(LLVMFailure) in try r.get() }
+        if options.keepIR {
+          text = LLVMIRText(
+            unoptimized: compiled.map(\.before).joined(separator: "\n"),
+            optimized: compiled.map(\.after).joined(separator: "\n"))
+        }
+        objects = compiled.map(\.bytes)
+        if let directory = options.diskCache, let objects {
+          DiskCache(directory: directory).store(key, packObjects(objects))
+        }
       }
-      let bytes = object ?? []
+      phase("llvm")
       let session = try JITSession()
-      try session.addObject(bytes, name: graph.name)
+      for (i, bytes) in (objects ?? []).enumerated() {
+        try session.addObject(bytes, name: "\(graph.name).\(i)")
+      }
       var resolved: [ResolvedStep] = []
       for step in steps {
         if case .kernel(let symbol, _, _) = step {
-          let address = try session.lookup(symbol)
+          let address = try session.lookup(table.aliases[symbol] ?? symbol)
           resolved.append(
-            ResolvedStep(step: step, function: unsafeBitCast(address, to: KernelFunction.self)))
+            ResolvedStep(
+              step: step, function: unsafeBitCast(address, to: KernelFunction.self),
+              extent: extents[symbol] ?? 1))
         } else {
           resolved.append(ResolvedStep(step: step, function: nil))
         }
       }
+      let bytes = (objects ?? []).reduce(0) { $0 + $1.count }
+      phase("load")
       let statistics = CompileStatistics(
         kernels: kernels, arenaBytes: plan.arenaSize, unplannedBytes: plan.unplannedSize,
-        objectBytes: bytes.count, duration: clock.now - start, source: source)
+        objectBytes: bytes, duration: clock.now - start, source: source, phases: phases)
       let compiled = CompiledGraph(
         graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
-        plan: plan)
+        plan: plan, options: options)
       if options.memoryCache { CompileCache.shared.insert(key, compiled) }
       return compiled
     } catch {
@@ -140,6 +203,35 @@ public enum JIT {
     }
   }
 
+  /// LLVM modules a graph is split into (compiled in parallel): one per thread, at most 4.
+  static func modulePartCount(_ options: JITOptions) -> Int { max(1, min(options.threads, 4)) }
+
+  /// Object files as one blob: for each, its length (8 bytes, little endian), then its bytes.
+  static func packObjects(_ objects: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    for o in objects {
+      withUnsafeBytes(of: UInt64(o.count).littleEndian) { out += $0 }
+      out += o
+    }
+    return out
+  }
+
+  /// The object files of a blob from `packObjects` (nil if it is malformed).
+  static func unpackObjects(_ blob: [UInt8]) -> [[UInt8]]? {
+    var out: [[UInt8]] = []
+    var at = 0
+    while at < blob.count {
+      guard at + 8 <= blob.count else { return nil }
+      var length: UInt64 = 0
+      for k in 0..<8 { length |= UInt64(blob[at + k]) << (8 * UInt64(k)) }
+      at += 8
+      guard length <= UInt64(blob.count - at) else { return nil }
+      out.append(Array(blob[at..<(at + Int(length))]))
+      at += Int(length)
+    }
+    return out
+  }
+
   /// The printed graph plus everything else the machine code depends on.
   static func cacheKey(_ graph: Graph, _ options: JITOptions, _ host: HostTarget) -> String {
     // Custom ops print by name and attributes only; their Swift types tell implementations apart.
@@ -150,7 +242,8 @@ public enum JIT {
     return [
       "custom ops: \(customTypes)",
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
-      "fuse=\(options.fuseElementwise)",
+      "fuse=\(options.fuseElementwise) regions=\(options.fuseRegions)",
+      "parts=\(modulePartCount(options))",
       printGraph(graph),
     ].joined(separator: "\n")
   }

@@ -1,4 +1,5 @@
 import IR
+import Passes
 import Runtime
 
 /// One thing a compiled graph does per node, in graph order.
@@ -30,19 +31,21 @@ struct GemmStep: Sendable {
 }
 
 /// Turns each node of a verified graph into a step, emitting kernels into one module.
+///
+/// Kernels go to the emitters in turn (one module each, optimized and compiled in parallel).
 struct Lowering {
   let graph: Graph
   let fusion: ElementwiseFusion
   let plan: MemoryPlan
-  let emitter: Emitter
+  let emitters: [Emitter]
   let types: [Value: TensorType]
   let producers: [Value: Node]
 
-  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitter: Emitter) {
+  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitters: [Emitter]) {
     self.graph = graph
     self.fusion = fusion
     self.plan = plan
-    self.emitter = emitter
+    self.emitters = emitters
     types = graph.valueTypes()
     producers = Dictionary(graph.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
   }
@@ -50,14 +53,17 @@ struct Lowering {
   /// The steps of the whole graph.
   func lower() throws(CompileError) -> [Step] {
     var steps: [Step] = []
+    var next = 0
     for index in graph.nodes.indices {
-      guard let step = try lower(index) else { continue }
-      if case .kernel(let symbol, let buffers, _) = step,
-        emitter.kernelArity[symbol] != buffers.count
-      {
-        throw CompileError(
-          "internal error: kernel \(symbol) takes \(emitter.kernelArity[symbol] ?? 0) buffers, "
-            + "the plan gives \(buffers.count)", node: graph.nodes[index])
+      let emitter = emitters[next % emitters.count]
+      guard let step = try lower(index, emitter) else { continue }
+      if case .kernel(let symbol, let buffers, _) = step {
+        next += 1
+        if emitter.kernelArity[symbol] != buffers.count {
+          throw CompileError(
+            "internal error: kernel \(symbol) takes \(emitter.kernelArity[symbol] ?? 0) buffers, "
+              + "the plan gives \(buffers.count)", node: graph.nodes[index])
+        }
       }
       steps.append(step)
     }
@@ -67,11 +73,10 @@ struct Lowering {
   /// The step for node `index` (nil for views and empty results).
   ///
   /// An exhaustive switch over `Op`: a new op does not compile until it is lowered here.
-  func lower(_ index: Int) throws(CompileError) -> Step? {
+  func lower(_ index: Int, _ e: Emitter) throws(CompileError) -> Step? {
     let node = graph.nodes[index]
     let operands = node.operands.compactMap { types[$0] }
     let result = node.type
-    let e = emitter
     let symbol = "node\(index)"
     func kernel() -> Step {
       .kernel(
@@ -194,6 +199,11 @@ struct Lowering {
       return kernel()
 
     case .custom(let box):
+      if let region = box.op as? FusedRegion {
+        if result.count == 0 { return nil }
+        try e.emitRegion(symbol, region.body, result: result, node: node)
+        return kernel()
+      }
       guard let op = box.op as? any JITLowerableCustomOp else {
         throw CompileError(
           "custom op '\(box.op.name)' cannot be compiled (conform it to JITLowerableCustomOp)",

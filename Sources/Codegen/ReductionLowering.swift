@@ -166,8 +166,20 @@ extension Emitter {
       // Rows: the innermost group is reduced and contiguous.
       let row = groups.last?.size ?? 1
       let outer = groups.dropLast().filter(\.reduced)
-      nest(kept.map(\.size), strides: [kept.map(\.stride), keptOut], bases: [int64(0), int64(0)]) {
-        at in
+      // The first kept axis is split across threads.
+      func keptNest(_ body: ([IRValue]) -> Void) {
+        guard let first = kept.first else {
+          body([int64(0), int64(0)])
+          return
+        }
+        parallelLoop(extent: first.size, splittable: input.count >= Self.parallelThreshold) { i in
+          nest(
+            kept.dropFirst().map(\.size),
+            strides: [kept.dropFirst().map(\.stride), Array(keptOut.dropFirst())],
+            bases: [scaled(i, first.stride), scaled(i, keptOut[0])], body)
+        }
+      }
+      keptNest { at in
         let vectors = (0..<(row >= width * 2 ? accumulators : 1)).map { _ in
           variable(reductionStart(k, width: width))
         }
@@ -235,42 +247,47 @@ extension Emitter {
     let width = inner == 1 ? lanes(forBytes: d.byteSize) : 1
     let vectorCount = inner == 1 && length >= width * 2 ? accumulators : 1
 
-    nest([outer, inner], strides: [[length * inner, 1]], bases: [int64(0)]) { line in
-      let start = line[0]
-      // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
-      func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
-      let maxVectors = (0..<vectorCount).map { _ in variable(reductionStart(maxKind, width: width))
-      }
-      let maxScalar = variable(reductionStart(maxKind, width: 1))
-      accumulateRow(
-        maxKind, src, base: int64(0), length: length, vectors: maxVectors, scalar: maxScalar,
-        load: { j, w in self.load(src, d, at(j), width: w) })
-      let m = finishRow(maxKind, vectors: maxVectors, scalar: maxScalar)
-      let sumVectors = (0..<vectorCount).map { _ in variable(reductionStart(sumKind, width: width))
-      }
-      let sumScalar = variable(reductionStart(sumKind, width: 1))
-      accumulateRow(
-        sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,
-        load: { j, w in
-          let shifted = self.fsub(self.load(src, d, at(j), width: w), self.broadcast(m, w))
-          return self.convertFloat(self.intrinsic("llvm.exp", shifted), to: self.f64)
-        })
-      let s = finishRow(sumKind, vectors: sumVectors, scalar: sumScalar)
-      let logS = convertFloat(intrinsic("llvm.log", s), to: element)
-      func emitOutput(_ j: IRValue, _ w: Int) {
-        let shifted = fsub(load(src, d, at(j), width: w), broadcast(m, w))
-        let y: IRValue
-        if log {
-          y = fsub(shifted, broadcast(logS, w))
-        } else {
-          let e = convertFloat(intrinsic("llvm.exp", shifted), to: f64)
-          y = convertFloat(fdiv(e, broadcast(s, w)), to: element)
+    let large = type.count >= Self.parallelThreshold
+    parallelLoop(extent: outer, splittable: large) { o in
+      nest([inner], strides: [[1]], bases: [scaled(o, length * inner)]) { line in
+        let start = line[0]
+        // Element j of the line at start + j·inner, `w` lanes (w > 1 only when inner == 1).
+        func at(_ j: IRValue) -> IRValue { add(start, scaled(j, inner)) }
+        let maxVectors = (0..<vectorCount).map { _ in
+          variable(reductionStart(maxKind, width: width))
         }
-        store(y, out, d, at(j))
+        let maxScalar = variable(reductionStart(maxKind, width: 1))
+        accumulateRow(
+          maxKind, src, base: int64(0), length: length, vectors: maxVectors, scalar: maxScalar,
+          load: { j, w in self.load(src, d, at(j), width: w) })
+        let m = finishRow(maxKind, vectors: maxVectors, scalar: maxScalar)
+        let sumVectors = (0..<vectorCount).map { _ in
+          variable(reductionStart(sumKind, width: width))
+        }
+        let sumScalar = variable(reductionStart(sumKind, width: 1))
+        accumulateRow(
+          sumKind, src, base: int64(0), length: length, vectors: sumVectors, scalar: sumScalar,
+          load: { j, w in
+            let shifted = self.fsub(self.load(src, d, at(j), width: w), self.broadcast(m, w))
+            return self.convertFloat(self.exp(shifted), to: self.f64)
+          })
+        let s = finishRow(sumKind, vectors: sumVectors, scalar: sumScalar)
+        let logS = convertFloat(intrinsic("llvm.log", s), to: element)
+        func emitOutput(_ j: IRValue, _ w: Int) {
+          let shifted = fsub(load(src, d, at(j), width: w), broadcast(m, w))
+          let y: IRValue
+          if log {
+            y = fsub(shifted, broadcast(logS, w))
+          } else {
+            let e = convertFloat(exp(shifted), to: f64)
+            y = convertFloat(fdiv(e, broadcast(s, w)), to: element)
+          }
+          store(y, out, d, at(j))
+        }
+        let vectorEnd = length / width * width
+        loop(to: vectorEnd, step: width) { j in emitOutput(j, width) }
+        loop(from: vectorEnd, to: length) { j in emitOutput(j, 1) }
       }
-      let vectorEnd = length / width * width
-      loop(to: vectorEnd, step: width) { j in emitOutput(j, width) }
-      loop(from: vectorEnd, to: length) { j in emitOutput(j, 1) }
     }
     endKernel()
   }

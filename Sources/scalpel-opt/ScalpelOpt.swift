@@ -34,9 +34,9 @@ struct ScalpelOpt: ParsableCommand {
     let pipeline = try registry.makePasses(passes)
     let module: Module
     if file == "-" {
-      module = try Parser(fileName: "<stdin>").parse(bytes: [UInt8](FileHandle.standardInput.readDataToEndOfFile()))
+      module = try Parser(fileName: "<stdin>", customOps: FusedRegion.customOps).parse(bytes: [UInt8](FileHandle.standardInput.readDataToEndOfFile()))
     } else {
-      module = try Parser.parseFile(file)
+      module = try Parser.parseFile(file, customOps: FusedRegion.customOps)
     }
     var graphs = module.graphs
     if let graph {

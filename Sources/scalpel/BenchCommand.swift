@@ -6,8 +6,8 @@ import Models
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure forward passes and generation; print JSON.",
-    subcommands: [BenchForward.self, BenchGenerate.self])
+    abstract: "Measure forward passes, generation and training steps; print JSON.",
+    subcommands: [BenchForward.self, BenchGenerate.self, BenchTrainStepCommand.self])
 }
 
 /// Repetition options shared by the benchmarks.

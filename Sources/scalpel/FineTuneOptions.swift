@@ -23,7 +23,8 @@ struct FineTuneOptions: ParsableArguments {
   @Option(help: "Clip gradients to this global norm (0 = off).") var clip: Double = 0
   @Option(help: "Tokens per sequence: longer samples are cut, shorter ones padded.") var maxLength: Int = 256
   @Option(help: "Seed of the data mixture, shuffles and Surgery draws.") var seed: UInt64 = 43
-  @Option(help: "Execution backend.") var backend: String = "interpreter"
+  @Option(help: "Execution backend: interpreter or jit.") var backend: String = "interpreter"
+  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
   @Option(help: "Write a checkpoint every N steps (0 = after each epoch and at the end).")
   var checkpointEvery: Int = 0
   @Option(help: "Stop after this many steps (a checkpoint is written; --resume continues).")
@@ -42,10 +43,11 @@ struct FineTuneOptions: ParsableArguments {
   }
 
   func makeBackend() throws -> any Backend {
-    guard backend == "interpreter" else {
-      throw ValidationError("--backend \(backend) is not available here; use --backend interpreter")
+    switch BackendChoice(rawValue: backend) {
+    case .interpreter: return InterpreterBackend(profile: profile ? sharedProfile : nil)
+    case .jit: return try BackendChoice.jit.make(threads: threads)
+    case nil: throw ValidationError("unknown backend '\(backend)'; available: interpreter, jit")
     }
-    return InterpreterBackend(profile: profile ? sharedProfile : nil)
   }
 
   func dataDirectory() throws -> DataDirectory { try resolveDataDirectory(data) }

@@ -11,7 +11,8 @@ struct ModelOptions: ParsableArguments {
       discussion: "Known models are fetched into ${SCALPEL_CACHE:-~/.cache/scalpel}/models/."))
   var model: String = "smollm2"
 
-  @Option(help: "Where graphs run: interpreter.") var backend: String = "interpreter"
+  @Option(help: "Where graphs run: interpreter or jit.") var backend: String = "interpreter"
+  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
 
   /// The store over `${SCALPEL_CACHE:-~/.cache/scalpel}`, with the checkout's fetch script if
   /// this binary sits in one (or the current directory is one).
@@ -32,14 +33,14 @@ struct ModelOptions: ParsableArguments {
   }
 
   func selectedBackend() throws -> any Backend {
-    try Self.backend(named: backend)
+    try Self.backend(named: backend, threads: threads)
   }
 
-  static func backend(named name: String) throws -> any Backend {
-    switch name {
-    case "interpreter": return InterpreterBackend()
-    default: throw ValidationError("unknown backend '\(name)'; available: interpreter")
+  static func backend(named name: String, threads: Int? = nil) throws -> any Backend {
+    guard let choice = BackendChoice(rawValue: name) else {
+      throw ValidationError("unknown backend '\(name)'; available: interpreter, jit")
     }
+    return try choice.make(threads: threads)
   }
 }
 

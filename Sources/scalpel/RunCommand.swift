@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IR
+import Passes
 import Runtime
 
 /// `scalpel run`: runs one graph of an `.ir` file on `.npy` inputs and writes its results.
@@ -22,9 +23,12 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Run the graph this many times.") var `repeat`: Int = 1
   @Option(name: .customLong("feed"), help: "PARAM=RESULT: feed a result back as a parameter between runs.")
   var feeds: [String] = []
+  @Option(help: "The backend: jit (compiled, the default) or interpreter.")
+  var backend: BackendChoice = .jit
+  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
 
   func run() throws {
-    let module = try Parser.parseFile(file)
+    let module = try Parser.parseFile(file, customOps: FusedRegion.customOps)
     let g = try selectGraph(module, graph, file: file)
     guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
 
@@ -55,13 +59,13 @@ struct RunCommand: ParsableCommand {
     }
 
     try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-    let interpreter = Interpreter()
+    let executable = try backend.make(threads: threads).prepare(g)
     let scalars = g.results.filter { g.valueTypes()[$0.value]?.rank == 0 }.map(\.name)
     var log = `repeat` > 1 ? JSONLinesLog(path: outputDir + "/log.jsonl") : nil
     var bar = `repeat` > 1 ? ProgressBar(total: `repeat`, label: "run @\(g.name)") : nil
     var outputs: [String: HostTensor] = [:]
     for step in 1...`repeat` {
-      outputs = try interpreter.run(g, inputs: values)
+      outputs = try executable.run(values)
       for (param, result) in feedPairs { values[param] = outputs[result] }
       if bar != nil {
         var record: [String: Double] = ["step": Double(step)]

@@ -52,10 +52,11 @@ func occurrences(of pattern: String, in text: String) -> Int {
   let y = b.relu(b.add(b.mul(x, w), c))
   let g = try b.build(results: [("y", y)])
   let ir = try JIT.llvmIR(for: g)
-  // One kernel for mul, add and relu; 4096 elements are 256 vectors: no scalar tail.
+  // One kernel (the fused region, node 0 of the fused graph) for mul, add and relu; 4096
+  // elements are 256 vectors: no scalar tail.
   #expect(occurrences(of: "define i32 @node", in: ir) == 1)
   fileCheck(
-    function("node2", in: ir),
+    function("node0", in: ir),
     """
     CHECK: load <16 x float>
     CHECK-NOT: store float
@@ -71,7 +72,7 @@ func occurrences(of pattern: String, in text: String) -> Int {
   let b = GraphBuilder(name: "odd")
   let x = b.parameter("x", TensorType(.f32, [100]))
   let g = try b.build(results: [("y", b.add(b.mul(x, x), x))])
-  let ir = function("node1", in: try JIT.llvmIR(for: g))
+  let ir = function("node0", in: try JIT.llvmIR(for: g))  // one fused region
   // 96 elements in <16 x float>, then the 4-element tail (which LLVM's loop vectorizer turns
   // into one <4 x float> step).
   fileCheck(

@@ -13,6 +13,26 @@ func customKernel(_ box: CustomOpBox, _ operands: [HostTensor], _ type: TensorTy
   throws(KernelError)
   -> HostTensor
 {
+  if let composite = box.op as? any CompositeCustomOp {
+    let body = composite.body
+    guard body.parameters.count == operands.count, body.results.count == 1 else {
+      throw KernelError(
+        "custom op '\(box.op.name)': its body takes \(body.parameters.count) inputs and has "
+          + "\(body.results.count) results, the node gives \(operands.count) operands")
+    }
+    let inputs = Dictionary(
+      zip(body.parameters.map(\.name), operands), uniquingKeysWith: { a, _ in a })
+    let out: [String: HostTensor]
+    do {
+      out = try Interpreter().run(body, inputs: inputs)
+    } catch {
+      throw KernelError(error.message)
+    }
+    guard let result = out[body.results[0].name] else {
+      throw KernelError("custom op '\(box.op.name)': its body produced no result")
+    }
+    return result
+  }
   guard let op = box.op as? any InterpretableCustomOp else {
     throw KernelError(
       "custom op '\(box.op.name)' has no interpreter kernel (conform it to InterpretableCustomOp)")

@@ -1,0 +1,248 @@
+import ArgumentParser
+import Codegen
+import Foundation
+import IR
+import Models
+import Passes
+import Runtime
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `scalpel bench train-step`: one training step of a Llama model, timed like
+/// scripts/bench/pytorch_train_step.py (batch 8 × 128, random tokens, causal-LM loss).
+struct BenchTrainStepCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train-step",
+    abstract: "Time a Llama training step (forward, backward, update); print JSON.",
+    discussion: """
+      The step is grad + adamw (lr 1e-4, as the PyTorch script; --optimizer sgd for plain \
+      gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} \
+      (one harmful and one \
+      safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script.
+      """)
+
+  enum Optimizer: String, ExpressibleByArgument, CaseIterable { case adamw, sgd }
+
+  enum Config: String, ExpressibleByArgument, CaseIterable {
+    case tiny, smollm2
+    var llama: LlamaConfig {
+      switch self {
+      case .tiny: .tiny
+      case .smollm2:
+        LlamaConfig(
+          vocabulary: 49152, dimension: 576, layers: 30, heads: 9, kvHeads: 3, hidden: 1536,
+          ropeBase: 100000, tiedEmbeddings: true)
+      }
+    }
+  }
+
+  @Option(help: "The model: tiny (PERFORMANCE.md) or smollm2 (135M).") var config: Config = .tiny
+  @Flag(help: "Add the Surgery sink-divergence penalty before grad.") var surgery = false
+  @Option(help: "The backend: jit or interpreter.") var backend: BackendChoice = .jit
+  @Option(help: "The update: adamw or sgd.") var optimizer: Optimizer = .adamw
+  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
+  @Option(help: "Timed steps (at least 1; report medians over at least 20).") var steps = 20
+  @Option(help: "Untimed steps first.") var warmup = 3
+  @Option(help: "Sequences per batch.") var batch = 8
+  @Option(help: "Tokens per sequence.") var tokens = 128
+  @Flag(help: "Print time per op kind (JIT only) to standard error.") var profile = false
+  @Flag(help: "JIT: large matmuls on OpenBLAS's own threads instead of row blocks on the pool.")
+  var blasThreads = false
+
+  func run() throws {
+    guard steps >= 1, warmup >= 0, batch >= 1, tokens >= 2 else {
+      throw ValidationError("--steps, --batch must be ≥ 1, --warmup ≥ 0, --tokens ≥ 2")
+    }
+    let model = Llama(config.llama)
+    let (forward, weights) = try model.trainingGraph(batch: batch, tokens: tokens)
+    var pipeline = surgery ? "sink-divergence{lambda=300}," : ""
+    pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},"
+    pipeline += optimizer == .adamw ? "adamw" : "sgd{lr=0.0001}"
+    var manager = try PassManager(pipeline: pipeline)
+    let (graph, _) = try manager.run(forward)
+
+    let inputs = try Self.inputs(graph, vocabulary: config.llama.vocabulary, batch: batch)
+    let parameterCount = weights.compactMap { graph.parameter(named: $0)?.type.count }
+      .reduce(0, +)
+
+    var compileCold = 0.0
+    var compileCached = 0.0
+    var compileDisk: Double? = nil
+    let stepTimes: [Double]
+    let losses: [Double]
+    var kernels: Int? = nil
+    var arena: Int? = nil
+    var timings: [StepTiming] = []
+    var compilePhases: [String: Double] = [:]
+    switch backend {
+    case .interpreter:
+      let exe = try InterpreterBackend().prepare(graph)
+      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
+        try exe.run($0)
+      }
+    case .jit:
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+      var options = JITOptions(profile: profile)
+      options.threads = threads ?? JITOptions.hostThreads
+      options.splitMatmuls = !blasThreads
+      JIT.clearMemoryCache()
+      let cold = try JIT.compile(graph, options: options)
+      compileCold = Self.seconds(cold.statistics.duration)
+      compileCached = Self.seconds(try JIT.compile(graph, options: options).statistics.duration)
+      // The disk cache: store the object once, then compile again from it in a fresh key space.
+      let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("scalpel-bench-\(getpid())")
+      defer { try? FileManager.default.removeItem(at: directory) }
+      var diskOptions = options
+      diskOptions.memoryCache = false
+      diskOptions.diskCache = directory
+      _ = try JIT.compile(graph, options: diskOptions)
+      compileDisk = Self.seconds(try JIT.compile(graph, options: diskOptions).statistics.duration)
+      kernels = cold.statistics.kernels
+      for (name, d) in cold.statistics.phases {
+        compilePhases[name] = Self.round(Self.seconds(d), 3)
+      }
+      arena = cold.statistics.arenaBytes
+      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
+        try cold.run(inputs: $0)
+      }
+      timings = cold.profile()
+    }
+
+    let sorted = stepTimes.sorted()
+    let median =
+      sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    let flops = 6.0 * Double(parameterCount) * Double(batch * tokens)
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    var report: [String: Any] = [
+      "framework": "scalpel \(backend.rawValue)", "config": config.rawValue, "surgery": surgery,
+      "optimizer": optimizer.rawValue,
+      "threads": backend == .jit ? (threads ?? JITOptions.hostThreads) : 1,
+      "batch": batch, "tokens": tokens, "parameters": parameterCount, "steps": steps,
+      "median_ms": Self.round(median * 1000), "min_ms": Self.round((sorted.first ?? 0) * 1000),
+      "gflops_per_s": Self.round(flops / median / 1e9, 1),
+      "peak_rss_mib": Self.round(Double(usage.ru_maxrss) / 1024, 1),
+      "graph_nodes": graph.nodes.count,
+      "loss_first": Self.round(losses.first ?? .nan, 4),
+      "loss_last": Self.round(losses.last ?? .nan, 4),
+      "matmul_threads": blasThreads ? "openblas" : "pool",
+    ]
+    if backend == .jit {
+      report["compile_cold_s"] = Self.round(compileCold, 3)
+      report["compile_cached_s"] = Self.round(compileCached, 6)
+      report["compile_disk_cache_s"] = compileDisk.map { Self.round($0, 3) }
+      report["kernels"] = kernels
+      report["compile_phases_s"] = compilePhases
+      report["arena_mib"] = arena.map { Self.round(Double($0) / 1_048_576, 1) }
+    }
+    let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+    if profile {
+      let total = timings.reduce(0) { $0 + $1.seconds }
+      let runs = Double(steps + warmup)
+      var lines = "per-step profile (ms per step, share):\n"
+      for t in timings.prefix(60) {
+        let ms = t.seconds / runs * 1000
+        lines += String(
+          format: "  %8.2f ms  %5.1f%%  %6d calls/step  %@\n", ms, 100 * t.seconds / total,
+          Int(Double(t.calls) / runs), t.label)
+      }
+      FileHandle.standardError.write(Data(lines.utf8))
+    }
+  }
+
+  /// Random tokens, next-token labels, a loss mask without the last position, weights drawn
+  /// like a fresh model (N(0, 0.02), norms 1); the Surgery sequences are random and unpadded.
+  static func inputs(_ graph: Graph, vocabulary: Int, batch: Int) throws -> [String: HostTensor] {
+    var rng = SplitMix(seed: 0x5ca1_9e1)
+    var out: [String: HostTensor] = [:]
+    for p in graph.parameters {
+      let type = p.type
+      let shape = type.shape
+      let values: [Double]
+      switch p.name {
+      case "tokens", "harmful_tokens", "safe_tokens":
+        values = (0..<type.count).map { _ in Double(rng.next() % UInt64(vocabulary)) }
+      case "labels":
+        values = (0..<type.count).map { _ in Double(rng.next() % UInt64(vocabulary)) }
+      case "loss_mask":
+        let t = shape.last ?? 1
+        values = (0..<type.count).map { $0 % t == t - 1 ? 0 : 1 }
+      case "learning_rate":
+        values = [1e-4]
+      case "step":
+        values = [1]
+      default:
+        if type.dtype.isInteger || type.dtype == .i1 {
+          values = Array(repeating: 1, count: type.count)
+        } else if p.name.hasPrefix("adam_m.") || p.name.hasPrefix("adam_v.") {
+          values = Array(repeating: 0, count: type.count)
+        } else if p.name.hasSuffix("norm.weight") {
+          values = Array(repeating: 1, count: type.count)
+        } else {
+          values = (0..<type.count).map { _ in rng.normal() * 0.02 }
+        }
+      }
+      out[p.name] = try HostTensor(type, doubles: values)
+    }
+    return out
+  }
+
+  /// Runs `warmup + steps` steps, feeding each result `next_P` back as parameter `P` (weights
+  /// and optimizer state) and counting `step` up; returns the timed steps' durations in seconds.
+  static func time(
+    _ graph: Graph, steps: Int, warmup: Int, inputs: [String: HostTensor],
+    _ step: ([String: HostTensor]) throws -> [String: HostTensor]
+  ) throws -> (times: [Double], losses: [Double]) {
+    let fed = graph.parameters.map(\.name).filter { graph.result(named: "next_" + $0) != nil }
+    var values = inputs
+    var times: [Double] = []
+    var losses: [Double] = []
+    let clock = ContinuousClock()
+    for i in 0..<(warmup + steps) {
+      let start = clock.now
+      let outputs = try step(values)
+      let elapsed = seconds(clock.now - start)
+      for name in fed { values[name] = outputs["next_" + name] }
+      if let counter = graph.parameter(named: "step") {
+        values["step"] = try HostTensor(counter.type, doubles: [Double(i + 2)])
+      }
+      if i >= warmup { times.append(elapsed) }
+      losses.append(outputs["loss"]?.doubles.first ?? .nan)
+    }
+    return (times, losses)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    let (s, atto) = d.components
+    return Double(s) + Double(atto) * 1e-18
+  }
+
+  static func round(_ x: Double, _ digits: Int = 2) -> Double {
+    let scale = pow(10, Double(digits))
+    return (x * scale).rounded() / scale
+  }
+}
+
+/// A small deterministic generator (SplitMix64) for benchmark inputs.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9e37_79b9_7f4a_7c15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+    return z ^ (z >> 31)
+  }
+  /// A standard normal sample (Box–Muller).
+  mutating func normal() -> Double {
+    let u = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992
+    let v = Double(next() >> 11) / 9_007_199_254_740_992
+    return (-2 * Foundation.log(u)).squareRoot() * cos(2 * Double.pi * v)
+  }
+}
