@@ -23,7 +23,7 @@ struct ExperimentCommand: ParsableCommand {
   @Option(help: "Output directory (default: out/experiment-PRESET).") var out: String?
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model: String = "smollm2"
   @Option(help: "Data directory (default: ../shared/data).") var data: String?
-  @Option(help: "Where graphs run: interpreter.") var backend: String = "interpreter"
+  @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
 
   func run() throws {
     guard let chosen = ExperimentPreset.named(preset) else {
