@@ -23,7 +23,7 @@ struct FineTuneOptions: ParsableArguments {
   @Option(help: "Clip gradients to this global norm (0 = off).") var clip: Double = 0
   @Option(help: "Tokens per sequence: longer samples are cut, shorter ones padded.") var maxLength: Int = 256
   @Option(help: "Seed of the data mixture, shuffles and Surgery draws.") var seed: UInt64 = 43
-  @Option(help: "Execution backend: interpreter or jit.") var backend: String = "interpreter"
+  @Option(help: "Execution backend: jit or interpreter.") var backend: String = "jit"
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
   @Option(help: "Write a checkpoint every N steps (0 = after each epoch and at the end).")
   var checkpointEvery: Int = 0

@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
       discussion: "Known models are fetched into ${SCALPEL_CACHE:-~/.cache/scalpel}/models/."))
   var model: String = "smollm2"
 
-  @Option(help: "Where graphs run: interpreter or jit.") var backend: String = "interpreter"
+  @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
 
   /// The store over `${SCALPEL_CACHE:-~/.cache/scalpel}`, with the checkout's fetch script if

@@ -8,7 +8,7 @@ BIN=${1:-.build/release/scalpel}
 ROUNDS=${2:-3}
 OUT=${3:-train-step-comparison.jsonl}
 THREADS=${4:-2}
-PYTHON=${5:-/work/venv-parity/bin/python}
+PYTHON=${5:-.venv/bin/python}
 B="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
 for r in $(seq 1 "$ROUNDS"); do
   for s in "" "--surgery"; do
