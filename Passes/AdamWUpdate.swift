@@ -20,7 +20,7 @@ import IR
 ///   `learning_rate`, `step`, `adam_m.P`, `adam_v.P` and no `next_*` results yet.
 /// - Establishes: the results above after the existing ones.
 /// - Idempotent: no (the new parameters and results would exist twice: an error).
-public struct AdamWUpdate: Pass, Sendable {
+public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
   public let name = "adamw"
   public var beta1: Double
   public var beta2: Double
@@ -28,6 +28,8 @@ public struct AdamWUpdate: Pass, Sendable {
   public var weightDecay: Double
   /// Maximum global gradient norm; 0 turns clipping off.
   public var clip: Double
+
+  enum CodingKeys: String, CodingKey { case beta1, beta2, epsilon, weightDecay, clip }
 
   public init(
     beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,

@@ -2,31 +2,8 @@ import IR
 import Models
 import Passes
 
-/// AdamW hyper-parameters (the `adamw` pass options).
-public struct AdamWConfig: Sendable, Hashable, Codable {
-  public var beta1: Double
-  public var beta2: Double
-  public var epsilon: Double
-  public var weightDecay: Double
-  /// Maximum global gradient norm; 0 = no clipping.
-  public var clip: Double
-
-  public init(
-    beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
-    clip: Double = 0
-  ) {
-    self.beta1 = beta1
-    self.beta2 = beta2
-    self.epsilon = epsilon
-    self.weightDecay = weightDecay
-    self.clip = clip
-  }
-
-  /// The pass these settings describe.
-  public var pass: AdamWUpdate {
-    AdamWUpdate(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, clip: clip)
-  }
-}
+/// AdamW hyper-parameters: the `adamw` pass itself, stored in training configurations.
+public typealias AdamWConfig = AdamWUpdate
 
 /// The fine-tuning objective: plain SFT or SFT plus the Surgery sink-divergence penalty.
 public enum Defense: Sendable, Hashable, Codable {
@@ -76,7 +53,7 @@ public struct StepGraphs: Sendable {
       passes.append(SinkDivergence(lambda: lambda, sink: sink))
     }
     passes.append(Gradient(of: "loss", wrt: weights))
-    if accumulation <= 1 { passes.append(optimizer.pass) }
+    if accumulation <= 1 { passes.append(optimizer) }
     passes.append(DeadCodeElimination())
     var manager = PassManager(passes: passes)
     let (stepGraph, _) = try manager.run(forward)
@@ -102,7 +79,7 @@ public struct StepGraphs: Sendable {
       let g = b.parameter("gradient.\(name)", type)
       results.append(("grad_\(name)", b.stopGradient(g)))
     }
-    var manager = PassManager(passes: [optimizer.pass])
+    var manager = PassManager(passes: [optimizer])
     return try manager.run(try b.build(results: results)).graph
   }
 }

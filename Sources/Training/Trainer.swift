@@ -1,6 +1,7 @@
 import Foundation
 import IR
 import Models
+import Passes
 import Runtime
 
 /// What a training run does, apart from the model and the data.
@@ -48,7 +49,7 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     if epochs < 1 { out.append("the epoch count must be at least 1, got \(epochs)") }
     if checkpointEvery < 0 { out.append("the checkpoint interval must be non-negative") }
     out += schedule.problems()
-    out += optimizer.pass.problems()
+    out += optimizer.problems()
     if case .surgery(let lambda, let sink) = defense {
       if !(lambda >= 0 && lambda.isFinite) { out.append("lambda must be non-negative, got \(lambda)") }
       if sink < 0 || sink >= sequenceLength { out.append("the sink position \(sink) is outside the sequence") }
