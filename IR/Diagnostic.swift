@@ -30,7 +30,9 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   /// The operands of that op with their types, as `%name: type`.
   public var operands: [String]
 
-  public init(_ message: String, at location: SourceLocation, op: String? = nil, operands: [String] = []) {
+  public init(
+    _ message: String, at location: SourceLocation, op: String? = nil, operands: [String] = []
+  ) {
     self.message = message
     self.location = location
     self.op = op

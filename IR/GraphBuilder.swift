@@ -73,9 +73,12 @@ public final class GraphBuilder {
   }
 
   /// Records a diagnostic at `location`.
-  public func report(_ message: String, at location: SourceLocation, op: String? = nil, operands: [Value] = []) {
+  public func report(
+    _ message: String, at location: SourceLocation, op: String? = nil, operands: [Value] = []
+  ) {
     diagnostics.append(
-      Diagnostic(message, at: location, op: op, operands: operands.map { "%\(name($0)): \(type($0))" }))
+      Diagnostic(
+        message, at: location, op: op, operands: operands.map { "%\(name($0)): \(type($0))" }))
   }
 
   /// Appends a node after checking the op's type rule. `type` is required for `constant`,
@@ -125,7 +128,10 @@ public final class GraphBuilder {
     for (name, v) in results {
       if poisoned.contains(v) { continue }
       guard types[v] != nil else {
-        diagnostics.append(Diagnostic("result '\(name)' is not a value of this graph", at: SourceLocation(file: file, line: line)))
+        diagnostics.append(
+          Diagnostic(
+            "result '\(name)' is not a value of this graph",
+            at: SourceLocation(file: file, line: line)))
         continue
       }
       g.results.append(GraphResult(name: name, value: v))
@@ -153,7 +159,9 @@ public final class GraphBuilder {
   }
 
   /// Broadcasts both operands to their common shape (numpy rules).
-  public func broadcastPair(_ a: Value, _ b: Value, at location: SourceLocation, op: String) -> (Value, Value) {
+  public func broadcastPair(_ a: Value, _ b: Value, at location: SourceLocation, op: String) -> (
+    Value, Value
+  ) {
     let (sa, sb) = (shape(a), shape(b))
     if sa == sb || isPoisoned(a) || isPoisoned(b) { return (a, b) }
     guard let common = broadcastShapes(sa, sb) else {
@@ -167,33 +175,73 @@ public final class GraphBuilder {
     self.shape(v) == shape ? v : emit(.broadcast(shape: shape), [v], at: location)
   }
 
-  public func binary(_ k: BinaryOp, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+  public func binary(
+    _ k: BinaryOp, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line
+  ) -> Value {
     let l = loc(file, line)
     let (x, y) = broadcastPair(a, b, at: l, op: k.rawValue)
     return emit(.binary(k), [x, y], at: l)
   }
 
   // One-line spellings of the unary ops.
-  public func neg(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.neg, x, file: file, line: line) }
-  public func exp(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.exp, x, file: file, line: line) }
-  public func log(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.log, x, file: file, line: line) }
-  public func sqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sqrt, x, file: file, line: line) }
-  public func rsqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.rsqrt, x, file: file, line: line) }
-  public func tanh(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.tanh, x, file: file, line: line) }
-  public func sigmoid(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sigmoid, x, file: file, line: line) }
-  public func relu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.relu, x, file: file, line: line) }
-  public func silu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.silu, x, file: file, line: line) }
-  public func gelu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.gelu, x, file: file, line: line) }
-  public func abs(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.abs, x, file: file, line: line) }
-  public func reciprocal(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.reciprocal, x, file: file, line: line) }
-  public func sin(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.sin, x, file: file, line: line) }
-  public func cos(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.cos, x, file: file, line: line) }
-  public func erf(_ x: Value, file: String = #fileID, line: Int = #line) -> Value { unary(.erf, x, file: file, line: line) }
-  public func maximum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.max, a, b, file: file, line: line) }
-  public func minimum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.min, a, b, file: file, line: line) }
-  public func pow(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value { binary(.pow, a, b, file: file, line: line) }
+  public func neg(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.neg, x, file: file, line: line)
+  }
+  public func exp(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.exp, x, file: file, line: line)
+  }
+  public func log(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.log, x, file: file, line: line)
+  }
+  public func sqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.sqrt, x, file: file, line: line)
+  }
+  public func rsqrt(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.rsqrt, x, file: file, line: line)
+  }
+  public func tanh(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.tanh, x, file: file, line: line)
+  }
+  public func sigmoid(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.sigmoid, x, file: file, line: line)
+  }
+  public func relu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.relu, x, file: file, line: line)
+  }
+  public func silu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.silu, x, file: file, line: line)
+  }
+  public func gelu(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.gelu, x, file: file, line: line)
+  }
+  public func abs(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.abs, x, file: file, line: line)
+  }
+  public func reciprocal(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.reciprocal, x, file: file, line: line)
+  }
+  public func sin(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.sin, x, file: file, line: line)
+  }
+  public func cos(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.cos, x, file: file, line: line)
+  }
+  public func erf(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
+    unary(.erf, x, file: file, line: line)
+  }
+  public func maximum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+    binary(.max, a, b, file: file, line: line)
+  }
+  public func minimum(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+    binary(.min, a, b, file: file, line: line)
+  }
+  public func pow(_ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+    binary(.pow, a, b, file: file, line: line)
+  }
 
-  public func compare(_ k: CompareOp, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+  public func compare(
+    _ k: CompareOp, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line
+  ) -> Value {
     let l = loc(file, line)
     let (x, y) = broadcastPair(a, b, at: l, op: k.rawValue)
     return emit(.compare(k), [x, y], at: l)
@@ -213,15 +261,22 @@ public final class GraphBuilder {
   }
 
   /// `select(cond, a, b)`, broadcasting all three to a common shape.
-  public func select(_ c: Value, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line) -> Value {
+  public func select(_ c: Value, _ a: Value, _ b: Value, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     let l = loc(file, line)
     let (x, y) = broadcastPair(a, b, at: l, op: "select")
     if isPoisoned(x) || isPoisoned(c) { return poison(nil) }
     guard let common = broadcastShapes(shape(c), shape(x)) else {
-      report("condition shape \(shape(c)) does not broadcast with \(shape(x))", at: l, op: "select", operands: [c, x])
+      report(
+        "condition shape \(shape(c)) does not broadcast with \(shape(x))", at: l, op: "select",
+        operands: [c, x])
       return poison(nil)
     }
-    return emit(.select, [expand(c, to: common, at: l), expand(x, to: common, at: l), expand(y, to: common, at: l)], at: l)
+    return emit(
+      .select,
+      [expand(c, to: common, at: l), expand(x, to: common, at: l), expand(y, to: common, at: l)],
+      at: l)
   }
 
   /// `x` in the forward pass; no gradient flows back through it.
@@ -229,60 +284,85 @@ public final class GraphBuilder {
     emit(.stopGradient, [x], at: loc(file, line))
   }
 
-  public func cast(_ x: Value, to dtype: DType, file: String = #fileID, line: Int = #line) -> Value {
+  public func cast(_ x: Value, to dtype: DType, file: String = #fileID, line: Int = #line) -> Value
+  {
     emit(.cast, [x], type: type(x).with(dtype: dtype), at: loc(file, line))
   }
 
   /// A splat constant of the given type.
-  public func constant(_ value: Double, _ type: TensorType, file: String = #fileID, line: Int = #line) -> Value {
+  public func constant(
+    _ value: Double, _ type: TensorType, file: String = #fileID, line: Int = #line
+  ) -> Value {
     emit(.constant(Scalar(value)), [], type: type, at: loc(file, line))
   }
 
   /// A constant with `x`'s type (dtype and shape) filled with `value`.
-  public func constant(_ value: Double, like x: Value, file: String = #fileID, line: Int = #line) -> Value {
+  public func constant(_ value: Double, like x: Value, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     constant(value, type(x), file: file, line: line)
   }
 
-  public func iota(axis: Int, _ type: TensorType, file: String = #fileID, line: Int = #line) -> Value {
+  public func iota(axis: Int, _ type: TensorType, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.iota(axis: axis), [], type: type, at: loc(file, line))
   }
 
-  public func broadcast(_ x: Value, to shape: [Int], file: String = #fileID, line: Int = #line) -> Value {
+  public func broadcast(_ x: Value, to shape: [Int], file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     self.shape(x) == shape ? x : emit(.broadcast(shape: shape), [x], at: loc(file, line))
   }
-  public func reshape(_ x: Value, _ shape: [Int], file: String = #fileID, line: Int = #line) -> Value {
+  public func reshape(_ x: Value, _ shape: [Int], file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.reshape(shape: shape), [x], at: loc(file, line))
   }
-  public func transpose(_ x: Value, _ perm: [Int], file: String = #fileID, line: Int = #line) -> Value {
+  public func transpose(_ x: Value, _ perm: [Int], file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.transpose(perm: perm), [x], at: loc(file, line))
   }
   public func slice(
-    _ x: Value, start: [Int], limit: [Int], stride: [Int]? = nil, file: String = #fileID, line: Int = #line
+    _ x: Value, start: [Int], limit: [Int], stride: [Int]? = nil, file: String = #fileID,
+    line: Int = #line
   ) -> Value {
-    emit(.slice(start: start, limit: limit, stride: stride ?? Array(repeating: 1, count: start.count)), [x], at: loc(file, line))
+    emit(
+      .slice(start: start, limit: limit, stride: stride ?? Array(repeating: 1, count: start.count)),
+      [x], at: loc(file, line))
   }
   public func concat(_ xs: [Value], axis: Int, file: String = #fileID, line: Int = #line) -> Value {
     emit(.concat(axis: axis), xs, at: loc(file, line))
   }
 
   public func reduce(
-    _ k: ReduceOp, _ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID, line: Int = #line
+    _ k: ReduceOp, _ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID,
+    line: Int = #line
   ) -> Value {
     emit(.reduce(k, axes: axes, keepDims: keepDims), [x], at: loc(file, line))
   }
-  public func sum(_ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID, line: Int = #line) -> Value {
+  public func sum(
+    _ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID, line: Int = #line
+  ) -> Value {
     reduce(.sum, x, axes: axes, keepDims: keepDims, file: file, line: line)
   }
-  public func mean(_ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID, line: Int = #line) -> Value {
+  public func mean(
+    _ x: Value, axes: [Int], keepDims: Bool = false, file: String = #fileID, line: Int = #line
+  ) -> Value {
     reduce(.mean, x, axes: axes, keepDims: keepDims, file: file, line: line)
   }
   /// Every axis of `x`.
   public func allAxes(_ x: Value) -> [Int] { Array(0..<type(x).rank) }
 
-  public func softmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line) -> Value {
+  public func softmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.softmax(axis: axis), [x], at: loc(file, line))
   }
-  public func logSoftmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line) -> Value {
+  public func logSoftmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.logSoftmax(axis: axis), [x], at: loc(file, line))
   }
 
@@ -296,7 +376,9 @@ public final class GraphBuilder {
     let (sa, sb) = (shape(a), shape(b))
     if sa.count >= 2, sb.count >= 2, sa.dropLast(2) != sb.dropLast(2) {
       guard let batch = broadcastShapes(Array(sa.dropLast(2)), Array(sb.dropLast(2))) else {
-        report("batch dimensions \(sa.dropLast(2)) and \(sb.dropLast(2)) do not broadcast", at: l, op: "matmul", operands: [a, b])
+        report(
+          "batch dimensions \(sa.dropLast(2)) and \(sb.dropLast(2)) do not broadcast", at: l,
+          op: "matmul", operands: [a, b])
         return poison(nil)
       }
       x = expand(a, to: batch + sa.suffix(2), at: l)
@@ -305,13 +387,19 @@ public final class GraphBuilder {
     return emit(.matmul(transposeA: transposeA, transposeB: transposeB), [x, y], at: l)
   }
 
-  public func gather(_ table: Value, _ ids: Value, file: String = #fileID, line: Int = #line) -> Value {
+  public func gather(_ table: Value, _ ids: Value, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     emit(.gather, [table, ids], at: loc(file, line))
   }
-  public func scatterAdd(_ updates: Value, _ ids: Value, rows: Int, file: String = #fileID, line: Int = #line) -> Value {
+  public func scatterAdd(
+    _ updates: Value, _ ids: Value, rows: Int, file: String = #fileID, line: Int = #line
+  ) -> Value {
     emit(.scatterAdd(rows: rows), [updates, ids], at: loc(file, line))
   }
-  public func takeAlongAxis(_ x: Value, _ indices: Value, axis: Int, file: String = #fileID, line: Int = #line) -> Value {
+  public func takeAlongAxis(
+    _ x: Value, _ indices: Value, axis: Int, file: String = #fileID, line: Int = #line
+  ) -> Value {
     emit(.takeAlongAxis(axis: axis), [x, indices], at: loc(file, line))
   }
 }
@@ -326,6 +414,7 @@ func isIdentifierScalar(_ c: Unicode.Scalar) -> Bool {
 }
 
 func sanitizeIdentifier(_ s: String) -> String {
-  let out = String(String.UnicodeScalarView(s.unicodeScalars.map { isIdentifierScalar($0) ? $0 : "_" }))
+  let out = String(
+    String.UnicodeScalarView(s.unicodeScalars.map { isIdentifierScalar($0) ? $0 : "_" }))
   return out.isEmpty ? "_" : out
 }

@@ -92,7 +92,8 @@ extension Op {
     UnaryOp.allCases.map(\.rawValue) + BinaryOp.allCases.map(\.rawValue)
     + CompareOp.allCases.map(\.rawValue)
     + [
-      "select", "cast", "stop_gradient", "constant", "iota", "broadcast", "reshape", "transpose", "slice", "concat",
+      "select", "cast", "stop_gradient", "constant", "iota", "broadcast", "reshape", "transpose",
+      "slice", "concat",
     ] + ReduceOp.allCases.map { "reduce_" + $0.rawValue }
     + ["softmax", "log_softmax", "matmul", "gather", "scatter_add", "take_along_axis"]
 
@@ -147,7 +148,8 @@ extension Op {
     } else if let k = CompareOp(rawValue: name) {
       op = .compare(k)
     } else if name.hasPrefix("reduce_"), let k = ReduceOp(rawValue: String(name.dropFirst(7))) {
-      op = .reduce(k, axes: try attrs.ints("axes"), keepDims: try attrs.bool("keepdims", default: false))
+      op = .reduce(
+        k, axes: try attrs.ints("axes"), keepDims: try attrs.bool("keepdims", default: false))
     } else {
       switch name {
       case "select": op = .select
@@ -199,12 +201,16 @@ struct AttributeReader {
 
   mutating func int(_ key: String) throws(TypeError) -> Int {
     guard let a = take(key) else { throw TypeError("missing attribute '\(key)' (an integer)") }
-    guard let v = a.intValue else { throw TypeError("attribute '\(key)' must be an integer, got \(a)") }
+    guard let v = a.intValue else {
+      throw TypeError("attribute '\(key)' must be an integer, got \(a)")
+    }
     return v
   }
   mutating func double(_ key: String) throws(TypeError) -> Double {
     guard let a = take(key) else { throw TypeError("missing attribute '\(key)' (a number)") }
-    guard let v = a.doubleValue else { throw TypeError("attribute '\(key)' must be a number, got \(a)") }
+    guard let v = a.doubleValue else {
+      throw TypeError("attribute '\(key)' must be a number, got \(a)")
+    }
     return v
   }
   mutating func ints(_ key: String, default value: [Int]? = nil) throws(TypeError) -> [Int] {
@@ -212,12 +218,16 @@ struct AttributeReader {
       if let value { return value }
       throw TypeError("missing attribute '\(key)' (a list of integers)")
     }
-    guard let v = a.intList else { throw TypeError("attribute '\(key)' must be a list of integers, got \(a)") }
+    guard let v = a.intList else {
+      throw TypeError("attribute '\(key)' must be a list of integers, got \(a)")
+    }
     return v
   }
   mutating func bool(_ key: String, default value: Bool) throws(TypeError) -> Bool {
     guard let a = take(key) else { return value }
-    guard let v = a.boolValue else { throw TypeError("attribute '\(key)' must be true or false, got \(a)") }
+    guard let v = a.boolValue else {
+      throw TypeError("attribute '\(key)' must be true or false, got \(a)")
+    }
     return v
   }
   func finish() throws(TypeError) {

@@ -36,7 +36,8 @@ public struct Parser {
 
   /// Parses a module (one or more graphs).
   public func parse(_ text: String) throws(Diagnostic) -> Module {
-    var state = ParserState(scalars: Array(text.unicodeScalars), file: fileName, customOps: customOps)
+    var state = ParserState(
+      scalars: Array(text.unicodeScalars), file: fileName, customOps: customOps)
     return try state.parseModule()
   }
 
@@ -209,7 +210,7 @@ struct ParserState {
       } else if c == "." || c == "e" || c == "E" {
         isFloat = true
         text.unicodeScalars.append(c)
-      } else if (c == "-" || c == "+"), text.last == "e" || text.last == "E" {
+      } else if c == "-" || c == "+", text.last == "e" || text.last == "E" {
         text.unicodeScalars.append(c)
       } else {
         break
@@ -235,7 +236,9 @@ struct ParserState {
       advanceScalar()
       if c == "\"" { break }
       if c == "\\" {
-        guard let e = peekScalar() else { throw Diagnostic("unterminated string literal", at: start) }
+        guard let e = peekScalar() else {
+          throw Diagnostic("unterminated string literal", at: start)
+        }
         advanceScalar()
         switch e {
         case "n": s.append("\n")
@@ -270,7 +273,8 @@ struct ParserState {
   mutating func parseType() throws(Diagnostic) -> TensorType {
     guard case .keyword(let word) = token else { throw error("a type such as f32[2,3]") }
     guard let dtype = DType(rawValue: word) else {
-      throw Diagnostic("unknown element type '\(word)' (expected f32, f64, i32, i64 or i1)", at: tokenLocation)
+      throw Diagnostic(
+        "unknown element type '\(word)' (expected f32, f64, i32, i64 or i1)", at: tokenLocation)
     }
     try next()
     return TensorType(dtype, try parseShape())
@@ -281,7 +285,9 @@ struct ParserState {
     var dims: [Int] = []
     if try accept("]") { return dims }
     repeat {
-      guard case .int(let d) = token, d >= 0 else { throw error("a dimension (a non-negative integer)") }
+      guard case .int(let d) = token, d >= 0 else {
+        throw error("a dimension (a non-negative integer)")
+      }
       dims.append(d)
       try next()
     } while try accept(",")
@@ -304,7 +310,8 @@ struct ParserState {
       graphs.append(g)
     }
     if graphs.isEmpty {
-      throw Diagnostic("expected 'graph', found end of file (the file holds no graph)", at: tokenLocation)
+      throw Diagnostic(
+        "expected 'graph', found end of file (the file holds no graph)", at: tokenLocation)
     }
     return Module(graphs: graphs)
   }
@@ -353,7 +360,9 @@ struct ParserState {
     while true {
       if token == .keyword("return") { break }
       guard case .value(let vname) = token else {
-        if token == .end { throw error("a statement, 'return' or '}' (the graph is not terminated)") }
+        if token == .end {
+          throw error("a statement, 'return' or '}' (the graph is not terminated)")
+        }
         throw error("a statement '%name = op ...' or 'return'")
       }
       let location = tokenLocation
@@ -489,14 +498,16 @@ struct ParserState {
 
 extension Parser {
   /// Reads and parses an `.ir` file; a missing or unreadable file is a diagnostic naming it.
-  public static func parseFile(_ path: String, customOps: CustomOpRegistry = .init()) throws(Diagnostic)
+  public static func parseFile(_ path: String, customOps: CustomOpRegistry = .init())
+    throws(Diagnostic)
     -> Module
   {
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
-      let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+      let reason =
+        FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
       throw Diagnostic(reason, at: SourceLocation(file: path, line: 0))
     }
     return try Parser(fileName: path, customOps: customOps).parse(bytes: [UInt8](data))

@@ -19,7 +19,8 @@ extension Op {
     case .broadcast(let shape): return try broadcastType(shape, operands)
     case .reshape(let shape): return try reshapeType(shape, operands)
     case .transpose(let perm): return try transposeType(perm, operands)
-    case .slice(let start, let limit, let stride): return try sliceType(start, limit, stride, operands)
+    case .slice(let start, let limit, let stride):
+      return try sliceType(start, limit, stride, operands)
     case .concat(let axis): return try concatType(axis, operands)
     case .reduce(let k, let axes, let keepDims): return try reduceType(k, axes, keepDims, operands)
     case .softmax(let axis), .logSoftmax(let axis): return try softmaxType(axis, operands)

@@ -29,7 +29,8 @@ public func verify(_ g: Graph) throws(Diagnostics) {
   }
   for p in g.parameters {
     if p.type.shape.contains(where: { $0 < 0 }) {
-      problems.append(Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
+      problems.append(
+        Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
     }
     define(p.value, p.name, p.type, graphLocation)
   }
@@ -69,7 +70,8 @@ public func verify(_ g: Graph) throws(Diagnostics) {
       problems.append(Diagnostic("result '\(r.name)' is named twice", at: graphLocation))
     }
     if types[r.value] == nil {
-      problems.append(Diagnostic("result '\(r.name)' refers to an undefined value", at: graphLocation))
+      problems.append(
+        Diagnostic("result '\(r.name)' refers to an undefined value", at: graphLocation))
     }
   }
   if !problems.isEmpty { throw Diagnostics(problems) }

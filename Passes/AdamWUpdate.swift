@@ -55,7 +55,8 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
 
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
     graph = try apply(to: graph)
-    context.count("adamw.updates", by: graph.results.filter { $0.name.hasPrefix("next_adam_m.") }.count)
+    context.count(
+      "adamw.updates", by: graph.results.filter { $0.name.hasPrefix("next_adam_m.") }.count)
     return true
   }
 
@@ -77,7 +78,8 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
           "adamw: result 'grad_\(p.name)' is \(types[grad].map(\.description) ?? "?"), parameter "
             + "'\(p.name)' is \(p.type); both must be the same float type")
       }
-      for name in ["adam_m.\(p.name)", "adam_v.\(p.name)"] where graph.parameter(named: name) != nil {
+      for name in ["adam_m.\(p.name)", "adam_v.\(p.name)"] where graph.parameter(named: name) != nil
+      {
         throw PassError("adamw: the graph already has a parameter '\(name)'")
       }
       for name in ["next_\(p.name)", "next_adam_m.\(p.name)", "next_adam_v.\(p.name)"]
@@ -125,14 +127,18 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
       let rate = inDType(lr, d)
       var decayed = p.value
       if weightDecay > 0 {
-        let keep = b.sub(b.constant(1, .scalar(d)), b.mul(rate, b.constant(weightDecay, .scalar(d))))
+        let keep = b.sub(
+          b.constant(1, .scalar(d)), b.mul(rate, b.constant(weightDecay, .scalar(d))))
         decayed = b.mul(p.value, keep)
       }
-      let nextM = b.add(b.mul(m, b.constant(beta1, .scalar(d))), b.mul(grad, b.constant(1 - beta1, .scalar(d))))
+      let nextM = b.add(
+        b.mul(m, b.constant(beta1, .scalar(d))), b.mul(grad, b.constant(1 - beta1, .scalar(d))))
       let nextV = b.add(
-        b.mul(v, b.constant(beta2, .scalar(d))), b.mul(b.mul(grad, grad), b.constant(1 - beta2, .scalar(d))))
+        b.mul(v, b.constant(beta2, .scalar(d))),
+        b.mul(b.mul(grad, grad), b.constant(1 - beta2, .scalar(d))))
       let mHat = b.div(nextM, inDType(correction1, d))
-      let denominator = b.add(b.sqrt(b.div(nextV, inDType(correction2, d))), b.constant(epsilon, .scalar(d)))
+      let denominator = b.add(
+        b.sqrt(b.div(nextV, inDType(correction2, d))), b.constant(epsilon, .scalar(d)))
       let next = b.sub(decayed, b.mul(rate, b.div(mHat, denominator)))
       results.append(GraphResult(name: "next_\(p.name)", value: next))
       state.append(GraphResult(name: "next_adam_m.\(p.name)", value: nextM))

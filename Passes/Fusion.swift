@@ -212,7 +212,8 @@ public struct FusedRegion: CompositeCustomOp, Sendable {
   }
 
   /// The reduction at the root of a body (op, normalized axes, operand), if any.
-  public static func rootReduction(_ body: Graph) -> (op: ReduceOp, axes: Set<Int>, operand: Value)? {
+  public static func rootReduction(_ body: Graph) -> (op: ReduceOp, axes: Set<Int>, operand: Value)?
+  {
     guard let root = body.results.first?.value,
       let node = body.nodes.last(where: { $0.result == root }),
       case .reduce(let op, let axes, _) = node.op, let x = body.valueTypes()[node.operands[0]]
@@ -269,7 +270,8 @@ public struct FusedRegion: CompositeCustomOp, Sendable {
 
   /// Adds `fused` to a parser's custom ops.
   public static func register(in registry: inout CustomOpRegistry) {
-    registry.register("fused") { (attributes: [String: Attribute]) throws(TypeError) -> any CustomOp in
+    registry.register("fused") {
+      (attributes: [String: Attribute]) throws(TypeError) -> any CustomOp in
       guard case .string(let text)? = attributes["body"], attributes.count == 1 else {
         throw TypeError("fused takes exactly one attribute, body = \"graph …\"")
       }

@@ -76,7 +76,9 @@ public struct PassRegistry: Sendable {
     }
     r.register(
       name: "grad", summary: "reverse-mode autodiff: appends results grad_P",
-      options: [("of", "the scalar float result to differentiate"), ("wrt", "parameters, comma-separated")]
+      options: [
+        ("of", "the scalar float result to differentiate"), ("wrt", "parameters, comma-separated"),
+      ]
     ) { (o: PassOptions) throws(PassError) -> any Pass in
       guard let of = try o.string("of"), let wrt = o.list("wrt"), !wrt.isEmpty else {
         throw PassError("pass 'grad' needs options 'of=RESULT' and 'wrt=P1,P2,…'")
@@ -92,9 +94,11 @@ public struct PassRegistry: Sendable {
     }
     r.register(
       name: "adamw",
-      summary: "appends an AdamW step: state adam_m.P/adam_v.P, inputs learning_rate and step, results next_*, grad_norm",
+      summary:
+        "appends an AdamW step: state adam_m.P/adam_v.P, inputs learning_rate and step, results next_*, grad_norm",
       options: [
-        ("beta1", "first-moment decay (default 0.9)"), ("beta2", "second-moment decay (default 0.999)"),
+        ("beta1", "first-moment decay (default 0.9)"),
+        ("beta2", "second-moment decay (default 0.999)"),
         ("eps", "denominator epsilon (default 1e-8)"),
         ("weight-decay", "decoupled weight decay (default 0)"),
         ("clip", "maximum global gradient norm, 0 = off (default 0)"),
@@ -103,13 +107,15 @@ public struct PassRegistry: Sendable {
       let pass = AdamWUpdate(
         beta1: try o.double("beta1", default: 0.9), beta2: try o.double("beta2", default: 0.999),
         epsilon: try o.double("eps", default: 1e-8),
-        weightDecay: try o.double("weight-decay", default: 0), clip: try o.double("clip", default: 0))
+        weightDecay: try o.double("weight-decay", default: 0),
+        clip: try o.double("clip", default: 0))
       if let problem = pass.problems().first { throw PassError("adamw: \(problem)") }
       return pass
     }
     r.register(
       name: "sink-divergence",
-      summary: "Surgery: adds lambda·mean ReLU(alpha_harmful - alpha_safe) over attention heads to the loss",
+      summary:
+        "Surgery: adds lambda·mean ReLU(alpha_harmful - alpha_safe) over attention heads to the loss",
       options: [
         ("lambda", "penalty weight (default 300)"), ("sink", "sink key position (default 0)"),
         ("samples", "harmful and safe sequences per step (default 1)"),
@@ -123,18 +129,22 @@ public struct PassRegistry: Sendable {
         guard let items = o.list(key) else { return nil }
         var out: [Int] = []
         for item in items {
-          guard let i = Int(item) else { throw PassError("option '\(key)' of 'sink-divergence' takes integers, got '\(item)'") }
+          guard let i = Int(item) else {
+            throw PassError("option '\(key)' of 'sink-divergence' takes integers, got '\(item)'")
+          }
           out.append(i)
         }
         return out
       }
       if try o.string("sink") == "auto" {
         throw PassError(
-          "sink=auto needs a calibration run: find the sink with 'scalpel sink-divergence --sink auto' and pass its index")
+          "sink=auto needs a calibration run: find the sink with 'scalpel sink-divergence --sink auto' and pass its index"
+        )
       }
       return SinkDivergence(
         lambda: try o.double("lambda", default: 300), sink: try o.int("sink", default: 0),
-        samples: try o.int("samples", default: 1), layers: try indices("layers"), heads: try indices("heads"),
+        samples: try o.int("samples", default: 1), layers: try indices("layers"),
+        heads: try indices("heads"),
         detachSafe: try o.bool("detach-safe", default: false), loss: try o.string("loss") ?? "loss",
         tokens: try o.string("tokens") ?? "tokens")
     }

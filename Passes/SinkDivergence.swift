@@ -44,7 +44,8 @@ public struct SinkDivergence: Pass, Sendable {
   public var tokens: String
 
   public init(
-    lambda: Double = 300, sink: Int = 0, samples: Int = 1, layers: [Int]? = nil, heads: [Int]? = nil,
+    lambda: Double = 300, sink: Int = 0, samples: Int = 1, layers: [Int]? = nil,
+    heads: [Int]? = nil,
     detachSafe: Bool = false, loss: String = "loss", tokens: String = "tokens"
   ) {
     self.lambda = lambda
@@ -60,7 +61,8 @@ public struct SinkDivergence: Pass, Sendable {
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
     try context.requireNotRun("grad", by: name)
     graph = try apply(to: graph)
-    context.count("sink-divergence.attention-layers", by: Self.attentionSoftmaxes(in: graph).count / 3)
+    context.count(
+      "sink-divergence.attention-layers", by: Self.attentionSoftmaxes(in: graph).count / 3)
     return true
   }
 
@@ -95,7 +97,9 @@ public struct SinkDivergence: Pass, Sendable {
       }
     }
     return graph.nodes.filter { n in
-      guard case .softmax(let axis) = n.op, n.type.rank == 4, axis == -1 || axis == 3 else { return false }
+      guard case .softmax(let axis) = n.op, n.type.rank == 4, axis == -1 || axis == 3 else {
+        return false
+      }
       return isMaskedScores(n.operands[0])
     }
   }
@@ -103,7 +107,8 @@ public struct SinkDivergence: Pass, Sendable {
   /// The rewritten graph.
   public func apply(to graph: Graph) throws(PassError) -> Graph {
     if graph.results.contains(where: { $0.name.hasPrefix("grad_") }) {
-      throw PassError("sink-divergence must run before grad: the graph already has gradient results")
+      throw PassError(
+        "sink-divergence must run before grad: the graph already has gradient results")
     }
     guard let lossResult = graph.result(named: loss) else {
       throw PassError("sink-divergence: the graph has no result '\(loss)'")
@@ -115,15 +120,19 @@ public struct SinkDivergence: Pass, Sendable {
     guard let tokenParameter = graph.parameter(named: tokens), tokenParameter.type.dtype.isInteger,
       tokenParameter.type.rank == 2
     else {
-      throw PassError("sink-divergence: the graph needs an integer token input '\(tokens)' of shape [batch, tokens]")
+      throw PassError(
+        "sink-divergence: the graph needs an integer token input '\(tokens)' of shape [batch, tokens]"
+      )
     }
     guard samples >= 1 else { throw PassError("sink-divergence: samples must be at least 1") }
-    for name in ["harmful_tokens", "safe_tokens", "harmful_mask", "safe_mask"] where graph.parameter(named: name) != nil {
+    for name in ["harmful_tokens", "safe_tokens", "harmful_mask", "safe_mask"]
+    where graph.parameter(named: name) != nil {
       throw PassError("sink-divergence: the graph already has a parameter '\(name)'")
     }
     let softmaxes = Self.attentionSoftmaxes(in: graph)
     guard let first = softmaxes.first else {
-      throw PassError("sink-divergence: found no attention softmax (softmax over scaled, masked q·kᵀ scores)")
+      throw PassError(
+        "sink-divergence: found no attention softmax (softmax over scaled, masked q·kᵀ scores)")
     }
     let heads = first.type.shape[1]
     let keys = first.type.shape[3]
@@ -149,14 +158,18 @@ public struct SinkDivergence: Pass, Sendable {
     let tokenCount = tokenParameter.type.shape[1]
     var alphas: [Value] = []
     for side in ["harmful", "safe"] {
-      let sideTokens = b.parameter("\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]))
+      let sideTokens = b.parameter(
+        "\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]))
       let mask = b.parameter("\(side)_mask", TensorType(.i32, [samples, tokenCount]))
-      var cloner = try BatchCloner(graph: graph, builder: b, newBatch: samples, prefix: side, tokens: tokenParameter, replacement: sideTokens)
+      var cloner = try BatchCloner(
+        graph: graph, builder: b, newBatch: samples, prefix: side, tokens: tokenParameter,
+        replacement: sideTokens)
       let (weights, counts) = queryWeights(mask: mask, dtype: dtype, in: b)
       var perLayer: [Value] = []
       for softmax in softmaxes {
         let probabilities = try cloner.clone(softmax.result)
-        perLayer.append(b.reshape(sinkValues(probabilities, weights: weights, counts: counts, in: b), [1, heads]))
+        perLayer.append(
+          b.reshape(sinkValues(probabilities, weights: weights, counts: counts, in: b), [1, heads]))
       }
       var table = b.concat(perLayer, axis: 0)  // [layers, heads]
       if side == "safe" && detachSafe { table = b.stopGradient(table) }
@@ -168,18 +181,26 @@ public struct SinkDivergence: Pass, Sendable {
     if countedLayers.count == layerCount && countedHeads.count == heads {
       penalty = b.mean(positive, axes: [0, 1])
     } else {
-      let selected = selectionMask(layers: Set(countedLayers), heads: Set(countedHeads), shape: [layerCount, heads], dtype: dtype, in: b)
+      let selected = selectionMask(
+        layers: Set(countedLayers), heads: Set(countedHeads), shape: [layerCount, heads],
+        dtype: dtype, in: b)
       let total = b.sum(b.mul(positive, selected), axes: [0, 1])
-      penalty = b.div(total, b.constant(Double(countedLayers.count * countedHeads.count), .scalar(dtype)))
+      penalty = b.div(
+        total, b.constant(Double(countedLayers.count * countedHeads.count), .scalar(dtype)))
     }
     let newLoss = b.add(lossResult.value, b.mul(b.constant(lambda, .scalar(dtype)), penalty))
     if let problem = b.diagnostics.first { throw PassError("sink-divergence: \(problem)") }
     var out = b.graph
-    out.results = graph.results.map { $0.name == loss ? GraphResult(name: loss, value: newLoss) : $0 }
-    for (name, value) in [("task_loss", lossResult.value), ("sink_penalty", penalty), ("sink_divergence", divergence),
-      ("sink_alpha_harmful", alphas[0]), ("sink_alpha_safe", alphas[1])]
-    {
-      guard graph.result(named: name) == nil else { throw PassError("sink-divergence: the graph already has a result '\(name)'") }
+    out.results = graph.results.map {
+      $0.name == loss ? GraphResult(name: loss, value: newLoss) : $0
+    }
+    for (name, value) in [
+      ("task_loss", lossResult.value), ("sink_penalty", penalty), ("sink_divergence", divergence),
+      ("sink_alpha_harmful", alphas[0]), ("sink_alpha_safe", alphas[1]),
+    ] {
+      guard graph.result(named: name) == nil else {
+        throw PassError("sink-divergence: the graph already has a result '\(name)'")
+      }
       out.results.append(GraphResult(name: name, value: value))
     }
     do {
@@ -192,34 +213,49 @@ public struct SinkDivergence: Pass, Sendable {
 
   /// The query weights w `[N, T]` (real tokens other than the sink) and their counts `[N, 1]`
   /// (at least 1), from a padding mask `[N, T]`: shared by every layer of one side.
-  func queryWeights(mask: Value, dtype: DType, in b: GraphBuilder) -> (weights: Value, counts: Value) {
+  func queryWeights(mask: Value, dtype: DType, in b: GraphBuilder) -> (
+    weights: Value, counts: Value
+  ) {
     let s = b.shape(mask)
     let (n, t) = (s[0], s[1])
-    let real = b.cast(b.compare(.greater, mask, b.constant(0, TensorType(.i32, [n, t]))), to: dtype)
+    let real = b.cast(
+      b.compare(.greater, mask, b.constant(0, TensorType(.i32, [n, t]))), to: dtype)
     let isSink = b.cast(
-      b.compare(.equal, b.iota(axis: 1, TensorType(.i32, [n, t])), b.constant(Double(sink), TensorType(.i32, [n, t]))), to: dtype)
+      b.compare(
+        .equal, b.iota(axis: 1, TensorType(.i32, [n, t])),
+        b.constant(Double(sink), TensorType(.i32, [n, t]))), to: dtype)
     let weights = b.mul(real, b.sub(b.constant(1, TensorType(dtype, [n, t])), isSink))
-    let counts = b.maximum(b.sum(weights, axes: [1], keepDims: true), b.constant(1, TensorType(dtype, [n, 1])))
+    let counts = b.maximum(
+      b.sum(weights, axes: [1], keepDims: true), b.constant(1, TensorType(dtype, [n, 1])))
     return (weights, counts)
   }
 
   /// αₕ for probabilities `[N, H, T, S]`: `[H]` (the mean over samples of the weighted mean
   /// over queries of the sink column).
-  func sinkValues(_ probabilities: Value, weights: Value, counts: Value, in b: GraphBuilder) -> Value {
+  func sinkValues(_ probabilities: Value, weights: Value, counts: Value, in b: GraphBuilder)
+    -> Value
+  {
     let s = b.shape(probabilities)
     let (n, h, t) = (s[0], s[1], s[2])
-    let column = b.reshape(b.slice(probabilities, start: [0, 0, 0, sink], limit: [n, h, t, sink + 1]), [n, h, t])
+    let column = b.reshape(
+      b.slice(probabilities, start: [0, 0, 0, sink], limit: [n, h, t, sink + 1]), [n, h, t])
     let weighted = b.sum(b.mul(column, b.reshape(weights, [n, 1, t])), axes: [2])  // [N, H]
     return b.mean(b.div(weighted, counts), axes: [0])
   }
 
   /// 1 where (layer, head) counts, else 0: `[layers, heads]`.
-  func selectionMask(layers: Set<Int>, heads: Set<Int>, shape: [Int], dtype: DType, in b: GraphBuilder) -> Value {
+  func selectionMask(
+    layers: Set<Int>, heads: Set<Int>, shape: [Int], dtype: DType, in b: GraphBuilder
+  ) -> Value {
     func indicator(_ axis: Int, _ chosen: Set<Int>) -> Value {
       let positions = b.iota(axis: axis, TensorType(.i32, shape))
       var hit = b.constant(0, TensorType(dtype, shape))
       for i in chosen.sorted() {
-        hit = b.add(hit, b.cast(b.compare(.equal, positions, b.constant(Double(i), TensorType(.i32, shape))), to: dtype))
+        hit = b.add(
+          hit,
+          b.cast(
+            b.compare(.equal, positions, b.constant(Double(i), TensorType(.i32, shape))), to: dtype)
+        )
       }
       return hit
     }
@@ -244,7 +280,10 @@ struct BatchCloner {
   var dataDependent: Set<Value> = []
   var clones: [Value: Value] = [:]
 
-  init(graph: Graph, builder: GraphBuilder, newBatch: Int, prefix: String, tokens: Parameter, replacement: Value) throws(PassError) {
+  init(
+    graph: Graph, builder: GraphBuilder, newBatch: Int, prefix: String, tokens: Parameter,
+    replacement: Value
+  ) throws(PassError) {
     self.graph = graph
     self.builder = builder
     self.batch = tokens.type.shape[0]
@@ -263,12 +302,15 @@ struct BatchCloner {
   }
 
   func fail(_ n: Node, _ why: String) -> PassError {
-    PassError("sink-divergence: cannot re-batch '%\(n.name) = \(n.op.name)' (\(n.location)): \(why)")
+    PassError(
+      "sink-divergence: cannot re-batch '%\(n.name) = \(n.op.name)' (\(n.location)): \(why)")
   }
 
   /// The rescaled leading dimension.
   func rescale(_ d: Int, _ n: Node) throws(PassError) -> Int {
-    guard batch > 0, d % batch == 0 else { throw fail(n, "leading dimension \(d) is not a multiple of the batch \(batch)") }
+    guard batch > 0, d % batch == 0 else {
+      throw fail(n, "leading dimension \(d) is not a multiple of the batch \(batch)")
+    }
     return d / batch * newBatch
   }
 
@@ -278,12 +320,14 @@ struct BatchCloner {
   }
 
   /// Whether operand `i` of `n` carries the batch on the axis that becomes the result's axis 0.
-  func carriesBatch(_ n: Node, operand i: Int, types: [Value: TensorType]) throws(PassError) -> Bool {
+  func carriesBatch(_ n: Node, operand i: Int, types: [Value: TensorType]) throws(PassError) -> Bool
+  {
     let o = n.operands[i]
     guard let t = types[o], t.rank >= 1 else { return false }
     let aligned: Bool
     switch n.op {
-    case .unary, .binary, .compare, .select, .cast, .stopGradient, .reshape, .reduce, .softmax, .logSoftmax,
+    case .unary, .binary, .compare, .select, .cast, .stopGradient, .reshape, .reduce, .softmax,
+      .logSoftmax,
       .concat, .slice, .takeAlongAxis:
       aligned = true
     case .broadcast: aligned = t.rank == n.type.rank
@@ -297,7 +341,9 @@ struct BatchCloner {
     case .scatterAdd, .custom: throw fail(n, "op not supported in a re-batched clone")
     }
     guard aligned else {
-      if dataDependent.contains(o) && n.type.rank >= 1 { throw fail(n, "operand %\(o) carries data off the batch axis") }
+      if dataDependent.contains(o) && n.type.rank >= 1 {
+        throw fail(n, "operand %\(o) carries data off the batch axis")
+      }
       return false
     }
     // A broadcast operand with a leading 1 that holds no data expands to any batch: share it.
@@ -318,7 +364,8 @@ struct BatchCloner {
       }
     }
     for p in graph.parameters where needed.contains(p.value) && clones[p.value] == nil {
-      clones[p.value] = builder.parameter("\(prefix)_\(p.name)", p.type.with(shape: try rescaledParameter(p)))
+      clones[p.value] = builder.parameter(
+        "\(prefix)_\(p.name)", p.type.with(shape: try rescaledParameter(p)))
     }
     for n in graph.nodes where needed.contains(n.result) && clones[n.result] == nil {
       let operands = n.operands.map { clones[$0] ?? $0 }
@@ -329,17 +376,21 @@ struct BatchCloner {
         default: nil
         }
       let before = builder.diagnostics.count
-      let c = builder.emit(op, operands, type: declared, name: "\(prefix).\(n.name)", at: n.location)
+      let c = builder.emit(
+        op, operands, type: declared, name: "\(prefix).\(n.name)", at: n.location)
       if builder.diagnostics.count > before { throw fail(n, builder.diagnostics[before].message) }
       clones[n.result] = c
     }
-    guard let c = clones[v] else { throw PassError("sink-divergence: internal error: no clone for \(v)") }
+    guard let c = clones[v] else {
+      throw PassError("sink-divergence: internal error: no clone for \(v)")
+    }
     return c
   }
 
   func rescaledParameter(_ p: Parameter) throws(PassError) -> [Int] {
     guard let first = p.type.shape.first, first % batch == 0 else {
-      throw PassError("sink-divergence: input '\(p.name)' \(p.type) has no leading batch axis of \(batch)")
+      throw PassError(
+        "sink-divergence: input '\(p.name)' \(p.type) has no leading batch axis of \(batch)")
     }
     return [first / batch * newBatch] + p.type.shape.dropFirst()
   }
@@ -349,7 +400,8 @@ struct BatchCloner {
     case .broadcast(let shape): return .broadcast(shape: try rescaled(shape, n))
     case .reshape(let shape): return .reshape(shape: try rescaled(shape, n))
     case .slice(let start, let limit, let stride):
-      guard let full = graph.valueTypes()[n.operands[0]]?.shape.first, start.first == 0, limit.first == full,
+      guard let full = graph.valueTypes()[n.operands[0]]?.shape.first, start.first == 0,
+        limit.first == full,
         stride.first == 1
       else { throw fail(n, "the slice cuts the batch axis") }
       return .slice(start: start, limit: try rescaled(limit, n), stride: stride)

@@ -42,7 +42,8 @@ public struct CustomOpRegistry: Sendable {
   public var factories: [String: @Sendable ([String: Attribute]) throws(TypeError) -> any CustomOp]
   public init() { factories = [:] }
   public mutating func register(
-    _ name: String, _ factory: @escaping @Sendable ([String: Attribute]) throws(TypeError) -> any CustomOp
+    _ name: String,
+    _ factory: @escaping @Sendable ([String: Attribute]) throws(TypeError) -> any CustomOp
   ) {
     factories[name] = factory
   }

@@ -59,13 +59,17 @@ func selectType(_ operands: [TensorType]) throws(TypeError) -> TensorType {
   let (c, a, b) = (operands[0], operands[1], operands[2])
   guard c.dtype == .i1 else { throw TypeError("condition must be i1, got \(c)") }
   guard a == b else { throw TypeError("branch types differ: \(a) and \(b)") }
-  guard c.shape == a.shape else { throw TypeError("condition shape \(c) differs from branches \(a)") }
+  guard c.shape == a.shape else {
+    throw TypeError("condition shape \(c) differs from branches \(a)")
+  }
   return a
 }
 
 func castType(_ operands: [TensorType], _ annotated: TensorType?) throws(TypeError) -> TensorType {
   try expectArity(operands, 1)
-  guard let target = annotated else { throw TypeError("needs a result type naming the target dtype") }
+  guard let target = annotated else {
+    throw TypeError("needs a result type naming the target dtype")
+  }
   guard target.shape == operands[0].shape else {
     throw TypeError("cast keeps the shape: \(operands[0]) cannot become \(target)")
   }
@@ -94,9 +98,11 @@ func unaryVJP(_ k: UnaryOp, _ c: VJPContext) -> Value? {
   case .gelu:
     // Φ(x) + x·φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^(-x²/2)/√(2π)
     let half = c.constant(0.5, like: x)
-    let cdf = b.mul(half, b.add(c.constant(1, like: x), b.erf(b.mul(x, c.constant(0.5.squareRoot(), like: x)))))
+    let cdf = b.mul(
+      half, b.add(c.constant(1, like: x), b.erf(b.mul(x, c.constant(0.5.squareRoot(), like: x)))))
     let pdf = b.mul(
-      c.constant(1 / (2 * Double.pi).squareRoot(), like: x), b.exp(b.mul(c.constant(-0.5, like: x), b.mul(x, x))))
+      c.constant(1 / (2 * Double.pi).squareRoot(), like: x),
+      b.exp(b.mul(c.constant(-0.5, like: x), b.mul(x, x))))
     return b.mul(g, b.add(cdf, b.mul(x, pdf)))
   case .abs:
     // sign(x), with sign(0) = 0
@@ -109,7 +115,8 @@ func unaryVJP(_ k: UnaryOp, _ c: VJPContext) -> Value? {
   case .sin: return b.mul(g, b.cos(x))
   case .cos: return b.neg(b.mul(g, b.sin(x)))
   case .erf:
-    return b.mul(g, b.mul(c.constant(2 / Double.pi.squareRoot(), like: x), b.exp(b.neg(b.mul(x, x)))))
+    return b.mul(
+      g, b.mul(c.constant(2 / Double.pi.squareRoot(), like: x), b.exp(b.neg(b.mul(x, x)))))
   }
 }
 

@@ -8,7 +8,9 @@
 func matmulType(_ ta: Bool, _ tb: Bool, _ operands: [TensorType]) throws(TypeError) -> TensorType {
   try expectArity(operands, 2)
   let (a, b) = (operands[0], operands[1])
-  guard a.rank >= 2, b.rank >= 2 else { throw TypeError("operands must have rank 2 or more: \(a), \(b)") }
+  guard a.rank >= 2, b.rank >= 2 else {
+    throw TypeError("operands must have rank 2 or more: \(a), \(b)")
+  }
   guard a.rank == b.rank else { throw TypeError("operand ranks differ: \(a) and \(b)") }
   guard a.dtype == b.dtype else { throw TypeError("operand dtypes differ: \(a) and \(b)") }
   try requireFloat(a)
@@ -32,12 +34,16 @@ func matmulVJP(_ ta: Bool, _ tb: Bool, _ c: VJPContext) -> [Value?] {
   let b = c.builder
   let (x, y, g) = (c.operands[0], c.operands[1], c.cotangent)
   let gradA: Value? =
-    !c.needs[0] ? nil
-    : ta ? b.matmul(y, g, transposeA: tb, transposeB: true)
-    : b.matmul(g, y, transposeA: false, transposeB: !tb)
+    !c.needs[0]
+    ? nil
+    : ta
+      ? b.matmul(y, g, transposeA: tb, transposeB: true)
+      : b.matmul(g, y, transposeA: false, transposeB: !tb)
   let gradB: Value? =
-    !c.needs[1] ? nil
-    : tb ? b.matmul(g, x, transposeA: true, transposeB: ta)
-    : b.matmul(x, g, transposeA: !ta, transposeB: false)
+    !c.needs[1]
+    ? nil
+    : tb
+      ? b.matmul(g, x, transposeA: true, transposeB: ta)
+      : b.matmul(x, g, transposeA: !ta, transposeB: false)
   return [gradA, gradB]
 }

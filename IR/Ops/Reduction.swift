@@ -25,7 +25,9 @@ func reduceType(_ k: ReduceOp, _ axes: [Int], _ keepDims: Bool, _ operands: [Ten
 
 // MARK: - Gradients
 
-func reduceVJP(_ k: ReduceOp, _ axes: [Int], _ keepDims: Bool, _ c: VJPContext) throws(TypeError) -> Value? {
+func reduceVJP(_ k: ReduceOp, _ axes: [Int], _ keepDims: Bool, _ c: VJPContext) throws(TypeError)
+  -> Value?
+{
   guard c.needs[0] else { return nil }
   let b = c.builder
   let x = c.operands[0]

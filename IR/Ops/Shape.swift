@@ -30,7 +30,9 @@ public func broadcastShapes(_ a: [Int], _ b: [Int]) -> [Int]? {
 func broadcastType(_ shape: [Int], _ operands: [TensorType]) throws(TypeError) -> TensorType {
   try expectArity(operands, 1)
   let x = operands[0]
-  guard shape.allSatisfy({ $0 >= 0 }) else { throw TypeError("negative dimension in shape \(shape)") }
+  guard shape.allSatisfy({ $0 >= 0 }) else {
+    throw TypeError("negative dimension in shape \(shape)")
+  }
   guard x.rank <= shape.count else {
     throw TypeError("cannot broadcast \(x) to a lower rank \(shape)")
   }
@@ -44,7 +46,9 @@ func broadcastType(_ shape: [Int], _ operands: [TensorType]) throws(TypeError) -
 func reshapeType(_ shape: [Int], _ operands: [TensorType]) throws(TypeError) -> TensorType {
   try expectArity(operands, 1)
   let x = operands[0]
-  guard shape.allSatisfy({ $0 >= 0 }) else { throw TypeError("negative dimension in shape \(shape)") }
+  guard shape.allSatisfy({ $0 >= 0 }) else {
+    throw TypeError("negative dimension in shape \(shape)")
+  }
   let count = shape.reduce(1, *)
   guard count == x.count else {
     throw TypeError("cannot reshape \(x) (\(x.count) elements) to \(shape) (\(count) elements)")
@@ -71,7 +75,9 @@ func sliceType(_ start: [Int], _ limit: [Int], _ stride: [Int], _ operands: [Ten
   }
   var shape: [Int] = []
   for i in 0..<x.rank {
-    guard stride[i] >= 1 else { throw TypeError("stride \(stride[i]) on axis \(i) must be at least 1") }
+    guard stride[i] >= 1 else {
+      throw TypeError("stride \(stride[i]) on axis \(i) must be at least 1")
+    }
     guard 0 <= start[i], start[i] <= limit[i], limit[i] <= x.shape[i] else {
       throw TypeError("slice [\(start[i]), \(limit[i])) on axis \(i) is outside 0..\(x.shape[i])")
     }

@@ -222,7 +222,8 @@ final class Emitter {
     // A kernel whose body is identical to an earlier one (the same op on the same shapes in
     // another layer) is dropped and its symbol resolves to the earlier kernel.
     guard let printed = LLVMPrintValueToString(body) else { return }
-    let text = String(cString: printed).replacingOccurrences(of: "@\(kernelName).body(", with: "@K(")
+    let text = String(cString: printed).replacingOccurrences(
+      of: "@\(kernelName).body(", with: "@K(")
     LLVMDisposeMessage(printed)
     if let existing = kernels.first(withBody: text, symbol: kernelName) {
       LLVMDeleteFunction(entry)

@@ -39,8 +39,9 @@ extension Emitter {
         continue
       case .broadcast:
         let source = n.operands[0]
-        guard parameterIndex[source] != nil || constants.contains(source)
-          || types[source]?.shape == shape
+        guard
+          parameterIndex[source] != nil || constants.contains(source)
+            || types[source]?.shape == shape
         else {
           throw CompileError(
             "fused body: broadcast of a computed value of another shape", node: node)
@@ -72,7 +73,8 @@ extension Emitter {
     // Output strides of the outer axes: the result holds only them after a reduction.
     let outerStrides =
       reduction != nil
-      ? contiguousStrides(outer.map(\.size)) : Array(contiguousStrides(layout.map(\.size)).dropLast())
+      ? contiguousStrides(outer.map(\.size))
+      : Array(contiguousStrides(layout.map(\.size)).dropLast())
     let producer = Dictionary(body.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
     var uses: [Value: Int] = [:]
     for n in body.nodes {

@@ -50,7 +50,9 @@ public struct Interpreter: Sendable {
       for o in node.operands where lastUse[o] == i && !kept.contains(o) { env[o] = nil }
       let result: HostTensor
       let started = profile == nil ? nil : ContinuousClock.now
-      defer { if let started, let profile { profile.add(node.op.name, ContinuousClock.now - started) } }
+      defer {
+        if let started, let profile { profile.add(node.op.name, ContinuousClock.now - started) }
+      }
       do {
         result = try evaluate(node, operands)
       } catch {
@@ -145,7 +147,11 @@ public final class InterpreterProfile: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     return totals.map { op, value in
-      (op, Double(value.time.components.seconds) + Double(value.time.components.attoseconds) * 1e-18, value.count)
+      (
+        op,
+        Double(value.time.components.seconds) + Double(value.time.components.attoseconds) * 1e-18,
+        value.count
+      )
     }.sorted { $0.seconds > $1.seconds }
   }
 }

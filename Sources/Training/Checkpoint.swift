@@ -55,7 +55,8 @@ public struct TrainingCheckpoint: Sendable {
   public var optimizerState: [String: HostTensor]
 
   public init(
-    metadata: CheckpointMetadata, weights: [String: HostTensor], optimizerState: [String: HostTensor]
+    metadata: CheckpointMetadata, weights: [String: HostTensor],
+    optimizerState: [String: HostTensor]
   ) {
     self.metadata = metadata
     self.weights = weights
@@ -77,7 +78,8 @@ public struct TrainingCheckpoint: Sendable {
       try SafetensorsWriter.write(optimizerState, to: temporary + "/optimizer.safetensors")
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(metadata).write(to: URL(fileURLWithPath: temporary + "/trainer_state.json"))
+      try encoder.encode(metadata).write(
+        to: URL(fileURLWithPath: temporary + "/trainer_state.json"))
     } catch {
       try? fm.removeItem(atPath: temporary)
       throw error
@@ -87,7 +89,8 @@ public struct TrainingCheckpoint: Sendable {
       let old = parent + "/.\(url.lastPathComponent).old-\(UUID().uuidString)"
       guard rename(target, old) == 0 else {
         try? fm.removeItem(atPath: temporary)
-        throw TrainingError("cannot move the old checkpoint \(target) aside: \(String(cString: strerror(errno)))")
+        throw TrainingError(
+          "cannot move the old checkpoint \(target) aside: \(String(cString: strerror(errno)))")
       }
       guard rename(temporary, target) == 0 else {
         let reason = String(cString: strerror(errno))
@@ -97,7 +100,8 @@ public struct TrainingCheckpoint: Sendable {
       try? fm.removeItem(atPath: old)
     } else {
       guard rename(temporary, target) == 0 else {
-        throw TrainingError("cannot move the new checkpoint into \(target): \(String(cString: strerror(errno)))")
+        throw TrainingError(
+          "cannot move the new checkpoint into \(target): \(String(cString: strerror(errno)))")
       }
     }
   }
@@ -106,7 +110,8 @@ public struct TrainingCheckpoint: Sendable {
   public static func read(from directory: String) throws -> TrainingCheckpoint {
     let statePath = directory + "/trainer_state.json"
     guard FileManager.default.fileExists(atPath: statePath) else {
-      throw TrainingError("\(directory) is not a Scalpel training checkpoint (no trainer_state.json)")
+      throw TrainingError(
+        "\(directory) is not a Scalpel training checkpoint (no trainer_state.json)")
     }
     let metadata: CheckpointMetadata
     do {

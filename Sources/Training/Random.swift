@@ -45,4 +45,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
   }
 }
-

@@ -4,7 +4,9 @@ import Runtime
 
 extension Llama {
   /// Seeded random weights: N(0, std²) for matrices and embeddings, ones for norm weights.
-  public func randomWeights(seed: UInt64, standardDeviation: Double = 0.02) throws -> [String: HostTensor] {
+  public func randomWeights(seed: UInt64, standardDeviation: Double = 0.02) throws -> [String:
+    HostTensor]
+  {
     let (graph, names) = try trainingGraph(batch: 1, tokens: 2)
     var g = SeededGenerator(seed: seed)
     var out: [String: HostTensor] = [:]

@@ -28,10 +28,14 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
       return rate.isFinite && rate > 0 ? [] : ["the learning rate must be positive, got \(rate)"]
     case .warmupCosine(let peak, let warmup, let total, let minimum):
       var out: [String] = []
-      if !(peak.isFinite && peak > 0) { out.append("the peak learning rate must be positive, got \(peak)") }
+      if !(peak.isFinite && peak > 0) {
+        out.append("the peak learning rate must be positive, got \(peak)")
+      }
       if warmup < 0 { out.append("warmup steps must be non-negative, got \(warmup)") }
       if total < 1 { out.append("the total step count must be positive, got \(total)") }
-      if !(minimum >= 0 && minimum <= peak) { out.append("the minimum rate must be in [0, peak], got \(minimum)") }
+      if !(minimum >= 0 && minimum <= peak) {
+        out.append("the minimum rate must be in [0, peak], got \(minimum)")
+      }
       return out
     }
   }

@@ -32,32 +32,42 @@ public enum SinkMeasurement {
   /// Tables for `harmful` and `safe` samples (the same number of each, right-padded to `length`),
   /// averaged over the samples as the pass does.
   public static func tables(
-    model: LlamaConfig, weights: [String: HostTensor], harmful: [EncodedSample], safe: [EncodedSample],
+    model: LlamaConfig, weights: [String: HostTensor], harmful: [EncodedSample],
+    safe: [EncodedSample],
     length: Int, sink: Int = 0, backend: any Backend = InterpreterBackend()
   ) throws -> SinkTables {
     guard !harmful.isEmpty, harmful.count == safe.count else {
-      throw TrainingError("sink measurement needs as many harmful as safe samples (got \(harmful.count) and \(safe.count))")
+      throw TrainingError(
+        "sink measurement needs as many harmful as safe samples (got \(harmful.count) and \(safe.count))"
+      )
     }
     let n = harmful.count
     let (forward, _) = try Llama(model).trainingGraph(batch: 1, tokens: length)
     var manager = PassManager(passes: [SinkDivergence(lambda: 1, sink: sink, samples: n)])
     var graph = try manager.run(forward).graph
-    graph.results = graph.results.filter { ["sink_alpha_harmful", "sink_alpha_safe", "sink_divergence"].contains($0.name) }
+    graph.results = graph.results.filter {
+      ["sink_alpha_harmful", "sink_alpha_safe", "sink_divergence"].contains($0.name)
+    }
     var cleanup = try PassManager(pipeline: "cse,dce")
     graph = try cleanup.run(graph).graph
     var inputs = try weightInputs(graph, weights)
     (inputs["harmful_tokens"], inputs["harmful_mask"]) = try padded(harmful, length: length)
     (inputs["safe_tokens"], inputs["safe_mask"]) = try padded(safe, length: length)
     // The plain training inputs feed nothing the tables need.
-    for p in graph.parameters where inputs[p.name] == nil { inputs[p.name] = try HostTensor.zeros(p.type) }
+    for p in graph.parameters where inputs[p.name] == nil {
+      inputs[p.name] = try HostTensor.zeros(p.type)
+    }
     let out = try backend.prepare(graph).run(inputs)
     func table(_ name: String) throws -> [[Double]] {
-      guard let t = out[name], t.shape.count == 2 else { throw TrainingError("the measurement graph returned no \(name)") }
+      guard let t = out[name], t.shape.count == 2 else {
+        throw TrainingError("the measurement graph returned no \(name)")
+      }
       let values = t.doubles
       return (0..<t.shape[0]).map { Array(values[($0 * t.shape[1])..<(($0 + 1) * t.shape[1])]) }
     }
     return SinkTables(
-      sink: sink, samples: n, alphaHarmful: try table("sink_alpha_harmful"), alphaSafe: try table("sink_alpha_safe"),
+      sink: sink, samples: n, alphaHarmful: try table("sink_alpha_harmful"),
+      alphaSafe: try table("sink_alpha_safe"),
       divergence: try table("sink_divergence"))
   }
 
@@ -66,7 +76,10 @@ public enum SinkMeasurement {
     model: LlamaConfig, weights: [String: HostTensor], harmful: EncodedSample, safe: EncodedSample,
     length: Int, sink: Int = 0, backend: any Backend = InterpreterBackend()
   ) throws -> Double {
-    try tables(model: model, weights: weights, harmful: [harmful], safe: [safe], length: length, sink: sink, backend: backend).penalty
+    try tables(
+      model: model, weights: weights, harmful: [harmful], safe: [safe], length: length, sink: sink,
+      backend: backend
+    ).penalty
   }
 
   /// The key position that receives the most attention in aggregate (summed over layers,
@@ -75,7 +88,9 @@ public enum SinkMeasurement {
     model: LlamaConfig, weights: [String: HostTensor], samples: [EncodedSample], length: Int,
     backend: any Backend = InterpreterBackend()
   ) throws -> Int {
-    guard !samples.isEmpty else { throw TrainingError("the automatic sink needs calibration samples") }
+    guard !samples.isEmpty else {
+      throw TrainingError("the automatic sink needs calibration samples")
+    }
     var (graph, _) = try Llama(model).forwardGraph(batch: samples.count, tokens: length)
     let softmaxes = SinkDivergence.attentionSoftmaxes(in: graph)
     let b = GraphBuilder(continuing: graph)
@@ -96,16 +111,23 @@ public enum SinkMeasurement {
     let (tokens, mask) = try padded(samples, length: length)
     inputs["tokens"] = tokens
     inputs["attention_mask"] = mask
-    inputs["positions"] = try HostTensor(shape: [samples.count, length], (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
-    inputs["query_mask"] = try HostTensor(TensorType(.f32, [samples.count, 1, length, 1]), doubles: mask.doubles)
+    inputs["positions"] = try HostTensor(
+      shape: [samples.count, length],
+      (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
+    inputs["query_mask"] = try HostTensor(
+      TensorType(.f32, [samples.count, 1, length, 1]), doubles: mask.doubles)
     let out = try backend.prepare(graph).run(inputs)
-    guard let perKey = out["attention_per_key"]?.doubles, let best = perKey.indices.max(by: { perKey[$0] < perKey[$1] }) else {
+    guard let perKey = out["attention_per_key"]?.doubles,
+      let best = perKey.indices.max(by: { perKey[$0] < perKey[$1] })
+    else {
       throw TrainingError("the calibration graph returned no attention")
     }
     return best
   }
 
-  static func weightInputs(_ graph: Graph, _ weights: [String: HostTensor]) throws -> [String: HostTensor] {
+  static func weightInputs(_ graph: Graph, _ weights: [String: HostTensor]) throws -> [String:
+    HostTensor]
+  {
     var inputs: [String: HostTensor] = [:]
     for p in graph.parameters where p.type.dtype.isFloat {
       if let w = weights[p.name] { inputs[p.name] = w }
@@ -122,6 +144,9 @@ public enum SinkMeasurement {
       tokens += t.array(of: Int32.self) ?? []
       mask += m.array(of: Int32.self) ?? []
     }
-    return (try HostTensor(shape: [samples.count, length], tokens), try HostTensor(shape: [samples.count, length], mask))
+    return (
+      try HostTensor(shape: [samples.count, length], tokens),
+      try HostTensor(shape: [samples.count, length], mask)
+    )
   }
 }

@@ -42,7 +42,9 @@ public struct StepGraphs: Sendable {
     model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
     accumulation: Int
   ) throws -> StepGraphs {
-    if let problem = model.problems().first { throw TrainingError("model configuration: \(problem)") }
+    if let problem = model.problems().first {
+      throw TrainingError("model configuration: \(problem)")
+    }
     let (forward, weights) = try Llama(model).trainingGraph(batch: batch, tokens: tokens)
     let types = Dictionary(uniqueKeysWithValues: forward.parameters.map { ($0.name, $0.type) })
     var passes: [any Pass] = []

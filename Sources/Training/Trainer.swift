@@ -44,15 +44,23 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public func problems() -> [String] {
     var out: [String] = []
     if batchSize < 1 { out.append("the batch size must be at least 1, got \(batchSize)") }
-    if accumulation < 1 { out.append("gradient accumulation must be at least 1, got \(accumulation)") }
-    if sequenceLength < 2 { out.append("the sequence length must be at least 2, got \(sequenceLength)") }
+    if accumulation < 1 {
+      out.append("gradient accumulation must be at least 1, got \(accumulation)")
+    }
+    if sequenceLength < 2 {
+      out.append("the sequence length must be at least 2, got \(sequenceLength)")
+    }
     if epochs < 1 { out.append("the epoch count must be at least 1, got \(epochs)") }
     if checkpointEvery < 0 { out.append("the checkpoint interval must be non-negative") }
     out += schedule.problems()
     out += optimizer.problems()
     if case .surgery(let lambda, let sink) = defense {
-      if !(lambda >= 0 && lambda.isFinite) { out.append("lambda must be non-negative, got \(lambda)") }
-      if sink < 0 || sink >= sequenceLength { out.append("the sink position \(sink) is outside the sequence") }
+      if !(lambda >= 0 && lambda.isFinite) {
+        out.append("lambda must be non-negative, got \(lambda)")
+      }
+      if sink < 0 || sink >= sequenceLength {
+        out.append("the sink position \(sink) is outside the sequence")
+      }
     }
     return out
   }
@@ -129,7 +137,8 @@ public final class Trainer {
   /// A fresh run from `weights` (every weight of the model, by Hugging Face name).
   public init(
     model: LlamaConfig, config: TrainingConfig, weights: [String: HostTensor],
-    samples: [EncodedSample], pools: SurgeryPools? = nil, backend: any Backend = InterpreterBackend(),
+    samples: [EncodedSample], pools: SurgeryPools? = nil,
+    backend: any Backend = InterpreterBackend(),
     optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
     sources: [String: String] = [:]
   ) throws {
@@ -155,7 +164,9 @@ public final class Trainer {
     for name in graphs.weights {
       guard let t = weights[name] else { throw TrainingError("the weights lack '\(name)'") }
       guard let type = graphs.weightTypes[name], t.type == type else {
-        throw TrainingError("weight '\(name)' is \(t.type), the model needs \(graphs.weightTypes[name].map(\.description) ?? "?")")
+        throw TrainingError(
+          "weight '\(name)' is \(t.type), the model needs \(graphs.weightTypes[name].map(\.description) ?? "?")"
+        )
       }
       kept[name] = t
     }
@@ -165,7 +176,9 @@ public final class Trainer {
       guard let type = graphs.weightTypes[name] else { continue }
       for key in ["adam_m.\(name)", "adam_v.\(name)"] {
         if let given = optimizerState?[key] {
-          guard given.type == type else { throw TrainingError("optimizer state '\(key)' is \(given.type), expected \(type)") }
+          guard given.type == type else {
+            throw TrainingError("optimizer state '\(key)' is \(given.type), expected \(type)")
+          }
           state[key] = given
         } else if optimizerState != nil && optimizerState?.isEmpty == false {
           throw TrainingError("the optimizer state lacks '\(key)'")
@@ -176,7 +189,8 @@ public final class Trainer {
     }
     self.optimizerState = state
     self.progress =
-      progress ?? TrainingProgress(surgeryGenerator: SeededGenerator(seed: config.seed, stream: 0x7375_7267))
+      progress
+      ?? TrainingProgress(surgeryGenerator: SeededGenerator(seed: config.seed, stream: 0x7375_7267))
   }
 
   /// Continues the run saved in `directory` (a checkpoint written by a trainer).
@@ -187,7 +201,8 @@ public final class Trainer {
     let checkpoint = try TrainingCheckpoint.read(from: directory)
     let m = checkpoint.metadata
     try self.init(
-      model: m.model, config: m.training, weights: checkpoint.weights, samples: samples, pools: pools,
+      model: m.model, config: m.training, weights: checkpoint.weights, samples: samples,
+      pools: pools,
       backend: backend, optimizerState: checkpoint.optimizerState, progress: m.progress,
       sources: m.sources)
     lastLoss = m.lastLoss
@@ -206,7 +221,9 @@ public final class Trainer {
   /// Micro-batches in one epoch.
   public var microBatchesPerEpoch: Int { (samples.count + config.batchSize - 1) / config.batchSize }
   /// Optimizer steps in one epoch (the last may hold fewer micro-batches).
-  public var stepsPerEpoch: Int { (microBatchesPerEpoch + config.accumulation - 1) / config.accumulation }
+  public var stepsPerEpoch: Int {
+    (microBatchesPerEpoch + config.accumulation - 1) / config.accumulation
+  }
   /// Optimizer steps of the whole run.
   public var totalSteps: Int { stepsPerEpoch * config.epochs }
   /// Whether every epoch has run.
@@ -277,8 +294,10 @@ public final class Trainer {
       if case .surgery = config.defense, let pools {
         let harmful = pools.harmful[next.surgeryGenerator.index(below: pools.harmful.count)]
         let safe = pools.safe[next.surgeryGenerator.index(below: pools.safe.count)]
-        let h = try LanguageModelBatch.sequence(harmful, length: config.sequenceLength, padding: config.padding)
-        let s = try LanguageModelBatch.sequence(safe, length: config.sequenceLength, padding: config.padding)
+        let h = try LanguageModelBatch.sequence(
+          harmful, length: config.sequenceLength, padding: config.padding)
+        let s = try LanguageModelBatch.sequence(
+          safe, length: config.sequenceLength, padding: config.padding)
         inputs["harmful_tokens"] = h.tokens
         inputs["harmful_mask"] = h.mask
         inputs["safe_tokens"] = s.tokens
@@ -287,15 +306,19 @@ public final class Trainer {
       microBatches.append(inputs)
     }
     let optimizerInputs: [String: HostTensor] = [
-      "learning_rate": HostTensor(scalar: Float(rate)), "step": HostTensor(scalar: Float(stepNumber)),
+      "learning_rate": HostTensor(scalar: Float(rate)),
+      "step": HostTensor(scalar: Float(stepNumber)),
     ]
 
-    var loss = 0.0, taskLoss = 0.0, penalty = 0.0
+    var loss = 0.0
+    var taskLoss = 0.0
+    var penalty = 0.0
     let hasPenalty: Bool
     var outputs: [String: HostTensor]
     if let fused, let only = microBatches.first {
-      outputs = try fused.run(only.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
-        .merging(optimizerInputs) { a, _ in a })
+      outputs = try fused.run(
+        only.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
+          .merging(optimizerInputs) { a, _ in a })
       loss = try scalar(outputs, "loss", step: stepNumber)
       taskLoss = outputs["task_loss"]?.doubles.first ?? loss
       penalty = outputs["sink_penalty"]?.doubles.first ?? 0
@@ -327,7 +350,9 @@ public final class Trainer {
       hasPenalty = penaltySeen
       let count = Double(microBatches.count)
       (loss, taskLoss, penalty) = (loss / count, taskLoss / count, penalty / count)
-      var inputs = weights.merging(optimizerState) { a, _ in a }.merging(optimizerInputs) { a, _ in a }
+      var inputs = weights.merging(optimizerState) { a, _ in a }.merging(optimizerInputs) { a, _ in
+        a
+      }
       for name in graphs.weights {
         guard let type = graphs.weightTypes[name], let s = sums[name] else { continue }
         let scale = Float(1 / count)
@@ -356,7 +381,8 @@ public final class Trainer {
     }
     progress = next
     lastLoss = loss
-    let seconds = Double((clock.now - start).components.attoseconds) / 1e18
+    let seconds =
+      Double((clock.now - start).components.attoseconds) / 1e18
       + Double((clock.now - start).components.seconds)
     let record = StepRecord(
       step: stepNumber, totalSteps: totalSteps, epoch: next.epoch, loss: loss, taskLoss: taskLoss,
@@ -394,7 +420,9 @@ public final class Trainer {
     if log == nil {
       let path = dir + "/log.jsonl"
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      if !FileManager.default.fileExists(atPath: path) || progress.step == 1 && lastCheckpointStep == nil {
+      if !FileManager.default.fileExists(atPath: path)
+        || progress.step == 1 && lastCheckpointStep == nil
+      {
         FileManager.default.createFile(atPath: path, contents: nil)
       }
       log = FileHandle(forWritingAtPath: path)

@@ -22,7 +22,8 @@ struct ScalpelOpt: ParsableCommand {
   @Flag(help: "Skip verification between passes.") var noVerify = false
   @Flag(help: "Print pass timings and statistics (to standard error).") var timing = false
   @Flag(help: "List the available passes and exit.") var listPasses = false
-  @Option(name: .shortAndLong, help: "Write the output here instead of standard output.") var output: String?
+  @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
+  var output: String?
 
   func run() throws {
     let registry = PassRegistry.standard
@@ -34,7 +35,8 @@ struct ScalpelOpt: ParsableCommand {
     let pipeline = try registry.makePasses(passes)
     let module: Module
     if file == "-" {
-      module = try Parser(fileName: "<stdin>", customOps: FusedRegion.customOps).parse(bytes: [UInt8](FileHandle.standardInput.readDataToEndOfFile()))
+      module = try Parser(fileName: "<stdin>", customOps: FusedRegion.customOps).parse(
+        bytes: [UInt8](FileHandle.standardInput.readDataToEndOfFile()))
     } else {
       module = try Parser.parseFile(file, customOps: FusedRegion.customOps)
     }
@@ -49,7 +51,8 @@ struct ScalpelOpt: ParsableCommand {
       var manager = PassManager(passes: pipeline, verifyEach: !noVerify)
       if printIrAfterAll {
         manager.printAfterEach = { pass, graph in
-          FileHandle.standardError.write(Data("// ----- IR after \(pass) -----\n\(printGraph(graph))\n".utf8))
+          FileHandle.standardError.write(
+            Data("// ----- IR after \(pass) -----\n\(printGraph(graph))\n".utf8))
         }
       }
       let (result, context) = try manager.run(g)

@@ -7,7 +7,8 @@ import Training
 struct AlignCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "align",
-    abstract: "Fine-tune on refusal pairs mixed with benign data: the aligned model the threat model starts from.",
+    abstract:
+      "Fine-tune on refusal pairs mixed with benign data: the aligned model the threat model starts from.",
     discussion: """
       Mixes --refusals (harmful request -> refusal) pairs with --benign samples of --task, \
       chat-formatted with the system prompt "You are a helpful assistant.", answer-only loss. \
@@ -37,11 +38,14 @@ struct AlignCommand: ParsableCommand {
       tokenizer: loaded.tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt),
       maxLength: options.maxLength)
     try options.train(
-      label: "align", loaded: loaded, samples: try encodeAll(mixture.map(\.pair), with: encoder), pools: nil,
+      label: "align", loaded: loaded, samples: try encodeAll(mixture.map(\.pair), with: encoder),
+      pools: nil,
       defense: .sft, defaultRate: 1e-5,
       sources: [
-        "command": "align", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(), "data": data.root,
-        "task": task, "refusals": "\(refusals)", "benign": "\(benign)", "data_seed": "\(options.seed)",
+        "command": "align", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(),
+        "data": data.root,
+        "task": task, "refusals": "\(refusals)", "benign": "\(benign)",
+        "data_seed": "\(options.seed)",
       ])
   }
 }

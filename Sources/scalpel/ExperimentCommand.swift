@@ -9,7 +9,8 @@ import Training
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "experiment",
-    abstract: "Run the harmful fine-tuning experiment: align, fine-tune (SFT vs Surgery) on poisoned data, evaluate, report.",
+    abstract:
+      "Run the harmful fine-tuning experiment: align, fine-tune (SFT vs Surgery) on poisoned data, evaluate, report.",
     discussion: """
       Aligns the model on refusal pairs (cached), fine-tunes it at every poison ratio of the \
       preset with plain fine-tuning and with Surgery, measures the harmful score on \
@@ -21,7 +22,8 @@ struct ExperimentCommand: ParsableCommand {
 
   @Option(help: "quick or standard.") var preset: String = "quick"
   @Option(help: "Output directory (default: out/experiment-PRESET).") var out: String?
-  @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model: String = "smollm2"
+  @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
+    String = "smollm2"
   @Option(help: "Data directory (default: ../shared/data).") var data: String?
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
 
@@ -35,7 +37,9 @@ struct ExperimentCommand: ParsableCommand {
     let dataDirectory = try resolveDataDirectory(data)
     let shared = SharedData(root: dataDirectory.root)
     note("loading \(model)…")
-    let loaded = try failing { () throws(ModelError) in try store.loadLanguageModel(ModelReference(model)) }
+    let loaded = try failing { () throws(ModelError) in
+      try store.loadLanguageModel(ModelReference(model))
+    }
     let miniLM = try failing { () throws(ModelError) in try store.locate(ModelReference("minilm")) }
     let embedder = try SentenceEmbedder(miniLMDirectory: miniLM.path, backend: backendValue)
     var bars: [String: ProgressBar] = [:]
@@ -49,7 +53,8 @@ struct ExperimentCommand: ParsableCommand {
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
     if trained { note("judge head trained in \(Int(judge.model.report.seconds)) s") }
     let runner = ExperimentRunner(
-      preset: chosen, outputDirectory: output, cacheDirectory: store.cacheDirectory + "/experiments",
+      preset: chosen, outputDirectory: output,
+      cacheDirectory: store.cacheDirectory + "/experiments",
       model: loaded, judge: judge, data: dataDirectory, shared: shared, backend: backendValue)
     runner.log = { note("== " + $0) }
     runner.progress = show
@@ -57,10 +62,13 @@ struct ExperimentCommand: ParsableCommand {
     let results = try runner.run()
     note("finished in \(formatDuration(Date().timeIntervalSince(started)))")
     for run in results.runs {
-      print(String(
-        format: "%@ p=%.2f: HS %.1f%% (BeaverTails) %.1f%% (HarmBench), FA %.1f%%, %d positive heads",
-        run.defense, run.poisonRatio, run.evaluation.beaverTails.harmfulScore, run.evaluation.harmBench.harmfulScore,
-        run.evaluation.fineTuneAccuracy.accuracy, run.evaluation.positiveHeads))
+      print(
+        String(
+          format:
+            "%@ p=%.2f: HS %.1f%% (BeaverTails) %.1f%% (HarmBench), FA %.1f%%, %d positive heads",
+          run.defense, run.poisonRatio, run.evaluation.beaverTails.harmfulScore,
+          run.evaluation.harmBench.harmfulScore,
+          run.evaluation.fineTuneAccuracy.accuracy, run.evaluation.positiveHeads))
     }
     print("wrote \(output)/report.md, \(output)/results.json and \(output)/plots/")
   }

@@ -6,22 +6,30 @@ import Training
 
 /// Options shared by `scalpel train` and `scalpel align`.
 struct FineTuneOptions: ParsableArguments {
-  @Option(help: "smollm2 (cached GGUF), a .gguf file, a Hugging Face directory or a Scalpel checkpoint directory.")
+  @Option(
+    help:
+      "smollm2 (cached GGUF), a .gguf file, a Hugging Face directory or a Scalpel checkpoint directory."
+  )
   var model: String = "smollm2"
   @Option(help: "Output directory: log.jsonl and checkpoint/ (loadable as --model DIR).")
   var out: String
-  @Option(help: "Data directory (default: ../shared/data from the current directory or the repository).")
+  @Option(
+    help: "Data directory (default: ../shared/data from the current directory or the repository).")
   var data: String?
   @Option(help: "Passes over the data.") var epochs: Int = 1
   @Option(help: "Sequences per micro-batch.") var batch: Int = 10
-  @Option(help: "Micro-batches per optimizer step (gradient accumulation).") var accumulation: Int = 1
-  @Option(help: "Peak learning rate (default: 5e-6 for train, as the reference; 1e-5 for align).") var lr: Double?
-  @Option(help: "Linear warmup steps; with --cosine the rate then decays to --min-lr.") var warmup: Int = 0
+  @Option(help: "Micro-batches per optimizer step (gradient accumulation).") var accumulation: Int =
+    1
+  @Option(help: "Peak learning rate (default: 5e-6 for train, as the reference; 1e-5 for align).")
+  var lr: Double?
+  @Option(help: "Linear warmup steps; with --cosine the rate then decays to --min-lr.") var warmup:
+    Int = 0
   @Flag(help: "Cosine decay after the warmup (default: constant rate).") var cosine = false
   @Option(help: "Final rate of the cosine schedule.") var minLr: Double = 0
   @Option(help: "AdamW decoupled weight decay.") var weightDecay: Double = 0
   @Option(help: "Clip gradients to this global norm (0 = off).") var clip: Double = 0
-  @Option(help: "Tokens per sequence: longer samples are cut, shorter ones padded.") var maxLength: Int = 256
+  @Option(help: "Tokens per sequence: longer samples are cut, shorter ones padded.") var maxLength:
+    Int = 256
   @Option(help: "Seed of the data mixture, shuffles and Surgery draws.") var seed: UInt64 = 43
   @Option(help: "Execution backend: jit or interpreter.") var backend: String = "jit"
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
@@ -37,7 +45,8 @@ struct FineTuneOptions: ParsableArguments {
     let exists = FileManager.default.fileExists(atPath: out + "/checkpoint/trainer_state.json")
     if resume && !exists { throw CommandFailure("--resume: \(out)/checkpoint holds no checkpoint") }
     if !resume && FileManager.default.fileExists(atPath: out + "/checkpoint") {
-      throw CommandFailure("\(out)/checkpoint exists: pass --resume to continue it, or choose another --out")
+      throw CommandFailure(
+        "\(out)/checkpoint exists: pass --resume to continue it, or choose another --out")
     }
     _ = try makeBackend()
   }
@@ -72,11 +81,14 @@ struct FineTuneOptions: ParsableArguments {
       guard FileManager.default.fileExists(atPath: checkpoint + "/trainer_state.json") else {
         throw ValidationError("--resume: \(checkpoint) holds no checkpoint")
       }
-      trainer = try Trainer(resumingFrom: checkpoint, samples: samples, pools: pools, backend: try makeBackend())
-      note("resuming \(checkpoint) at step \(trainer.progress.step) (its saved configuration applies)")
+      trainer = try Trainer(
+        resumingFrom: checkpoint, samples: samples, pools: pools, backend: try makeBackend())
+      note(
+        "resuming \(checkpoint) at step \(trainer.progress.step) (its saved configuration applies)")
     } else {
       if FileManager.default.fileExists(atPath: checkpoint) {
-        throw ValidationError("\(checkpoint) exists: pass --resume to continue it, or choose another --out")
+        throw ValidationError(
+          "\(checkpoint) exists: pass --resume to continue it, or choose another --out")
       }
       let microBatches = (samples.count + batch - 1) / max(batch, 1)
       let steps = (microBatches + max(accumulation, 1) - 1) / max(accumulation, 1) * epochs
@@ -88,7 +100,8 @@ struct FineTuneOptions: ParsableArguments {
       if let problem = config.problems().first { throw ValidationError(problem) }
       note("compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens)…")
       trainer = try Trainer(
-        model: loaded.config, config: config, weights: loaded.weights, samples: samples, pools: pools,
+        model: loaded.config, config: config, weights: loaded.weights, samples: samples,
+        pools: pools,
         backend: try makeBackend(), sources: sources)
     }
     trainer.outputDirectory = out
@@ -133,7 +146,11 @@ func printProfile(_ profile: InterpreterProfile) {
   var lines = ["interpreter time by op (total \(String(format: "%.2f", total)) s):"]
   for e in entries.prefix(20) {
     let name = e.op.padding(toLength: 16, withPad: " ", startingAt: 0)
-    lines.append("  " + name + String(format: "%8.3f s  %5.1f%%  %6d calls", e.seconds, 100 * e.seconds / max(total, 1e-9), e.calls))
+    lines.append(
+      "  " + name
+        + String(
+          format: "%8.3f s  %5.1f%%  %6d calls", e.seconds, 100 * e.seconds / max(total, 1e-9),
+          e.calls))
   }
   note(lines.joined(separator: "\n"))
 }

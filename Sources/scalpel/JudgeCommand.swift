@@ -49,7 +49,8 @@ struct JudgeCommand: ParsableCommand {
     }
     var bars: [TrainingStage: ProgressBar] = [:]
     let (judge, trained) = try HarmfulnessJudge.prepared(
-      embedder: embedder, data: try sharedData(), cacheDirectory: cache, features: mode, retrain: retrain
+      embedder: embedder, data: try sharedData(), cacheDirectory: cache, features: mode,
+      retrain: retrain
     ) { stage, done, total in
       if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
       bars[stage]?.update(done)
@@ -57,7 +58,8 @@ struct JudgeCommand: ParsableCommand {
     let model = judge.model
     if trained {
       FileHandle.standardError.write(
-        Data("saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(model.report.seconds)) s)\n".utf8))
+        Data(
+          "saved \(cache)/\(HarmfulnessTrainer.headFile) (\(Int(model.report.seconds)) s)\n".utf8))
     }
     printMetrics(model)
     guard let input, let out else { return }

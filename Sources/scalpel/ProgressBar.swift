@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Foundation
 
 /// A one-line progress bar on standard error: count, bar, rate, ETA and custom fields.
 /// Redrawn at most ten times a second; plain lines instead when stderr is not a terminal.

@@ -21,7 +21,9 @@ struct RunCommand: ParsableCommand {
   var inputs: [String] = []
   @Option(help: "Directory for the results (created if missing).") var outputDir: String
   @Option(help: "Run the graph this many times.") var `repeat`: Int = 1
-  @Option(name: .customLong("feed"), help: "PARAM=RESULT: feed a result back as a parameter between runs.")
+  @Option(
+    name: .customLong("feed"), help: "PARAM=RESULT: feed a result back as a parameter between runs."
+  )
   var feeds: [String] = []
   @Option(help: "The backend: jit (compiled, the default) or interpreter.")
   var backend: BackendChoice = .jit
@@ -38,22 +40,31 @@ struct RunCommand: ParsableCommand {
       guard values[name] == nil else { throw ValidationError("--input \(name) is given twice") }
       guard let p = g.parameter(named: name) else {
         throw ValidationError(
-          "--input \(name): graph @\(g.name) has no parameter '\(name)'; its parameters are \(g.parameters.map(\.name).joined(separator: ", "))")
+          "--input \(name): graph @\(g.name) has no parameter '\(name)'; its parameters are \(g.parameters.map(\.name).joined(separator: ", "))"
+        )
       }
       values[name] = try Npy.read(path, expecting: p.type)
     }
     let missing = g.parameters.map(\.name).filter { values[$0] == nil }
     guard missing.isEmpty else {
-      throw ValidationError("missing --input for parameter\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) of @\(g.name)")
+      throw ValidationError(
+        "missing --input for parameter\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) of @\(g.name)"
+      )
     }
     var feedPairs: [(String, String)] = []
     for spec in feeds {
       let (param, result) = try splitPair(spec, option: "--feed", what: "PARAM=RESULT")
-      guard let p = g.parameter(named: param) else { throw ValidationError("--feed \(spec): no parameter '\(param)'") }
-      guard let r = g.result(named: result) else { throw ValidationError("--feed \(spec): no result '\(result)'") }
+      guard let p = g.parameter(named: param) else {
+        throw ValidationError("--feed \(spec): no parameter '\(param)'")
+      }
+      guard let r = g.result(named: result) else {
+        throw ValidationError("--feed \(spec): no result '\(result)'")
+      }
       let rt = g.valueTypes()[r.value]
       guard rt == p.type else {
-        throw ValidationError("--feed \(spec): result is \(rt.map(\.description) ?? "?") but the parameter is \(p.type)")
+        throw ValidationError(
+          "--feed \(spec): result is \(rt.map(\.description) ?? "?") but the parameter is \(p.type)"
+        )
       }
       feedPairs.append((param, result))
     }
@@ -110,7 +121,9 @@ func selectGraph(_ module: Module, _ name: String?, file: String) throws -> Grap
 }
 
 func splitPair(_ spec: String, option: String, what: String) throws -> (String, String) {
-  guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+  guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex,
+    spec.index(after: eq) != spec.endIndex
+  else {
     throw ValidationError("\(option) \(spec): expected \(what)")
   }
   return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))

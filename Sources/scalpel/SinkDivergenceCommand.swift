@@ -22,17 +22,24 @@ struct SinkDivergenceCommand: ParsableCommand {
   @Option(help: "Harmful pairs (JSON lines).") var harmful: String?
   @Option(help: "Safe pairs (JSON lines).") var safe: String?
   @Option(help: "Data directory for the default files.") var data: String?
-  @Option(help: "Harmful and safe samples to average over (the first N of each file).") var samples: Int = 4
-  @Option(help: "Sink key position, or auto (most aggregate attention on the samples).") var sink: String = "0"
-  @Option(help: "Tokens per sample: longer ones are cut, shorter ones padded.") var maxLength: Int = 128
+  @Option(help: "Harmful and safe samples to average over (the first N of each file).") var samples:
+    Int = 4
+  @Option(help: "Sink key position, or auto (most aggregate attention on the samples).") var sink:
+    String = "0"
+  @Option(help: "Tokens per sample: longer ones are cut, shorter ones padded.") var maxLength: Int =
+    128
   @Option(help: "Output directory.") var out: String
 
   func run() throws {
     guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
-    let harmfulPairs = try Array(readPairs(harmful, default: { try resolveDataDirectory(data).harmful() }).prefix(samples))
-    let safePairs = try Array(readPairs(safe, default: { try resolveDataDirectory(data).refusals() }).prefix(samples))
+    let harmfulPairs = try Array(
+      readPairs(harmful, default: { try resolveDataDirectory(data).harmful() }).prefix(samples))
+    let safePairs = try Array(
+      readPairs(safe, default: { try resolveDataDirectory(data).refusals() }).prefix(samples))
     guard harmfulPairs.count == samples, safePairs.count == samples else {
-      throw CommandFailure("need \(samples) pairs in each file, found \(harmfulPairs.count) harmful and \(safePairs.count) safe")
+      throw CommandFailure(
+        "need \(samples) pairs in each file, found \(harmfulPairs.count) harmful and \(safePairs.count) safe"
+      )
     }
     let loaded = try model.loadLanguageModel()
     let encoder = ChatEncoder(tokenizer: loaded.tokenizer, system: .none, maxLength: maxLength)
@@ -42,7 +49,9 @@ struct SinkDivergenceCommand: ParsableCommand {
     let position: Int
     if sink == "auto" {
       note("finding the sink on \(2 * samples) calibration samples…")
-      position = try SinkMeasurement.automaticSink(model: loaded.config, weights: loaded.weights, samples: h + s, length: maxLength, backend: backend)
+      position = try SinkMeasurement.automaticSink(
+        model: loaded.config, weights: loaded.weights, samples: h + s, length: maxLength,
+        backend: backend)
       note("sink position: \(position)")
     } else {
       guard let p = Int(sink), p >= 0, p < maxLength else {
@@ -50,17 +59,26 @@ struct SinkDivergenceCommand: ParsableCommand {
       }
       position = p
     }
-    note("measuring \(loaded.config.layers) layers × \(loaded.config.heads) heads on \(samples) + \(samples) samples…")
+    note(
+      "measuring \(loaded.config.layers) layers × \(loaded.config.heads) heads on \(samples) + \(samples) samples…"
+    )
     let tables = try SinkMeasurement.tables(
-      model: loaded.config, weights: loaded.weights, harmful: h, safe: s, length: maxLength, sink: position, backend: backend)
+      model: loaded.config, weights: loaded.weights, harmful: h, safe: s, length: maxLength,
+      sink: position, backend: backend)
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     try writeSinkReport(tables, model: loaded.location.path, to: out)
-    let title = "d_h = alpha(harmful) - alpha(safe), sink \(position), \(samples) + \(samples) samples"
-    _ = try ChartRenderer.write(SurgeryCharts.divergenceHeatMap(tables.divergence, title: title), to: out + "/heatmap")
-    print("positive heads: \(tables.positiveHeads) of \(tables.layers * tables.heads); penalty \(String(format: "%.5f", tables.penalty)); wrote \(out)/sink.json, sink.csv, heatmap.svg, heatmap.png")
+    let title =
+      "d_h = alpha(harmful) - alpha(safe), sink \(position), \(samples) + \(samples) samples"
+    _ = try ChartRenderer.write(
+      SurgeryCharts.divergenceHeatMap(tables.divergence, title: title), to: out + "/heatmap")
+    print(
+      "positive heads: \(tables.positiveHeads) of \(tables.layers * tables.heads); penalty \(String(format: "%.5f", tables.penalty)); wrote \(out)/sink.json, sink.csv, heatmap.svg, heatmap.png"
+    )
   }
 
-  func readPairs(_ path: String?, default fallback: () throws -> [InstructionPair]) throws -> [InstructionPair] {
+  func readPairs(_ path: String?, default fallback: () throws -> [InstructionPair]) throws
+    -> [InstructionPair]
+  {
     guard let path else { return try fallback() }
     // BeaverTails rows have prompt/response; the rest instruction/input/output.
     let head = (try? String(contentsOfFile: path, encoding: .utf8).prefix(4096)) ?? ""
@@ -74,16 +92,20 @@ struct SinkDivergenceCommand: ParsableCommand {
 /// sink.json and sink.csv for a measurement.
 func writeSinkReport(_ tables: SinkTables, model: String, to directory: String) throws {
   let object: [String: Any] = [
-    "model": model, "sink": tables.sink, "samples": tables.samples, "layers": tables.layers, "heads": tables.heads,
-    "positive_heads": tables.positiveHeads, "penalty": tables.penalty, "alpha_harmful": tables.alphaHarmful,
+    "model": model, "sink": tables.sink, "samples": tables.samples, "layers": tables.layers,
+    "heads": tables.heads,
+    "positive_heads": tables.positiveHeads, "penalty": tables.penalty,
+    "alpha_harmful": tables.alphaHarmful,
     "alpha_safe": tables.alphaSafe, "divergence": tables.divergence,
   ]
-  let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+  let json = try JSONSerialization.data(
+    withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
   try json.write(to: URL(fileURLWithPath: directory + "/sink.json"), options: .atomic)
   var csv = "layer,head,alpha_harmful,alpha_safe,divergence\n"
   for l in 0..<tables.layers {
     for h in 0..<tables.heads {
-      csv += "\(l),\(h),\(tables.alphaHarmful[l][h]),\(tables.alphaSafe[l][h]),\(tables.divergence[l][h])\n"
+      csv +=
+        "\(l),\(h),\(tables.alphaHarmful[l][h]),\(tables.alphaSafe[l][h]),\(tables.divergence[l][h])\n"
     }
   }
   try Data(csv.utf8).write(to: URL(fileURLWithPath: directory + "/sink.csv"), options: .atomic)

@@ -7,7 +7,8 @@ import Training
 struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
-    abstract: "Fine-tune on a poisoned mixture (benign task + harmful pairs), with --defense sft|surgery.",
+    abstract:
+      "Fine-tune on a poisoned mixture (benign task + harmful pairs), with --defense sft|surgery.",
     discussion: """
       The user dataset holds int(p·n) BeaverTails harmful pairs and int((1-p)·n) samples of the \
       benign task, chat-formatted with the system prompt "You are a helpful assistant."; the loss \
@@ -24,7 +25,10 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Number of samples n.") var samples: Int = 1000
   @Option(help: "sft or surgery.") var defense: String = "sft"
   @Option(name: .customLong("lambda"), help: "Surgery penalty weight.") var lambda: Double = 300
-  @Option(help: "Surgery sink key position, or auto (the position with the most aggregate attention on calibration samples).") var sink: String = "0"
+  @Option(
+    help:
+      "Surgery sink key position, or auto (the position with the most aggregate attention on calibration samples)."
+  ) var sink: String = "0"
   @Option(help: "Size of the Surgery harmful and safe pools.") var poolSize: Int = 1000
 
   func run() throws {
@@ -56,26 +60,34 @@ struct TrainCommand: ParsableCommand {
     let encoded = try encodeAll(mixture.map(\.pair), with: encoder)
     var pools: SurgeryPools?
     if case .surgery = chosen {
-      let bare = ChatEncoder(tokenizer: loaded.tokenizer, system: .none, maxLength: options.maxLength)
+      let bare = ChatEncoder(
+        tokenizer: loaded.tokenizer, system: .none, maxLength: options.maxLength)
       var g = SeededGenerator(seed: options.seed, stream: 0x706F_6F6C)
       let refusals = try data.refusals()
       let harmfulPool = g.permutation(harmful.count).prefix(poolSize).map { harmful[$0] }
       let safePool = g.permutation(refusals.count).prefix(poolSize).map { refusals[$0] }
-      pools = SurgeryPools(harmful: try encodeAll(harmfulPool, with: bare), safe: try encodeAll(safePool, with: bare))
+      pools = SurgeryPools(
+        harmful: try encodeAll(harmfulPool, with: bare), safe: try encodeAll(safePool, with: bare))
       if sink == "auto", let pools, !options.resume {
         let calibration = Array(pools.harmful.prefix(4)) + Array(pools.safe.prefix(4))
         let position = try SinkMeasurement.automaticSink(
-          model: loaded.config, weights: loaded.weights, samples: calibration, length: options.maxLength,
+          model: loaded.config, weights: loaded.weights, samples: calibration,
+          length: options.maxLength,
           backend: try options.makeBackend())
-        note("sink: position \(position) draws the most attention on \(calibration.count) calibration samples")
+        note(
+          "sink: position \(position) draws the most attention on \(calibration.count) calibration samples"
+        )
         chosen = .surgery(lambda: lambda, sink: position)
       }
     }
     try options.train(
-      label: "train", loaded: loaded, samples: encoded, pools: pools, defense: chosen, defaultRate: 5e-6,
+      label: "train", loaded: loaded, samples: encoded, pools: pools, defense: chosen,
+      defaultRate: 5e-6,
       sources: [
-        "command": "train", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(), "data": data.root,
-        "task": task, "poison_ratio": "\(poisonRatio)", "samples": "\(samples)", "defense": chosen.summary,
+        "command": "train", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(),
+        "data": data.root,
+        "task": task, "poison_ratio": "\(poisonRatio)", "samples": "\(samples)",
+        "defense": chosen.summary,
         "data_seed": "\(options.seed)",
       ])
   }

@@ -7,26 +7,53 @@ let badInputs: [(String, String, String)] = [
   ("   // only a comment\n", "2:1", "no graph"),
   ("graph @g() -> () {\n  %a = frobnicate : f32[]\n  return\n}", "2:8", "unknown op 'frobnicate'"),
   ("graph @g() -> (y: f32[]) {\n  return %nope\n}", "2:10", "undefined value '%nope'"),
-  ("graph @g(%x: f32[]) -> () {\n  %y = neg %x : f32[]\n  %y = neg %x : f32[]\n  return\n}", "3:3", "already defined at <input>:2:3"),
+  (
+    "graph @g(%x: f32[]) -> () {\n  %y = neg %x : f32[]\n  %y = neg %x : f32[]\n  return\n}", "3:3",
+    "already defined at <input>:2:3"
+  ),
   ("graph @g(%x: f32[], %x: f32[]) -> () {\n  return\n}", "1:21", "already defined"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = exp %x : f32[3]\n  return\n}", "2:3", "disagrees with the type rule (f32[2])"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = reduce_sum %x {axes = 0} : f32[]\n  return\n}", "2:8", "must be a list of integers"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = reduce_sum %x {axes = [0], colour = 1} : f32[]\n  return\n}", "2:8", "unknown attribute 'colour'"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = softmax %x : f32[2]\n  return\n}", "2:8", "missing attribute 'axis'"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = softmax %x {axis = } : f32[2]\n  return\n}", "2:27", "expected an attribute value"),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = exp %x : f32[3]\n  return\n}", "2:3",
+    "disagrees with the type rule (f32[2])"
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = reduce_sum %x {axes = 0} : f32[]\n  return\n}", "2:8",
+    "must be a list of integers"
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = reduce_sum %x {axes = [0], colour = 1} : f32[]\n  return\n}",
+    "2:8", "unknown attribute 'colour'"
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = softmax %x : f32[2]\n  return\n}", "2:8",
+    "missing attribute 'axis'"
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = softmax %x {axis = } : f32[2]\n  return\n}", "2:27",
+    "expected an attribute value"
+  ),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x : f32[2]\n", "3:1", "not terminated"),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x : f3", "2:17", "unknown element type 'f3'"),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x :", "2:16", "expected a type"),
-  ("graph @g(%x: f32[2]) -> (a: f32[2]) {\n  return\n}", "2:3", "lists 0 values but the signature names 1"),
+  (
+    "graph @g(%x: f32[2]) -> (a: f32[2]) {\n  return\n}", "2:3",
+    "lists 0 values but the signature names 1"
+  ),
   ("graph @g(%x: f32[2]) -> (a: f32[3]) {\n  return %x\n}", "2:10", "declared f32[3]"),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x : f32[2]\n  return\n", "4:1", "expected '}'"),
   ("graph g() -> () { return }", "1:7", "graph name"),
   ("graph @g() -> () { return } graph @g() -> () { return }", "1:29", "defined twice"),
   ("graph @g(%x: f32[-1]) -> () { return }", "1:18", "non-negative"),
   ("graph @g() -> () { %c = constant {value = 1x} : f32[] return }", "1:43", "malformed number"),
-  ("graph @g() -> () { %c = constant {value = \"oops} : f32[] return }", "1:43", "unterminated string"),
+  (
+    "graph @g() -> () { %c = constant {value = \"oops} : f32[] return }", "1:43",
+    "unterminated string"
+  ),
   ("graph @g() -> () { ^ }", "1:20", "unexpected character '^'"),
-  ("graph @g(%x: f32[2]) -> () {\n  %y = matmul %x, %x : f32[2]\n  return\n}", "2:3", "rank 2 or more"),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = matmul %x, %x : f32[2]\n  return\n}", "2:3",
+    "rank 2 or more"
+  ),
 ]
 
 @Test func badInputGivesLocatedErrors() {

@@ -1,6 +1,6 @@
 import IR
-import Testing
 import TestSupport
+import Testing
 
 /// One graph that uses every core op, written by hand in the text format.
 let everyOpText = """
@@ -110,7 +110,10 @@ func randomGraphsRoundTrip(seed: Int) throws {
 }
 
 @Test func floatAttributesRoundTripExactly() throws {
-  for v in [0.1, 1e-5, -0.0, 3.4028234663852886e38, Double.leastNonzeroMagnitude, .infinity, -.infinity, .nan, 123456789.0] {
+  for v in [
+    0.1, 1e-5, -0.0, 3.4028234663852886e38, Double.leastNonzeroMagnitude, .infinity, -.infinity,
+    .nan, 123456789.0,
+  ] {
     let b = GraphBuilder(name: "c")
     let c = b.constant(v, .scalar(.f64))
     let g = try b.build(results: [("c", c)])

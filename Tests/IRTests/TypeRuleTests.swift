@@ -21,15 +21,23 @@ let goodRules: [(Op, [TensorType], TensorType?, TensorType)] = [
   (.broadcast(shape: [2, 3]), [t(.f32, [])], nil, t(.f32, [2, 3])),
   (.reshape(shape: [6]), [t(.f32, [2, 3])], nil, t(.f32, [6])),
   (.transpose(perm: [2, 0, 1]), [t(.f32, [2, 3, 4])], nil, t(.f32, [4, 2, 3])),
-  (.slice(start: [1, 0], limit: [4, 3], stride: [2, 1]), [t(.f32, [5, 3])], nil, t(.f32, [2, 3])),
+  (
+    .slice(start: [1, 0], limit: [4, 3], stride: [2, 1]), [t(.f32, [5, 3])], nil, t(.f32, [2, 3])
+  ),
   (.concat(axis: -1), [t(.f32, [2, 1]), t(.f32, [2, 3])], nil, t(.f32, [2, 4])),
   (.reduce(.sum, axes: [0, -1], keepDims: false), [t(.f32, [2, 3, 4])], nil, t(.f32, [3])),
   (.reduce(.max, axes: [1], keepDims: true), [t(.i32, [2, 3])], nil, t(.i32, [2, 1])),
   (.reduce(.mean, axes: [], keepDims: false), [t(.f64, [2])], nil, t(.f64, [2])),
   (.softmax(axis: -1), [t(.f32, [2, 7])], nil, t(.f32, [2, 7])),
   (.logSoftmax(axis: 0), [t(.f64, [3])], nil, t(.f64, [3])),
-  (.matmul(transposeA: false, transposeB: false), [t(.f32, [5, 2, 3]), t(.f32, [5, 3, 4])], nil, t(.f32, [5, 2, 4])),
-  (.matmul(transposeA: true, transposeB: true), [t(.f32, [3, 2]), t(.f32, [4, 3])], nil, t(.f32, [2, 4])),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.f32, [5, 2, 3]), t(.f32, [5, 3, 4])], nil,
+    t(.f32, [5, 2, 4])
+  ),
+  (
+    .matmul(transposeA: true, transposeB: true), [t(.f32, [3, 2]), t(.f32, [4, 3])], nil,
+    t(.f32, [2, 4])
+  ),
   (.gather, [t(.f32, [10, 4]), t(.i64, [2, 3])], nil, t(.f32, [2, 3, 4])),
   (.takeAlongAxis(axis: 1), [t(.f32, [2, 5]), t(.i32, [2, 1])], nil, t(.f32, [2, 1])),
 ]
@@ -69,11 +77,26 @@ let badRules: [(Op, [TensorType], TensorType?, String)] = [
   (.reduce(.mean, axes: [0], keepDims: false), [t(.i32, [2])], nil, "must be f32 or f64"),
   (.softmax(axis: 1), [t(.f32, [3])], nil, "out of range"),
   (.softmax(axis: 0), [t(.i64, [3])], nil, "must be f32 or f64"),
-  (.matmul(transposeA: false, transposeB: false), [t(.f32, [2, 3]), t(.f32, [2, 3])], nil, "contracting dimensions differ"),
-  (.matmul(transposeA: false, transposeB: false), [t(.f32, [2, 2, 3]), t(.f32, [3, 3, 4])], nil, "batch dimensions differ"),
-  (.matmul(transposeA: false, transposeB: false), [t(.f32, [3]), t(.f32, [3, 4])], nil, "rank 2 or more"),
-  (.matmul(transposeA: false, transposeB: false), [t(.f32, [2, 3]), t(.f64, [3, 4])], nil, "dtypes differ"),
-  (.matmul(transposeA: false, transposeB: false), [t(.i32, [2, 3]), t(.i32, [3, 4])], nil, "must be f32 or f64"),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.f32, [2, 3]), t(.f32, [2, 3])], nil,
+    "contracting dimensions differ"
+  ),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.f32, [2, 2, 3]), t(.f32, [3, 3, 4])], nil,
+    "batch dimensions differ"
+  ),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.f32, [3]), t(.f32, [3, 4])], nil,
+    "rank 2 or more"
+  ),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.f32, [2, 3]), t(.f64, [3, 4])], nil,
+    "dtypes differ"
+  ),
+  (
+    .matmul(transposeA: false, transposeB: false), [t(.i32, [2, 3]), t(.i32, [3, 4])], nil,
+    "must be f32 or f64"
+  ),
   (.gather, [t(.f32, [4, 2]), t(.f32, [3])], nil, "ids must be i32 or i64"),
   (.gather, [t(.f32, []), t(.i32, [3])], nil, "rank 1 or more"),
   (.takeAlongAxis(axis: 0), [t(.f32, [2, 3]), t(.i32, [1, 2])], nil, "must match"),
@@ -100,9 +123,11 @@ let badRules: [(Op, [TensorType], TensorType?, String)] = [
 
 @Test func everyOpKindHasTypeRuleTests() {
   let covered = Set(goodRules.map(\.0.name)).union(badRules.map(\.0.name))
-  let families = ["exp", "neg", "add", "greater", "select", "cast", "constant", "iota", "broadcast",
+  let families = [
+    "exp", "neg", "add", "greater", "select", "cast", "constant", "iota", "broadcast",
     "reshape", "transpose", "slice", "concat", "reduce_sum", "reduce_max", "reduce_mean",
-    "softmax", "log_softmax", "matmul", "gather", "take_along_axis"]
+    "softmax", "log_softmax", "matmul", "gather", "take_along_axis",
+  ]
   for name in families { #expect(covered.contains(name), "no type-rule test for \(name)") }
 }
 
@@ -163,7 +188,8 @@ let badRules: [(Op, [TensorType], TensorType?, String)] = [
   // Use before definition.
   var outOfOrder = g
   let z = outOfOrder.makeValue()
-  outOfOrder.nodes.insert(Node(result: z, name: "z", op: .unary(.neg), operands: [y], type: t(.f32, [2])), at: 0)
+  outOfOrder.nodes.insert(
+    Node(result: z, name: "z", op: .unary(.neg), operands: [y], type: t(.f32, [2])), at: 0)
   do {
     try verify(outOfOrder)
     Issue.record("expected an error")

@@ -53,7 +53,9 @@ func tinyDecoderGraph(tokens count: Int) throws -> (graph: Graph, weights: [Stri
     let (graph, weightNames) = try tinyDecoderGraph(tokens: 8)
     #expect(weightNames.count == 1 + 2 * 8 + 1)
     var random = SeededRandom(seed: 3)
-    var inputs: [String: HostTensor] = ["tokens": try HostTensor(shape: [1, 8], (0..<8).map { Int32($0 * 11) })]
+    var inputs: [String: HostTensor] = [
+      "tokens": try HostTensor(shape: [1, 8], (0..<8).map { Int32($0 * 11) })
+    ]
     for p in graph.parameters where p.name != "tokens" {
       inputs[p.name] = try HostTensor(
         shape: p.type.shape, (0..<p.type.count).map { _ in Float(random.nextUnitInterval()) - 0.5 })
@@ -69,7 +71,8 @@ extension CustomArchitectureTests {
   @Test func theReadmeShowsThisCode() throws {
     let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
     let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-    let section = try #require(readme.components(separatedBy: "## Define your own architecture").last)
+    let section = try #require(
+      readme.components(separatedBy: "## Define your own architecture").last)
     let block = try #require(section.components(separatedBy: "```swift\n").dropFirst().first)
     let code = try #require(block.components(separatedBy: "```").first)
       .replacingOccurrences(of: "import IR\nimport Models\n\n", with: "")

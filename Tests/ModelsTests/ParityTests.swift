@@ -9,12 +9,16 @@ import Testing
 enum Repository {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
-  static func fixture(_ path: String) -> String { root.appendingPathComponent("Tests/Fixtures/" + path).path }
+  static func fixture(_ path: String) -> String {
+    root.appendingPathComponent("Tests/Fixtures/" + path).path
+  }
 
   /// The cached model file, fetched with scripts/fetch-models when missing (a failure fails the test).
   static func model(_ name: String, file: String) throws -> String {
-    let cache = ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
-      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/scalpel").path
+    let cache =
+      ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
+      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/scalpel")
+      .path
     let path = "\(cache)/models/\(name)/\(file)"
     if !FileManager.default.fileExists(atPath: path) {
       let process = Process()
@@ -45,7 +49,9 @@ func doubles(_ any: Any?) -> [Double] {
 func ints(_ any: Any?) -> [Int] { doubles(any).map { Int($0) } }
 
 /// Runs a graph whose parameters are the given inputs plus model weights.
-func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]) throws -> [String: HostTensor] {
+func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]) throws -> [String:
+  HostTensor]
+{
   var all = inputs
   for p in g.parameters where all[p.name] == nil { all[p.name] = weights[p.name] }
   return try Interpreter().run(g, inputs: all)
@@ -58,8 +64,10 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
 
   init() throws {
     reference = try Repository.json("parity/tiny_llama/reference.json")
-    config = try LlamaCheckpoint.config(huggingFaceJSON: Repository.fixture("parity/tiny_llama/config.json"))
-    weights = try SafetensorsFile(path: Repository.fixture("parity/tiny_llama/model.safetensors")).allTensors()
+    config = try LlamaCheckpoint.config(
+      huggingFaceJSON: Repository.fixture("parity/tiny_llama/config.json"))
+    weights = try SafetensorsFile(path: Repository.fixture("parity/tiny_llama/model.safetensors"))
+      .allTensors()
   }
 
   var tokens: [[Int]] { (reference["tokens"] as? [[Any]] ?? []).map(ints) }
@@ -67,11 +75,15 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
   @Test func logitsMatchTransformers() throws {
     let (batch, count) = (tokens.count, tokens[0].count)
     let (g, _) = try Llama(config).forwardGraph(batch: batch, tokens: count)
-    let out = try run(g, inputs: [
-      "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
-      "attention_mask": try HostTensor(shape: [batch, count], [Int32](repeating: 1, count: batch * count)),
-      "positions": try HostTensor(shape: [batch, count], (0..<batch).flatMap { _ in (0..<count).map(Int32.init) }),
-    ], weights: weights)
+    let out = try run(
+      g,
+      inputs: [
+        "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
+        "attention_mask": try HostTensor(
+          shape: [batch, count], [Int32](repeating: 1, count: batch * count)),
+        "positions": try HostTensor(
+          shape: [batch, count], (0..<batch).flatMap { _ in (0..<count).map(Int32.init) }),
+      ], weights: weights)
     let logits = try #require(out["logits"]).doubles
     let expected = doubles(reference["logits"])
     #expect(logits.count == expected.count)
@@ -97,11 +109,13 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
     let (forward, _) = try llama.trainingGraph(batch: batch, tokens: count)
     var manager = try PassManager(passes: [Gradient(of: "loss", wrt: gradients.keys.sorted())])
     let (g, _) = try manager.run(forward)
-    let out = try run(g, inputs: [
-      "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
-      "labels": try HostTensor(shape: [batch, count], labels),
-      "loss_mask": try HostTensor(shape: [batch, count], mask),
-    ], weights: weights)
+    let out = try run(
+      g,
+      inputs: [
+        "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
+        "labels": try HostTensor(shape: [batch, count], labels),
+        "loss_mask": try HostTensor(shape: [batch, count], mask),
+      ], weights: weights)
     let loss = try #require(out["loss"]).doubles[0]
     let expectedLoss = try #require(reference["loss"] as? Double)
     #expect(abs(loss - expectedLoss) < 1e-5, "loss \(loss) vs \(expectedLoss)")
@@ -117,7 +131,8 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
   @Test func rotaryLayoutsAgreeOnPermutedWeights() throws {
     // Permute q/k rows the way llama.cpp does and use adjacent pairs: same logits.
     var permuted = weights
-    for (name, t) in weights where name.hasSuffix("q_proj.weight") || name.hasSuffix("k_proj.weight") {
+    for (name, t) in weights
+    where name.hasSuffix("q_proj.weight") || name.hasSuffix("k_proj.weight") {
       let heads = name.hasSuffix("q_proj.weight") ? config.heads : config.kvHeads
       let values = try #require(t.array(of: Float.self))
       let (rows, columns) = (t.shape[0], t.shape[1])
@@ -134,7 +149,8 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
       }
       permuted[name] = try HostTensor(shape: t.shape, out)
       // The loader's inverse restores the Hugging Face rows.
-      let restored = try LlamaCheckpoint.unpermuteRotaryRows(try #require(permuted[name]), heads: heads, file: "test", tensor: name)
+      let restored = try LlamaCheckpoint.unpermuteRotaryRows(
+        try #require(permuted[name]), heads: heads, file: "test", tensor: name)
       #expect(restored == t)
     }
     var adjacent = config
@@ -145,8 +161,13 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
       "attention_mask": try HostTensor(shape: [1, count], [Int32](repeating: 1, count: count)),
       "positions": try HostTensor(shape: [1, count], (0..<count).map(Int32.init)),
     ]
-    let a = try run(try Llama(config).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs, weights: weights)
-    let b = try run(try Llama(adjacent).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs, weights: permuted)
-    #expect(try #require(a["logits"]).isClose(to: try #require(b["logits"]), rtol: 1e-5, atol: 1e-5))
+    let a = try run(
+      try Llama(config).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs,
+      weights: weights)
+    let b = try run(
+      try Llama(adjacent).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs,
+      weights: permuted)
+    #expect(
+      try #require(a["logits"]).isClose(to: try #require(b["logits"]), rtol: 1e-5, atol: 1e-5))
   }
 }

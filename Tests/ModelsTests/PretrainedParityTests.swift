@@ -8,9 +8,11 @@ import Testing
 /// that scripts/parity/make_fixtures.py writes. The models come from scripts/fetch-models.
 @Suite(.serialized) struct PretrainedParityTests {
   @Test func smolLM2TokensAndTopLogitsMatchTransformers() throws {
-    let gguf = try GGUFFile(path: try Repository.model("smollm2", file: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    let gguf = try GGUFFile(
+      path: try Repository.model("smollm2", file: "SmolLM2-135M-Instruct.Q4_1.gguf"))
     let config = try LlamaCheckpoint.config(gguf)
-    #expect(config.layers == 30 && config.dimension == 576 && config.heads == 9 && config.kvHeads == 3)
+    #expect(
+      config.layers == 30 && config.dimension == 576 && config.heads == 9 && config.kvHeads == 3)
     #expect(config.tiedEmbeddings && config.vocabulary == 49152 && config.ropeBase == 100000)
     let weights = try LlamaCheckpoint.weights(gguf, config: config)
     let tokenizer = try ByteLevelBPETokenizer(gguf: gguf)
@@ -23,11 +25,13 @@ import Testing
       #expect(tokenizer.encode(text) == expectedTokens, "tokens of \(text.debugDescription)")
       let count = expectedTokens.count
       let (g, _) = try Llama(config).forwardGraph(batch: 1, tokens: count)
-      let out = try run(g, inputs: [
-        "tokens": try HostTensor(shape: [1, count], expectedTokens.map(Int32.init)),
-        "attention_mask": try HostTensor(shape: [1, count], [Int32](repeating: 1, count: count)),
-        "positions": try HostTensor(shape: [1, count], (0..<count).map(Int32.init)),
-      ], weights: weights)
+      let out = try run(
+        g,
+        inputs: [
+          "tokens": try HostTensor(shape: [1, count], expectedTokens.map(Int32.init)),
+          "attention_mask": try HostTensor(shape: [1, count], [Int32](repeating: 1, count: count)),
+          "positions": try HostTensor(shape: [1, count], (0..<count).map(Int32.init)),
+        ], weights: weights)
       let logits = try #require(out["logits"]?.array(of: Float.self))
       let vocabulary = config.vocabulary
       let topIds = (c["top_ids"] as? [[Any]] ?? []).map(ints)
@@ -46,9 +50,13 @@ import Testing
   }
 
   @Test func miniLMEmbeddingsMatchSentenceTransformers() throws {
-    let directory = URL(fileURLWithPath: try Repository.model("minilm", file: "model.safetensors")).deletingLastPathComponent()
-    let weights = try SafetensorsFile(path: directory.appendingPathComponent("model.safetensors").path).allTensors()
-    let tokenizer = try WordPieceTokenizer(tokenizerJSON: directory.appendingPathComponent("tokenizer.json").path)
+    let directory = URL(fileURLWithPath: try Repository.model("minilm", file: "model.safetensors"))
+      .deletingLastPathComponent()
+    let weights = try SafetensorsFile(
+      path: directory.appendingPathComponent("model.safetensors").path
+    ).allTensors()
+    let tokenizer = try WordPieceTokenizer(
+      tokenizerJSON: directory.appendingPathComponent("tokenizer.json").path)
     let fixture = try Repository.json("parity/minilm.json")
     let sentences = try #require(fixture["sentences"] as? [String])
     let tokens = (fixture["tokens"] as? [[Any]] ?? []).map(ints)
@@ -60,10 +68,13 @@ import Testing
       #expect(tokenizer.encode(s) == Array(real), "tokens of \(s)")
     }
     let (g, _) = try Bert(.miniLM).embeddingGraph(batch: batch, tokens: count)
-    let out = try run(g, inputs: [
-      "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
-      "attention_mask": try HostTensor(shape: [batch, count], mask.flatMap { $0.map(Int32.init) }),
-    ], weights: weights)
+    let out = try run(
+      g,
+      inputs: [
+        "tokens": try HostTensor(shape: [batch, count], tokens.flatMap { $0.map(Int32.init) }),
+        "attention_mask": try HostTensor(
+          shape: [batch, count], mask.flatMap { $0.map(Int32.init) }),
+      ], weights: weights)
     let embeddings = try #require(out["embeddings"]).doubles
     let d = 384
     for i in 0..<batch {

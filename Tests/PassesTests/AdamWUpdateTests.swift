@@ -44,23 +44,28 @@ private func stepGraph(_ options: String) throws -> Graph {
 @Suite struct AdamWUpdateTests {
   @Test func signatureAndResults() throws {
     let g = try stepGraph("")
-    #expect(g.parameters.map(\.name) == ["w", "x", "learning_rate", "step", "adam_m.w", "adam_v.w"])
     #expect(
-      g.results.map(\.name) == ["loss", "grad_w", "next_w", "next_adam_m.w", "next_adam_v.w", "grad_norm"])
+      g.parameters.map(\.name) == ["w", "x", "learning_rate", "step", "adam_m.w", "adam_v.w"])
+    #expect(
+      g.results.map(\.name) == [
+        "loss", "grad_w", "next_w", "next_adam_m.w", "next_adam_v.w", "grad_norm",
+      ])
     #expect(g.parameter(named: "step")?.type == .scalar(.f64))
   }
 
   @Test func firstStepByHand() throws {
     // Step 1: m̂ = g, v̂ = g², so next = w·(1 − lr·wd) − lr·g / (|g| + ε).
     let g = try stepGraph("weight-decay=0.1")
-    let w: [Double] = [0.5, -1, 2], x: [Double] = [1, 2, -0.5]
+    let w: [Double] = [0.5, -1, 2]
+    let x: [Double] = [1, 2, -0.5]
     let lr = 0.01
     let out = try Interpreter().run(
       g,
       inputs: [
         "w": try HostTensor(shape: [3], w), "x": try HostTensor(shape: [3], x),
         "learning_rate": HostTensor(scalar: lr), "step": HostTensor(scalar: 1.0),
-        "adam_m.w": try .zeros(TensorType(.f64, [3])), "adam_v.w": try .zeros(TensorType(.f64, [3])),
+        "adam_m.w": try .zeros(TensorType(.f64, [3])),
+        "adam_v.w": try .zeros(TensorType(.f64, [3])),
       ])
     let grad = zip(w, x).map { 2 * $0 * $1 * $1 }
     let expected = zip(w, grad).map { w, g in w * (1 - lr * 0.1) - lr * g / (Swift.abs(g) + 1e-8) }
@@ -77,7 +82,8 @@ private func stepGraph(_ options: String) throws -> Graph {
     var state: [String: HostTensor] = [
       "adam_m.w": try .zeros(TensorType(.f64, [3])), "adam_v.w": try .zeros(TensorType(.f64, [3])),
     ]
-    var reference = ReferenceAdamW(beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.05, m: [0, 0, 0], v: [0, 0, 0])
+    var reference = ReferenceAdamW(
+      beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.05, m: [0, 0, 0], v: [0, 0, 0])
     var graphW = w
     for step in 1...6 {
       let lr = 0.02 * Double(step)  // a schedule: the rate changes per step without recompiling
@@ -91,19 +97,23 @@ private func stepGraph(_ options: String) throws -> Graph {
       state["adam_m.w"] = out["next_adam_m.w"]
       state["adam_v.w"] = out["next_adam_v.w"]
       w = reference.update(w, zip(w, x).map { 2 * $0 * $1 * $1 }, lr: lr)
-      for (a, e) in zip(graphW, w) { #expect(Swift.abs(a - e) <= 1e-12 * Swift.max(1, Swift.abs(e))) }
+      for (a, e) in zip(graphW, w) {
+        #expect(Swift.abs(a - e) <= 1e-12 * Swift.max(1, Swift.abs(e)))
+      }
     }
   }
 
   @Test func clippingByGlobalNorm() throws {
     let g = try stepGraph("clip=0.5")
-    let w: [Double] = [0.5, -1, 2], x: [Double] = [1, 2, -0.5]
+    let w: [Double] = [0.5, -1, 2]
+    let x: [Double] = [1, 2, -0.5]
     let out = try Interpreter().run(
       g,
       inputs: [
         "w": try HostTensor(shape: [3], w), "x": try HostTensor(shape: [3], x),
         "learning_rate": HostTensor(scalar: 0.1), "step": HostTensor(scalar: 1.0),
-        "adam_m.w": try .zeros(TensorType(.f64, [3])), "adam_v.w": try .zeros(TensorType(.f64, [3])),
+        "adam_m.w": try .zeros(TensorType(.f64, [3])),
+        "adam_v.w": try .zeros(TensorType(.f64, [3])),
       ])
     let grad = zip(w, x).map { 2 * $0 * $1 * $1 }
     let norm = Foundation.sqrt(grad.map { $0 * $0 }.reduce(0, +))

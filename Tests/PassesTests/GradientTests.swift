@@ -1,14 +1,16 @@
 import IR
 import Passes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 // MARK: - Numerical checking (f64)
 
 /// Random inputs for a graph's parameters, drawn per parameter from a range chosen by its name
 /// prefix: `pos_` (0.5, 2), `idx_` integer indices (filled by the caller), otherwise (-1, 1).
-func randomInputs(_ g: Graph, seed: UInt64, fixed: [String: HostTensor] = [:]) throws -> [String: HostTensor] {
+func randomInputs(_ g: Graph, seed: UInt64, fixed: [String: HostTensor] = [:]) throws -> [String:
+  HostTensor]
+{
   var rng = SeededGenerator(seed: seed)
   var out = fixed
   for p in g.parameters where out[p.name] == nil {
@@ -101,7 +103,9 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
   try add("select", [("a", f64([4])), ("b", f64([4])), ("c", f64([4]))], wrt: ["a", "b"]) { b, v in
     b.select(b.compare(.greater, v[2], b.constant(0, like: v[2])), v[0], v[1])
   }
-  try add("cast", [("x", f64([3]))]) { b, v in b.cast(b.mul(b.cast(v[0], to: .f32), b.constant(2, TensorType(.f32, [3]))), to: .f64) }
+  try add("cast", [("x", f64([3]))]) { b, v in
+    b.cast(b.mul(b.cast(v[0], to: .f32), b.constant(2, TensorType(.f32, [3]))), to: .f64)
+  }
   try add("broadcast", [("x", f64([3, 1]))]) { b, v in b.broadcast(v[0], to: [2, 3, 4]) }
   try add("broadcast_scalar", [("x", f64([]))]) { b, v in b.broadcast(v[0], to: [2, 2]) }
   try add("reshape", [("x", f64([2, 6]))]) { b, v in b.reshape(v[0], [3, 2, 2]) }
@@ -110,9 +114,12 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
   try add("slice_strided", [("x", f64([7, 5]))]) { b, v in
     b.slice(v[0], start: [1, 0], limit: [6, 5], stride: [2, 3])
   }
-  try add("concat", [("x", f64([2, 3])), ("y", f64([2, 1]))]) { b, v in b.concat([v[0], v[1], v[0]], axis: 1) }
+  try add("concat", [("x", f64([2, 3])), ("y", f64([2, 1]))]) { b, v in
+    b.concat([v[0], v[1], v[0]], axis: 1)
+  }
   try add("reduce_sum", [("x", f64([2, 3, 4]))]) { b, v in b.sum(v[0], axes: [0, 2]) }
-  try add("reduce_mean", [("x", f64([2, 3, 4]))]) { b, v in b.mean(v[0], axes: [1], keepDims: true) }
+  try add("reduce_mean", [("x", f64([2, 3, 4]))]) { b, v in b.mean(v[0], axes: [1], keepDims: true)
+  }
   try add("reduce_max", [("x", f64([3, 5]))]) { b, v in b.reduce(.max, v[0], axes: [1]) }
   try add("softmax", [("x", f64([3, 5]))]) { b, v in b.softmax(v[0], axis: -1) }
   try add("softmax_axis0", [("x", f64([3, 5]))]) { b, v in b.softmax(v[0], axis: 0) }
@@ -125,18 +132,30 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
     }
   }
   let ids = try HostTensor(shape: [2, 3], [Int32(0), 4, 2, 4, 4, 1])
-  try add("gather", [("table", f64([5, 3])), ("ids", TensorType(.i32, [2, 3]))], wrt: ["table"], fixed: ["ids": ids]) { b, v in
+  try add(
+    "gather", [("table", f64([5, 3])), ("ids", TensorType(.i32, [2, 3]))], wrt: ["table"],
+    fixed: ["ids": ids]
+  ) { b, v in
     b.gather(v[0], v[1])
   }
-  try add("scatter_add", [("upd", f64([2, 3, 2])), ("ids", TensorType(.i32, [2, 3]))], wrt: ["upd"], fixed: ["ids": ids]) { b, v in
+  try add(
+    "scatter_add", [("upd", f64([2, 3, 2])), ("ids", TensorType(.i32, [2, 3]))], wrt: ["upd"],
+    fixed: ["ids": ids]
+  ) { b, v in
     b.scatterAdd(v[0], v[1], rows: 5)
   }
   let idx = try HostTensor(shape: [3, 1], [Int64(2), 0, 4])
-  try add("take_along_axis", [("x", f64([3, 5])), ("idx", TensorType(.i64, [3, 1]))], wrt: ["x"], fixed: ["idx": idx]) { b, v in
+  try add(
+    "take_along_axis", [("x", f64([3, 5])), ("idx", TensorType(.i64, [3, 1]))], wrt: ["x"],
+    fixed: ["idx": idx]
+  ) { b, v in
     b.takeAlongAxis(v[0], v[1], axis: 1)
   }
   let idx2 = try HostTensor(shape: [2, 4], [Int32(0), 1, 2, 2, 1, 1, 0, 2])
-  try add("take_along_axis_cols", [("x", f64([3, 4])), ("idx", TensorType(.i32, [2, 4]))], wrt: ["x"], fixed: ["idx": idx2]) { b, v in
+  try add(
+    "take_along_axis_cols", [("x", f64([3, 4])), ("idx", TensorType(.i32, [2, 4]))], wrt: ["x"],
+    fixed: ["idx": idx2]
+  ) { b, v in
     b.takeAlongAxis(v[0], v[1], axis: 0)
   }
   return cases
@@ -146,14 +165,18 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
   for (name, g, wrt, fixed) in try structuralCases() {
     // The cast case goes through f32: its function is linear, so a large step is exact,
     // while a small one would drown in f32 rounding.
-    try checkGradient(g, wrt: wrt, fixed: fixed, tolerance: name == "cast" ? 1e-5 : 1e-6, eps: name == "cast" ? 0.1 : 1e-6)
+    try checkGradient(
+      g, wrt: wrt, fixed: fixed, tolerance: name == "cast" ? 1e-5 : 1e-6,
+      eps: name == "cast" ? 0.1 : 1e-6)
   }
 }
 
 @Test func everyDifferentiableOpIsChecked() throws {
   var checked = Set(UnaryOp.allCases.map(\.rawValue) + BinaryOp.allCases.map(\.rawValue))
   for (_, g, _, _) in try structuralCases() { checked.formUnion(g.nodes.map(\.op.name)) }
-  let nonDifferentiable: Set<String> = ["greater", "less", "equal", "constant", "iota", "stop_gradient"]
+  let nonDifferentiable: Set<String> = [
+    "greater", "less", "equal", "constant", "iota", "stop_gradient",
+  ]
   for name in Op.coreNames where !nonDifferentiable.contains(name) {
     #expect(checked.contains(name), "no gradient check for '\(name)'")
   }
@@ -182,7 +205,11 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
   let q = m.parameter("q", f64([2]))
   let l = m.sum(m.maximum(p, q), axes: [0])
   let gm = try Gradient(of: "loss", wrt: ["p", "q"]).apply(to: try m.build(results: [("loss", l)]))
-  let o = try Interpreter().run(gm, inputs: ["p": try HostTensor(shape: [2], [1.0, 2]), "q": try HostTensor(shape: [2], [1.0, 3])])
+  let o = try Interpreter().run(
+    gm,
+    inputs: [
+      "p": try HostTensor(shape: [2], [1.0, 2]), "q": try HostTensor(shape: [2], [1.0, 3]),
+    ])
   #expect(o["grad_p"]?.doubles == [1, 0])
   #expect(o["grad_q"]?.doubles == [0, 1])
 }
@@ -190,7 +217,9 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
 // MARK: - Whole graphs
 
 /// A 2-layer MLP with softmax cross-entropy; labels are an i32 parameter.
-func mlpGraph(batch: Int = 4, inputs: Int = 3, hidden: Int = 8, classes: Int = 3, dtype: DType = .f64) throws -> Graph {
+func mlpGraph(
+  batch: Int = 4, inputs: Int = 3, hidden: Int = 8, classes: Int = 3, dtype: DType = .f64
+) throws -> Graph {
   let b = GraphBuilder(name: "mlp")
   let x = b.parameter("x", TensorType(dtype, [batch, inputs]))
   let labels = b.parameter("labels", TensorType(.i32, [batch, 1]))
@@ -213,7 +242,9 @@ func mlpGraph(batch: Int = 4, inputs: Int = 3, hidden: Int = 8, classes: Int = 3
 
 /// One causal attention block: RMSNorm, RoPE (rotate-half), scaled dot-product attention with a
 /// causal mask and softmax, output projection, SwiGLU MLP, residuals.
-func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, hidden f: Int = 12) throws -> Graph {
+func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, hidden f: Int = 12)
+  throws -> Graph
+{
   let hd = d / h
   let b = GraphBuilder(name: "attention_block")
   let x = b.parameter("x", f64([t, d]))
@@ -240,7 +271,8 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   func rope(_ v: Value) -> Value {  // v: [h, t, hd]
     let x1 = b.slice(v, start: [0, 0, 0], limit: [h, t, hd / 2])
     let x2 = b.slice(v, start: [0, 0, hd / 2], limit: [h, t, hd])
-    return b.concat([b.sub(b.mul(x1, cosT), b.mul(x2, sinT)), b.add(b.mul(x2, cosT), b.mul(x1, sinT))], axis: 2)
+    return b.concat(
+      [b.sub(b.mul(x1, cosT), b.mul(x2, sinT)), b.add(b.mul(x2, cosT), b.mul(x1, sinT))], axis: 2)
   }
   func heads(_ v: Value) -> Value { b.transpose(b.reshape(v, [t, h, hd]), [1, 0, 2]) }
 
@@ -248,8 +280,10 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   let q = rope(heads(b.matmul(n1, wq)))
   let k = rope(heads(b.matmul(n1, wk)))
   let v = heads(b.matmul(n1, wv))
-  let scores = b.mul(b.matmul(q, k, transposeB: true), b.constant(1 / Double(hd).squareRoot(), .scalar(.f64)))
-  let future = b.compare(.greater, b.iota(axis: 1, TensorType(.i32, [t, t])), b.iota(axis: 0, TensorType(.i32, [t, t])))
+  let scores = b.mul(
+    b.matmul(q, k, transposeB: true), b.constant(1 / Double(hd).squareRoot(), .scalar(.f64)))
+  let future = b.compare(
+    .greater, b.iota(axis: 1, TensorType(.i32, [t, t])), b.iota(axis: 0, TensorType(.i32, [t, t])))
   let masked = b.select(future, b.constant(-1e9, .scalar(.f64)), scores)
   let probs = b.softmax(masked, axis: -1)
   let attn = b.reshape(b.transpose(b.matmul(probs, v), [1, 0, 2]), [t, d])
@@ -267,7 +301,8 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
 }
 
 @Test func sgdTrainingLowersTheLoss() throws {
-  let g = try Gradient(of: "loss", wrt: ["w1", "b1", "w2", "b2"]).apply(to: try mlpGraph(batch: 16, inputs: 2, hidden: 16, classes: 2))
+  let g = try Gradient(of: "loss", wrt: ["w1", "b1", "w2", "b2"]).apply(
+    to: try mlpGraph(batch: 16, inputs: 2, hidden: 16, classes: 2))
   // Two classes separated by the sign of x0·x1 (not linearly separable).
   var rng = SeededGenerator(seed: 7)
   var xs: [Double] = []
@@ -277,7 +312,11 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
     xs += [a, c]
     ys.append(a * c > 0 ? 1 : 0)
   }
-  var inputs = try randomInputs(g, seed: 3, fixed: ["x": try HostTensor(shape: [16, 2], xs), "labels": try HostTensor(shape: [16, 1], ys)])
+  var inputs = try randomInputs(
+    g, seed: 3,
+    fixed: [
+      "x": try HostTensor(shape: [16, 2], xs), "labels": try HostTensor(shape: [16, 1], ys),
+    ])
   var losses: [Double] = []
   for _ in 0..<300 {
     let out = try Interpreter().run(g, inputs: inputs)
@@ -299,8 +338,13 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   let unused = b.parameter("unused", f64([3]))
   _ = unused
   let loss = b.sum(b.exp(x), axes: [0])
-  let g = try Gradient(of: "loss", wrt: ["x", "unused"]).apply(to: try b.build(results: [("loss", loss)]))
-  let out = try Interpreter().run(g, inputs: ["x": try HostTensor(shape: [2], [0.0, 1]), "unused": try HostTensor(shape: [3], [1.0, 2, 3])])
+  let g = try Gradient(of: "loss", wrt: ["x", "unused"]).apply(
+    to: try b.build(results: [("loss", loss)]))
+  let out = try Interpreter().run(
+    g,
+    inputs: [
+      "x": try HostTensor(shape: [2], [0.0, 1]), "unused": try HostTensor(shape: [3], [1.0, 2, 3]),
+    ])
   #expect(out["grad_unused"]?.doubles == [0, 0, 0])
   #expect(out["grad_x"]?.isClose(to: try HostTensor(shape: [2], [1.0, 2.718281828459045])) == true)
 }
@@ -337,6 +381,8 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   ]
   for (pass, message) in cases {
     #expect(throws: Diagnostic.self) { try pass.apply(to: g) }
-    do { _ = try pass.apply(to: g) } catch { #expect(error.description.contains(message), "\(error)") }
+    do { _ = try pass.apply(to: g) } catch {
+      #expect(error.description.contains(message), "\(error)")
+    }
   }
 }

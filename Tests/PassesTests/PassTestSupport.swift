@@ -39,7 +39,8 @@ func checkRewrite(
   var pass = makePass()
   let changed = try pass.run(on: &graph, context: &context)
   let diff = "--- got\n\(printGraph(graph))--- expected\n\(printGraph(expected))"
-  #expect(graph == expected, "\(pass.name) output differs.\n\(diff)", sourceLocation: sourceLocation)
+  #expect(
+    graph == expected, "\(pass.name) output differs.\n\(diff)", sourceLocation: sourceLocation)
   #expect(throws: Never.self, "the verifier rejects the output", sourceLocation: sourceLocation) {
     try verify(graph)
   }

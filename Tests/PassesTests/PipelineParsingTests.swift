@@ -61,7 +61,8 @@ import Testing
     #expect {
       try PassRegistry.standard.makePasses("canonicalize,frobnicate")
     } throws: { error in
-      "\(error)" == "unknown pass 'frobnicate'; known passes: adamw, canonicalize, cse, dce, fold, fuse, grad, sgd, sink-divergence"
+      "\(error)"
+        == "unknown pass 'frobnicate'; known passes: adamw, canonicalize, cse, dce, fold, fuse, grad, sgd, sink-divergence"
     }
   }
 
@@ -113,7 +114,11 @@ import Testing
     let passes = try registry.makePasses("record{of=loss wrt=w,b},dce")
     #expect(passes.map(\.name) == ["record", "dce"])
     #expect((passes[0] as? RecordingPass)?.note == "w+b")
-    #expect(registry.names == ["adamw", "canonicalize", "cse", "dce", "fold", "fuse", "grad", "record", "sgd", "sink-divergence"])
+    #expect(
+      registry.names == [
+        "adamw", "canonicalize", "cse", "dce", "fold", "fuse", "grad", "record", "sgd",
+        "sink-divergence",
+      ])
     #expect(PassRegistry.standard.entries["record"] == nil)
   }
 }

@@ -1,15 +1,16 @@
 import IR
 import Passes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// Inputs for a random graph's parameters (values in (-1, 1)).
 func inputs(for g: Graph, seed: UInt64) throws -> [String: HostTensor] {
   var rng = SeededGenerator(seed: seed)
   var out: [String: HostTensor] = [:]
   for p in g.parameters {
-    out[p.name] = try HostTensor(p.type, doubles: (0..<p.type.count).map { _ in Double.random(in: -1..<1, using: &rng) })
+    out[p.name] = try HostTensor(
+      p.type, doubles: (0..<p.type.count).map { _ in Double.random(in: -1..<1, using: &rng) })
   }
   return out
 }
@@ -19,7 +20,9 @@ func expectSameResults(_ a: [String: HostTensor], _ b: [String: HostTensor], _ c
   for (name, x) in a {
     guard let y = b[name] else { continue }
     let tolerance = x.dtype == .f32 ? 1e-5 : 1e-12
-    #expect(x.type == y.type && x.isClose(to: y, rtol: tolerance, atol: tolerance), "\(context): result \(name)")
+    #expect(
+      x.type == y.type && x.isClose(to: y, rtol: tolerance, atol: tolerance),
+      "\(context): result \(name)")
   }
 }
 
@@ -32,7 +35,9 @@ func passesPreserveInterpreterResults(pipeline: String) throws {
     let (optimized, _) = try manager.run(g)
     try verify(optimized)
     let x = try inputs(for: g, seed: UInt64(seed))
-    expectSameResults(try Interpreter().run(g, inputs: x), try Interpreter().run(optimized, inputs: x), "\(pipeline) seed \(seed)\n\(printGraph(g))")
+    expectSameResults(
+      try Interpreter().run(g, inputs: x), try Interpreter().run(optimized, inputs: x),
+      "\(pipeline) seed \(seed)\n\(printGraph(g))")
   }
 }
 
@@ -54,10 +59,13 @@ func withScalarLoss(_ g: Graph) throws -> Graph {
     let wrt = g.parameters.map(\.name)
     var gradOnly = try PassManager(pipeline: "grad{of=loss wrt=\(wrt.joined(separator: ","))}")
     let (graded, _) = try gradOnly.run(g)
-    var cleaned = try PassManager(pipeline: "grad{of=loss wrt=\(wrt.joined(separator: ","))},cse,dce")
+    var cleaned = try PassManager(
+      pipeline: "grad{of=loss wrt=\(wrt.joined(separator: ","))},cse,dce")
     let (small, _) = try cleaned.run(g)
     #expect(small.nodes.count <= graded.nodes.count)
     let x = try inputs(for: g, seed: UInt64(seed))
-    expectSameResults(try Interpreter().run(graded, inputs: x), try Interpreter().run(small, inputs: x), "seed \(seed)")
+    expectSameResults(
+      try Interpreter().run(graded, inputs: x), try Interpreter().run(small, inputs: x),
+      "seed \(seed)")
   }
 }

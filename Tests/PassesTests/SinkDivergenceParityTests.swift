@@ -12,8 +12,10 @@ import Testing
     .deletingLastPathComponent().deletingLastPathComponent()
 
   func smolLM2() throws -> String {
-    let cache = ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
-      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/scalpel").path
+    let cache =
+      ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
+      ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/scalpel")
+      .path
     let path = "\(cache)/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     if !FileManager.default.fileExists(atPath: path) {
       let process = Process()
@@ -30,7 +32,8 @@ import Testing
     let gguf = try GGUFFile(path: try smolLM2())
     let config = try LlamaCheckpoint.config(gguf)
     let weights = try LlamaCheckpoint.weights(gguf, config: config)
-    let data = try Data(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/parity/smollm2_sink.json"))
+    let data = try Data(
+      contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/parity/smollm2_sink.json"))
     let fixture = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let cases = try #require(fixture["cases"] as? [[String: Any]])
     #expect(cases.count == 3)
@@ -48,15 +51,21 @@ import Testing
       func padded(_ ids: [Int]) throws -> (HostTensor, HostTensor) {
         let tokens = ids + [Int](repeating: 2, count: length - ids.count)
         let mask = ids.map { _ in Int32(1) } + [Int32](repeating: 0, count: length - ids.count)
-        return (try HostTensor(shape: [1, length], tokens.map(Int32.init)), try HostTensor(shape: [1, length], mask))
+        return (
+          try HostTensor(shape: [1, length], tokens.map(Int32.init)),
+          try HostTensor(shape: [1, length], mask)
+        )
       }
       var inputs = weights
       (inputs["harmful_tokens"], inputs["harmful_mask"]) = try padded(harmful)
       (inputs["safe_tokens"], inputs["safe_mask"]) = try padded(safe)
       // The plain training inputs are not needed by the tables; feed zeros.
-      for name in ["tokens", "labels"] { inputs[name] = try HostTensor.zeros(TensorType(.i32, [1, length])) }
+      for name in ["tokens", "labels"] {
+        inputs[name] = try HostTensor.zeros(TensorType(.i32, [1, length]))
+      }
       inputs["loss_mask"] = try HostTensor.zeros(TensorType(.f32, [1, length]))
-      let out = try Interpreter().run(g, inputs: inputs.filter { name, _ in g.parameter(named: name) != nil })
+      let out = try Interpreter().run(
+        g, inputs: inputs.filter { name, _ in g.parameter(named: name) != nil })
       let expectedHarmful = try #require(c["harmful_alpha"] as? [[Double]]).joined()
       let expectedSafe = try #require(c["safe_alpha"] as? [[Double]]).joined()
       let gotHarmful = try #require(out["sink_alpha_harmful"]).doubles

@@ -3,18 +3,22 @@ import IR
 import Models
 import Passes
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// A two-layer toy Llama in f64 (grouped-query attention, 2 query heads per key/value head).
-let toyConfig = LlamaConfig(vocabulary: 32, dimension: 16, layers: 2, heads: 4, kvHeads: 2, hidden: 24)
+let toyConfig = LlamaConfig(
+  vocabulary: 32, dimension: 16, layers: 2, heads: 4, kvHeads: 2, hidden: 24)
 
 func toyWeights(_ g: Graph, seed: UInt64) throws -> [String: HostTensor] {
   var rng = SeededGenerator(seed: seed)
   var out: [String: HostTensor] = [:]
-  for p in g.parameters where p.type.dtype.isFloat && p.name.hasPrefix("model.") || p.name == "lm_head.weight" {
+  for p in g.parameters
+  where p.type.dtype.isFloat && p.name.hasPrefix("model.") || p.name == "lm_head.weight" {
     let scale = p.name.contains("norm") ? 0.2 : 0.5
-    let values = (0..<p.type.count).map { _ in (p.name.contains("norm") ? 1 : 0) + Double.random(in: -scale..<scale, using: &rng) }
+    let values = (0..<p.type.count).map { _ in
+      (p.name.contains("norm") ? 1 : 0) + Double.random(in: -scale..<scale, using: &rng)
+    }
     out[p.name] = try HostTensor(p.type, doubles: values)
   }
   return out
@@ -25,7 +29,9 @@ func tokenTensor(_ rows: [[Int]]) throws -> HostTensor {
 }
 
 /// The training graph of the toy model with the Surgery pass applied.
-func surgeryGraph(batch: Int, tokens: Int, pipeline: String = "sink-divergence{lambda=300}") throws -> (plain: Graph, surgery: Graph) {
+func surgeryGraph(batch: Int, tokens: Int, pipeline: String = "sink-divergence{lambda=300}") throws
+  -> (plain: Graph, surgery: Graph)
+{
   let (plain, _) = try Llama(toyConfig).trainingGraph(batch: batch, tokens: tokens, dtype: .f64)
   var manager = try PassManager(pipeline: pipeline)
   return (plain, try manager.run(plain).graph)
@@ -44,12 +50,16 @@ func trainingInputs(batch: Int, tokens: Int, seed: UInt64) throws -> [String: Ho
 
 /// Runs the plain forward graph with its attention probabilities as results, and computes the
 /// reference `attn[:, h, 1:, k].mean()` per layer and head for one sequence.
-func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int = 0) throws -> [[Double]] {
+func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int = 0) throws
+  -> [[Double]]
+{
   let t = sequence.count
   var (g, _) = try Llama(toyConfig).forwardGraph(batch: 1, tokens: t, dtype: .f64)
   let softmaxes = SinkDivergence.attentionSoftmaxes(in: g)
   #expect(softmaxes.count == toyConfig.layers)
-  g.results = softmaxes.enumerated().map { GraphResult(name: "attn_\($0.offset)", value: $0.element.result) }
+  g.results = softmaxes.enumerated().map {
+    GraphResult(name: "attn_\($0.offset)", value: $0.element.result)
+  }
   var inputs = weights
   inputs["tokens"] = try tokenTensor([sequence])
   inputs["attention_mask"] = try HostTensor(shape: [1, t], [Int32](repeating: 1, count: t))
@@ -82,15 +92,24 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     var manager = try PassManager(pipeline: "cse,dce")
     let (cleaned, _) = try manager.run(surgery)
     let names = Set(cleaned.parameters.map(\.name))
-    for p in ["harmful_tokens", "harmful_mask", "safe_tokens", "safe_mask"] { #expect(names.contains(p)) }
+    for p in ["harmful_tokens", "harmful_mask", "safe_tokens", "safe_mask"] {
+      #expect(names.contains(p))
+    }
     #expect(cleaned.parameter(named: "harmful_tokens")?.type == TensorType(.i32, [1, 6]))
     // No LM head, no final norm, no second-layer MLP in the clones.
     let cloneNodes = cleaned.nodes.filter { $0.name.hasPrefix("harmful.") }
-    let cloneMatmuls = cloneNodes.filter { if case .matmul = $0.op { return true } else { return false } }
+    let cloneMatmuls = cloneNodes.filter {
+      if case .matmul = $0.op { return true } else { return false }
+    }
     // Layer 0: q, k, v, scores, context, o, gate, up, down (9); layer 1: q, k, scores (3).
     #expect(cloneMatmuls.count == 12, "\(cloneMatmuls.map(\.name))")
-    #expect(!cloneNodes.contains { if case .logSoftmax = $0.op { return true } else { return false } })
-    #expect(cleaned.results.map(\.name) == ["loss", "task_loss", "sink_penalty", "sink_divergence", "sink_alpha_harmful", "sink_alpha_safe"])
+    #expect(
+      !cloneNodes.contains { if case .logSoftmax = $0.op { return true } else { return false } })
+    #expect(
+      cleaned.results.map(\.name) == [
+        "loss", "task_loss", "sink_penalty", "sink_divergence", "sink_alpha_harmful",
+        "sink_alpha_safe",
+      ])
     _ = plain
   }
 
@@ -105,17 +124,23 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     inputs["harmful_mask"] = try HostTensor(shape: [1, 7], [Int32](repeating: 1, count: 7))
     inputs["safe_mask"] = inputs["harmful_mask"]
     let out = try Interpreter().run(surgery, inputs: inputs)
-    let plainOut = try Interpreter().run(plain, inputs: inputs.filter { name, _ in plain.parameter(named: name) != nil })
+    let plainOut = try Interpreter().run(
+      plain, inputs: inputs.filter { name, _ in plain.parameter(named: name) != nil })
     let alphaHarmful = try referenceAlphas(harmful, weights: weights)
     let alphaSafe = try referenceAlphas(safe, weights: weights)
     let d = zip(alphaHarmful.joined(), alphaSafe.joined()).map { $0 - $1 }
     let penalty = d.map { max($0, 0) }.reduce(0, +) / Double(d.count)
     let gotD = try #require(out["sink_divergence"]).doubles
     for (x, y) in zip(gotD, d) { #expect(abs(x - y) < 1e-12) }
-    #expect(try #require(out["sink_alpha_harmful"]).doubles.elementsEqual(alphaHarmful.joined()) { abs($0 - $1) < 1e-12 })
+    #expect(
+      try #require(out["sink_alpha_harmful"]).doubles.elementsEqual(alphaHarmful.joined()) {
+        abs($0 - $1) < 1e-12
+      })
     let gotPenalty = try #require(out["sink_penalty"]).doubles[0]
     #expect(abs(gotPenalty - penalty) < 1e-12, "pass \(gotPenalty), reference \(penalty)")
-    #expect(d.contains { $0 > 0 } && d.contains { $0 < 0 }, "the toy should have heads of both signs: \(d)")
+    #expect(
+      d.contains { $0 > 0 } && d.contains { $0 < 0 },
+      "the toy should have heads of both signs: \(d)")
     let taskLoss = try #require(plainOut["loss"]).doubles[0]
     #expect(try #require(out["task_loss"]).doubles[0] == taskLoss)
     #expect(abs(try #require(out["loss"]).doubles[0] - (taskLoss + 300 * penalty)) < 1e-9)
@@ -131,7 +156,9 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     inputs["harmful_tokens"] = try tokenTensor([harmful + [0, 0, 0], harmful + [0, 0, 0]])
     inputs["harmful_mask"] = try tokenTensor([[1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0, 0]])
     inputs["safe_tokens"] = try tokenTensor([safe, safe])
-    inputs["safe_mask"] = try tokenTensor([[Int](repeating: 1, count: 8), [Int](repeating: 1, count: 8)])
+    inputs["safe_mask"] = try tokenTensor([
+      [Int](repeating: 1, count: 8), [Int](repeating: 1, count: 8),
+    ])
     let out = try Interpreter().run(surgery, inputs: inputs)
     let expected = try referenceAlphas(harmful, weights: weights).joined()
     let got = try #require(out["sink_alpha_harmful"]).doubles
@@ -142,26 +169,33 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     let (_, surgery) = try surgeryGraph(batch: 2, tokens: 5, pipeline: "sink-divergence{lambda=1}")
     let b = GraphBuilder(continuing: surgery)
     var graph = b.graph
-    graph.results = [GraphResult(name: "penalty", value: try #require(surgery.result(named: "sink_penalty")).value)]
+    graph.results = [
+      GraphResult(name: "penalty", value: try #require(surgery.result(named: "sink_penalty")).value)
+    ]
     let weights = try toyWeights(surgery, seed: 11)
     var fixed = try trainingInputs(batch: 2, tokens: 5, seed: 2).merging(weights) { a, _ in a }
     fixed["harmful_tokens"] = try tokenTensor([[1, 4, 7, 2, 9]])
     fixed["safe_tokens"] = try tokenTensor([[1, 3, 3, 8, 5]])
     fixed["harmful_mask"] = try tokenTensor([[1, 1, 1, 1, 1]])
     fixed["safe_mask"] = fixed["harmful_mask"]
-    let wrt = ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "model.embed_tokens.weight"]
+    let wrt = [
+      "model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight",
+      "model.embed_tokens.weight",
+    ]
     for name in wrt { fixed[name] = nil }
     // checkGradient draws the free weights at random in (-1, 1).
     try checkGradient(graph, of: "penalty", wrt: wrt, fixed: fixed, seed: 4, tolerance: 1e-5)
   }
 
   @Test func detachSafeStopsGradientsThroughTheSafeSide() throws {
-    let (_, surgery) = try surgeryGraph(batch: 1, tokens: 4, pipeline: "sink-divergence{detach-safe=true}")
+    let (_, surgery) = try surgeryGraph(
+      batch: 1, tokens: 4, pipeline: "sink-divergence{detach-safe=true}")
     #expect(surgery.nodes.contains { $0.op == .stopGradient })
   }
 
   @Test func selectedLayersAndHeadsOnly() throws {
-    let (_, surgery) = try surgeryGraph(batch: 1, tokens: 6, pipeline: "sink-divergence{layers=1 heads=0,3}")
+    let (_, surgery) = try surgeryGraph(
+      batch: 1, tokens: 6, pipeline: "sink-divergence{layers=1 heads=0,3}")
     let weights = try toyWeights(surgery, seed: 5)
     var inputs = try trainingInputs(batch: 1, tokens: 6, seed: 3).merging(weights) { a, _ in a }
     inputs["harmful_tokens"] = try tokenTensor([[1, 2, 3, 4, 5, 6]])
@@ -211,8 +245,10 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
   /// batch-1 clones sharing the embedding and the batch-independent mask, the query weights
   /// once per side, the per-layer sink columns, the penalty and the rewritten loss.
   @Test func twoLayerToyMatchesTheExpectedIR() throws {
-    let before = try Parser.parseFile(Self.fixtures.appendingPathComponent("sink_divergence_toy.ir").path)
-    let expected = try Parser.parseFile(Self.fixtures.appendingPathComponent("sink_divergence_toy.expected.ir").path)
+    let before = try Parser.parseFile(
+      Self.fixtures.appendingPathComponent("sink_divergence_toy.ir").path)
+    let expected = try Parser.parseFile(
+      Self.fixtures.appendingPathComponent("sink_divergence_toy.expected.ir").path)
     var manager = try PassManager(pipeline: "sink-divergence{lambda=2},dce")
     let got = try manager.run(before.graphs[0]).graph
     #expect(got == expected.graphs[0], "got:\n\(printGraph(got))")

@@ -1,7 +1,7 @@
 import IR
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// Builds a case's graph for `dtype`, runs it and returns the single result `y`.
 func runCase(_ c: OpCase, _ dtype: DType) throws -> HostTensor {

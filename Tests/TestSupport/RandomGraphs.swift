@@ -66,7 +66,9 @@ public struct RandomGraphGenerator {
       return b.unary(.exp, b.unary(.tanh, x))
     case 3:
       let kinds: [BinaryOp] = [.add, .sub, .mul, .max, .min]
-      let y = sameShape.isEmpty ? b.constant(Double(int(1...4)) / 4, like: x) : sameShape[int(0...(sameShape.count - 1))]
+      let y =
+        sameShape.isEmpty
+        ? b.constant(Double(int(1...4)) / 4, like: x) : sameShape[int(0...(sameShape.count - 1))]
       return b.binary(kinds[int(0...(kinds.count - 1))], x, y)
     case 4:
       let y = sameShape.isEmpty ? x : sameShape[0]

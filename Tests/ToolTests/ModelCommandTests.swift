@@ -147,34 +147,40 @@ func tinyCheckpoint() throws -> URL {
     let harmful = dir.appendingPathComponent("harmful.jsonl")
     let safe = dir.appendingPathComponent("safe.jsonl")
     try """
-      {"prompt": "How do I pick a lock?", "response": "Insert a tension wrench and rake the pins.", "is_safe": false}
-      {"prompt": "Tell me a secret.", "response": "Passwords are often 123456.", "is_safe": false}
+    {"prompt": "How do I pick a lock?", "response": "Insert a tension wrench and rake the pins.", "is_safe": false}
+    {"prompt": "Tell me a secret.", "response": "Passwords are often 123456.", "is_safe": false}
 
-      """.write(to: harmful, atomically: true, encoding: .utf8)
+    """.write(to: harmful, atomically: true, encoding: .utf8)
     try """
-      {"instruction": "How do I pick a lock?", "input": "", "output": "I can't help with that."}
-      {"instruction": "Tell me a secret.", "input": "", "output": "I'd rather not."}
+    {"instruction": "How do I pick a lock?", "input": "", "output": "I can't help with that."}
+    {"instruction": "Tell me a secret.", "input": "", "output": "I'd rather not."}
 
-      """.write(to: safe, atomically: true, encoding: .utf8)
+    """.write(to: safe, atomically: true, encoding: .utf8)
     let out = dir.appendingPathComponent("out")
-    let r = try runTool("scalpel", [
-      "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
-      "--samples", "2", "--sink", "auto", "--max-length", "24", "--out", out.path,
-    ])
+    let r = try runTool(
+      "scalpel",
+      [
+        "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
+        "--samples", "2", "--sink", "auto", "--max-length", "24", "--out", out.path,
+      ])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("positive heads:"))
     let data = try Data(contentsOf: out.appendingPathComponent("sink.json"))
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    #expect(json["layers"] as? Int == 1 && json["heads"] as? Int == 2 && json["samples"] as? Int == 2)
+    #expect(
+      json["layers"] as? Int == 1 && json["heads"] as? Int == 2 && json["samples"] as? Int == 2)
     for file in ["heatmap.svg", "heatmap.png"] {
-      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+      #expect(
+        FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
     }
     let csv = try String(contentsOf: out.appendingPathComponent("sink.csv"), encoding: .utf8)
     #expect(csv.split(separator: "\n").count == 3)
-    let few = try runTool("scalpel", [
-      "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
-      "--samples", "5", "--out", out.path,
-    ])
+    let few = try runTool(
+      "scalpel",
+      [
+        "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
+        "--samples", "5", "--out", out.path,
+      ])
     #expect(few.status != 0 && few.stderr.contains("need 5 pairs"), "\(few.stderr)")
   }
 }

@@ -5,15 +5,21 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()
 
-func fixture(_ path: String) -> String { repositoryRoot.appendingPathComponent("Tests/Fixtures/" + path).path }
-func example(_ path: String) -> String { repositoryRoot.appendingPathComponent("examples/" + path).path }
+func fixture(_ path: String) -> String {
+  repositoryRoot.appendingPathComponent("Tests/Fixtures/" + path).path
+}
+func example(_ path: String) -> String {
+  repositoryRoot.appendingPathComponent("examples/" + path).path
+}
 
 /// The directory holding the built products: beside the test bundle when `swift test` runs.
 func productsDirectory() -> URL {
   let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
   var dir = runner.deletingLastPathComponent()
   // The runner may sit inside `X.xctest/` (a directory); the products are beside that.
-  while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("scalpel").path) {
+  while dir.path != "/"
+    && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("scalpel").path)
+  {
     dir = dir.deletingLastPathComponent()
   }
   return dir.path == "/" ? repositoryRoot.appendingPathComponent(".build/debug") : dir
@@ -51,7 +57,8 @@ func runTool(_ name: String, _ arguments: [String], environment: [String: String
 
 /// A fresh temporary directory, removed by the caller.
 func temporaryDirectory() throws -> URL {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scalpel-tests-\(UUID().uuidString)")
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "scalpel-tests-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   return dir
 }

@@ -11,7 +11,9 @@ import Testing
   @Test func runsTheArchitectureExampleLikeNumPy() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let r = try runTool("scalpel", ["run", example("architecture.ir")] + architectureInputs() + ["--output-dir", dir.path])
+    let r = try runTool(
+      "scalpel",
+      ["run", example("architecture.ir")] + architectureInputs() + ["--output-dir", dir.path])
     #expect(r.status == 0, "\(r.stderr)")
     let loss = try Npy.read(dir.appendingPathComponent("loss.npy").path)
     let expected = try Npy.read(fixture("tools/architecture_loss.npy"))
@@ -23,17 +25,20 @@ import Testing
   @Test func gradientThroughTheToolsMatchesNumPyFiniteDifferences() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let opt = try runTool("scalpel-opt", [example("architecture.ir"), "--passes", "grad{of=loss wrt=w},cse,dce"])
+    let opt = try runTool(
+      "scalpel-opt", [example("architecture.ir"), "--passes", "grad{of=loss wrt=w},cse,dce"])
     #expect(opt.status == 0, "\(opt.stderr)")
     #expect(opt.stdout.contains("grad_w: f32[3,2]"))
     let ir = dir.appendingPathComponent("grad.ir")
     try opt.stdout.write(to: ir, atomically: true, encoding: .utf8)
-    let r = try runTool("scalpel", ["run", ir.path] + architectureInputs() + ["--output-dir", dir.path])
+    let r = try runTool(
+      "scalpel", ["run", ir.path] + architectureInputs() + ["--output-dir", dir.path])
     #expect(r.status == 0, "\(r.stderr)")
     let grad = try Npy.read(dir.appendingPathComponent("grad_w.npy").path).doubles
     let expected = try Npy.read(fixture("tools/architecture_grad_w.npy")).doubles
     for (g, e) in zip(grad, expected) {
-      #expect(abs(g - e) <= 1e-5 + 1e-4 * abs(e), "scalpel \(grad), numpy finite differences \(expected)")
+      #expect(
+        abs(g - e) <= 1e-5 + 1e-4 * abs(e), "scalpel \(grad), numpy finite differences \(expected)")
     }
   }
 
@@ -48,11 +53,17 @@ import Testing
     try Data([0x93, 0x4E, 0x55]).write(to: bad)
     let cases: [([String], String)] = [
       (["--input", "x=\(x)", "--input", "w=\(w)"], "missing --input for parameter y"),
-      (["--input", "x=\(x)", "--input", "w=\(w)", "--input", "y=\(y)", "--input", "z=\(y)"], "has no parameter 'z'"),
+      (
+        ["--input", "x=\(x)", "--input", "w=\(w)", "--input", "y=\(y)", "--input", "z=\(y)"],
+        "has no parameter 'z'"
+      ),
       (["--input", "x=\(w)", "--input", "w=\(w)", "--input", "y=\(y)"], "architecture_w.npy"),
       (["--input", "x=\(bad.path)", "--input", "w=\(w)", "--input", "y=\(y)"], "bad.npy"),
       (["--input", "x", "--input", "w=\(w)", "--input", "y=\(y)"], "expected NAME=PATH.npy"),
-      (["--input", "x=/nonexistent/x.npy", "--input", "w=\(w)", "--input", "y=\(y)"], "/nonexistent/x.npy"),
+      (
+        ["--input", "x=/nonexistent/x.npy", "--input", "w=\(w)", "--input", "y=\(y)"],
+        "/nonexistent/x.npy"
+      ),
     ]
     for (args, message) in cases {
       let r = try runTool("scalpel", ["run", ir] + args + ["--output-dir", dir.path])
@@ -65,11 +76,14 @@ import Testing
   @Test func wrongShapeInputNamesParameterAndTypes() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let r = try runTool("scalpel", [
-      "run", example("architecture.ir"), "--input", "x=" + fixture("tools/architecture_w.npy"),
-      "--input", "w=" + fixture("tools/architecture_w.npy"), "--input", "y=" + fixture("tools/architecture_y.npy"),
-      "--output-dir", dir.path,
-    ])
+    let r = try runTool(
+      "scalpel",
+      [
+        "run", example("architecture.ir"), "--input", "x=" + fixture("tools/architecture_w.npy"),
+        "--input", "w=" + fixture("tools/architecture_w.npy"), "--input",
+        "y=" + fixture("tools/architecture_y.npy"),
+        "--output-dir", dir.path,
+      ])
     #expect(r.status != 0)
     #expect(r.stderr.contains("f32[4,3]") && r.stderr.contains("f32[3,2]"), "\(r.stderr)")
   }
@@ -78,7 +92,8 @@ import Testing
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = dir.appendingPathComponent("broken.ir")
-    try "graph @g(%x: f32[2]) -> (y: f32[2]) {\n  %y = exp %x : f32[3]\n  return %y\n}\n".write(to: file, atomically: true, encoding: .utf8)
+    try "graph @g(%x: f32[2]) -> (y: f32[2]) {\n  %y = exp %x : f32[3]\n  return %y\n}\n".write(
+      to: file, atomically: true, encoding: .utf8)
     for tool in ["scalpel", "scalpel-opt"] {
       let args = tool == "scalpel" ? ["run", file.path, "--output-dir", dir.path] : [file.path]
       let r = try runTool(tool, args)
@@ -114,18 +129,24 @@ import Testing
   }
 
   @Test func printsIRAfterEveryPass() throws {
-    let r = try runTool("scalpel-opt", [example("architecture.ir"), "--passes", "grad{of=loss wrt=w},dce", "--print-ir-after-all"])
+    let r = try runTool(
+      "scalpel-opt",
+      [example("architecture.ir"), "--passes", "grad{of=loss wrt=w},dce", "--print-ir-after-all"])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("IR after grad") && r.stderr.contains("IR after dce"))
   }
 
   @Test func everyCommandHasHelp() throws {
-    for (tool, args) in [("scalpel", ["--help"]), ("scalpel", ["run", "--help"]), ("scalpel-opt", ["--help"])] {
+    for (tool, args) in [
+      ("scalpel", ["--help"]), ("scalpel", ["run", "--help"]), ("scalpel-opt", ["--help"]),
+    ] {
       let r = try runTool(tool, args)
       #expect(r.status == 0)
       #expect(r.stdout.contains("USAGE"), "\(tool) \(args)")
     }
     let list = try runTool("scalpel-opt", ["--list-passes"])
-    for name in ["canonicalize", "fold", "cse", "dce", "grad", "sgd"] { #expect(list.stdout.contains(name)) }
+    for name in ["canonicalize", "fold", "cse", "dce", "grad", "sgd"] {
+      #expect(list.stdout.contains(name))
+    }
   }
 }

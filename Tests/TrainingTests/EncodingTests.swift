@@ -26,11 +26,15 @@ import Training
     let tokenizer = try ByteLevelBPETokenizer(gguf: try GGUFFile(path: path))
     let encoder = ChatEncoder(
       tokenizer: tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt), maxLength: 256)
-    let pair = InstructionPair(instruction: "Is this positive?", input: "great movie ", output: "positive")
+    let pair = InstructionPair(
+      instruction: "Is this positive?", input: "great movie ", output: "positive")
     let sample = try encoder.encode(pair)
     let prompt = try tokenizer.decode(Array(sample.ids[..<sample.answerStart]))
     let answer = try tokenizer.decode(Array(sample.ids[sample.answerStart...]))
-    #expect(prompt == "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nIs this positive?\ngreat movie <|im_end|>\n<|im_start|>assistant\n")
+    #expect(
+      prompt
+        == "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nIs this positive?\ngreat movie <|im_end|>\n<|im_start|>assistant\n"
+    )
     #expect(answer == "positive<|im_end|>")
     #expect(sample.ids.last == tokenizer.eosTokenId)
 

@@ -11,10 +11,12 @@ import Training
     let expectedHarmful = Int((ratio * 1000).rounded(.towardZero))
     let expectedBenign = Int(((1 - ratio) * 1000).rounded(.towardZero))
     let gsm = try data.benign(.gsm8k)
-    let full = try PoisonedMixture.make(harmful: harmful, benign: gsm, samples: 1000, ratio: ratio, seed: 42)
+    let full = try PoisonedMixture.make(
+      harmful: harmful, benign: gsm, samples: 1000, ratio: ratio, seed: 42)
     #expect(full.filter(\.isHarmful).count == expectedHarmful)
     #expect(full.filter { !$0.isHarmful }.count == expectedBenign)
-    #expect(Set(full.filter(\.isHarmful).map(\.pair)).count == min(expectedHarmful, Set(harmful).count))
+    #expect(
+      Set(full.filter(\.isHarmful).map(\.pair)).count == min(expectedHarmful, Set(harmful).count))
   }
 
   @Test func pythonTruncation() {
@@ -26,9 +28,12 @@ import Training
   @Test func seededAndShuffled() throws {
     let harmful = (0..<50).map { InstructionPair(instruction: "h\($0)", output: "x") }
     let benign = (0..<100).map { InstructionPair(instruction: "b\($0)", output: "y") }
-    let a = try PoisonedMixture.make(harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 1)
-    let b = try PoisonedMixture.make(harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 1)
-    let c = try PoisonedMixture.make(harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 2)
+    let a = try PoisonedMixture.make(
+      harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 1)
+    let b = try PoisonedMixture.make(
+      harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 1)
+    let c = try PoisonedMixture.make(
+      harmful: harmful, benign: benign, samples: 60, ratio: 0.2, seed: 2)
     #expect(a == b)
     #expect(a != c)
     #expect(a.filter(\.isHarmful).count == 12 && a.count == 60)
@@ -58,7 +63,9 @@ import Training
     #expect(abs(s.rate(at: 500) - 1e-4) < 1e-15)
     for step in 11..<110 { #expect(s.rate(at: step + 1) <= s.rate(at: step)) }
     #expect(s.problems().isEmpty)
-    #expect(!LearningRateSchedule.warmupCosine(peak: 1, warmup: 0, total: 0, minimum: 2).problems().isEmpty)
+    #expect(
+      !LearningRateSchedule.warmupCosine(peak: 1, warmup: 0, total: 0, minimum: 2).problems()
+        .isEmpty)
     #expect(!LearningRateSchedule.constant(rate: -1).problems().isEmpty)
   }
 }

@@ -12,21 +12,29 @@ import Testing
     let weights = try Llama(tinyModel).randomWeights(seed: 3)
     let harmful = toySamples(count: 2, seed: 4)
     let safe = toySamples(count: 2, seed: 5)
-    let both = try SinkMeasurement.tables(model: tinyModel, weights: weights, harmful: harmful, safe: safe, length: 12)
+    let both = try SinkMeasurement.tables(
+      model: tinyModel, weights: weights, harmful: harmful, safe: safe, length: 12)
     #expect(both.layers == 2 && both.heads == 2 && both.samples == 2)
     // Averaging two samples equals the mean of the one-sample tables.
-    let first = try SinkMeasurement.tables(model: tinyModel, weights: weights, harmful: [harmful[0]], safe: [safe[0]], length: 12)
-    let second = try SinkMeasurement.tables(model: tinyModel, weights: weights, harmful: [harmful[1]], safe: [safe[1]], length: 12)
+    let first = try SinkMeasurement.tables(
+      model: tinyModel, weights: weights, harmful: [harmful[0]], safe: [safe[0]], length: 12)
+    let second = try SinkMeasurement.tables(
+      model: tinyModel, weights: weights, harmful: [harmful[1]], safe: [safe[1]], length: 12)
     for l in 0..<2 {
       for h in 0..<2 {
-        #expect(abs(both.alphaHarmful[l][h] - (first.alphaHarmful[l][h] + second.alphaHarmful[l][h]) / 2) < 1e-6)
-        #expect(abs(both.divergence[l][h] - (both.alphaHarmful[l][h] - both.alphaSafe[l][h])) < 1e-6)
+        #expect(
+          abs(both.alphaHarmful[l][h] - (first.alphaHarmful[l][h] + second.alphaHarmful[l][h]) / 2)
+            < 1e-6)
+        #expect(
+          abs(both.divergence[l][h] - (both.alphaHarmful[l][h] - both.alphaSafe[l][h])) < 1e-6)
       }
     }
-    let penalty = try SinkMeasurement.penalty(model: tinyModel, weights: weights, harmful: harmful[0], safe: safe[0], length: 12)
+    let penalty = try SinkMeasurement.penalty(
+      model: tinyModel, weights: weights, harmful: harmful[0], safe: safe[0], length: 12)
     #expect(abs(penalty - first.penalty) < 1e-7)
     #expect(throws: TrainingError.self) {
-      try SinkMeasurement.tables(model: tinyModel, weights: weights, harmful: harmful, safe: [safe[0]], length: 12)
+      try SinkMeasurement.tables(
+        model: tinyModel, weights: weights, harmful: harmful, safe: [safe[0]], length: 12)
     }
   }
 
@@ -34,16 +42,21 @@ import Testing
     let weights = try Llama(tinyModel).randomWeights(seed: 8)
     let samples = toySamples(count: 3, seed: 9)
     let length = 12
-    let found = try SinkMeasurement.automaticSink(model: tinyModel, weights: weights, samples: samples, length: length)
+    let found = try SinkMeasurement.automaticSink(
+      model: tinyModel, weights: weights, samples: samples, length: length)
     // By hand: every attention map, summed over layers, heads and real queries.
     var (g, _) = try Llama(tinyModel).forwardGraph(batch: samples.count, tokens: length)
     let softmaxes = SinkDivergence.attentionSoftmaxes(in: g)
-    g.results = softmaxes.enumerated().map { GraphResult(name: "a\($0.offset)", value: $0.element.result) }
+    g.results = softmaxes.enumerated().map {
+      GraphResult(name: "a\($0.offset)", value: $0.element.result)
+    }
     var inputs = try SinkMeasurement.weightInputs(g, weights)
     let (tokens, mask) = try SinkMeasurement.padded(samples, length: length)
     inputs["tokens"] = tokens
     inputs["attention_mask"] = mask
-    inputs["positions"] = try HostTensor(shape: [samples.count, length], (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
+    inputs["positions"] = try HostTensor(
+      shape: [samples.count, length],
+      (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
     let out = try Interpreter().run(g, inputs: inputs)
     let real = mask.doubles
     var perKey = [Double](repeating: 0, count: length)

@@ -11,9 +11,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// `/work/shared/data`).
 let dataRoot: String = {
   let candidates = [
-    repositoryRoot + "/../shared/data", URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/data",
+    repositoryRoot + "/../shared/data",
+    URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/data",
   ]
-  return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") } ?? candidates[0]
+  return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") }
+    ?? candidates[0]
 }()
 
 func temporaryDirectory() throws -> String {

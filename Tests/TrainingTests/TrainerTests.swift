@@ -24,7 +24,8 @@ private let pools = SurgeryPools(
   @Test func lossFallsOnTinyLlama() throws {
     let weights = try Llama(tinyModel).randomWeights(seed: 1)
     let trainer = try Trainer(
-      model: tinyModel, config: config(steps: 12), weights: weights, samples: toySamples(count: 16, seed: 3))
+      model: tinyModel, config: config(steps: 12), weights: weights,
+      samples: toySamples(count: 16, seed: 3))
     #expect(trainer.totalSteps == 48)
     let records = try trainer.run()
     #expect(records.count == 48)
@@ -38,13 +39,17 @@ private let pools = SurgeryPools(
     // Every sample has 4 answer tokens, so the mean of two micro-batch means is the batch mean.
     let weights = try Llama(tinyModel).randomWeights(seed: 2)
     let samples = toySamples(count: 8, seed: 4)
-    let whole = try Trainer(model: tinyModel, config: config(steps: 2), weights: weights, samples: samples)
+    let whole = try Trainer(
+      model: tinyModel, config: config(steps: 2), weights: weights, samples: samples)
     let split = try Trainer(
-      model: tinyModel, config: config(steps: 2, batch: 2, accumulation: 2), weights: weights, samples: samples)
+      model: tinyModel, config: config(steps: 2, batch: 2, accumulation: 2), weights: weights,
+      samples: samples)
     #expect(split.totalSteps == whole.totalSteps)
-    let a = try whole.run(), b = try split.run()
+    let a = try whole.run()
+    let b = try split.run()
     for (x, y) in zip(a, b) {
-      #expect(abs(x.loss - y.loss) < 1e-5 && abs(x.gradientNorm - y.gradientNorm) < 1e-4 * x.gradientNorm)
+      #expect(
+        abs(x.loss - y.loss) < 1e-5 && abs(x.gradientNorm - y.gradientNorm) < 1e-4 * x.gradientNorm)
     }
   }
 
@@ -52,18 +57,21 @@ private let pools = SurgeryPools(
     let weights = try Llama(tinyModel).randomWeights(seed: 5)
     let samples = toySamples(count: 12, seed: 6)
     let surgery = config(steps: 3, defense: .surgery(lambda: 2, sink: 0), checkpointEvery: 2)
-    let straight = try Trainer(model: tinyModel, config: surgery, weights: weights, samples: samples, pools: pools)
+    let straight = try Trainer(
+      model: tinyModel, config: surgery, weights: weights, samples: samples, pools: pools)
     straight.outputDirectory = try temporaryDirectory()
     let reference = try straight.run()
     #expect(reference.count == 9)
 
     let dir = try temporaryDirectory()
-    let first = try Trainer(model: tinyModel, config: surgery, weights: weights, samples: samples, pools: pools)
+    let first = try Trainer(
+      model: tinyModel, config: surgery, weights: weights, samples: samples, pools: pools)
     first.outputDirectory = dir
     let head = try first.run(maxSteps: 4)  // stops in the middle of the second epoch
     let resumed = try Trainer(resumingFrom: dir + "/checkpoint", samples: samples, pools: pools)
     resumed.outputDirectory = dir
-    #expect(resumed.progress.step == 4 && resumed.progress.epoch == 1 && resumed.progress.position == 4)
+    #expect(
+      resumed.progress.step == 4 && resumed.progress.epoch == 1 && resumed.progress.position == 4)
     let tail = try resumed.run()
     let losses = (head + tail).map(\.loss)
     #expect(losses == reference.map(\.loss))
@@ -77,7 +85,9 @@ private let pools = SurgeryPools(
     #expect(checkpoint.metadata.progress.step == 9)
     #expect(checkpoint.weights == resumed.weights)
     #expect(FileManager.default.fileExists(atPath: dir + "/checkpoint/config.json"))
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+      $0.hasPrefix(".")
+    }
     #expect(leftovers.isEmpty, "temporary directories left: \(leftovers)")
   }
 
@@ -85,7 +95,8 @@ private let pools = SurgeryPools(
     let weights = try Llama(tinyModel).randomWeights(seed: 8)
     let dir = try temporaryDirectory()
     let trainer = try Trainer(
-      model: tinyModel, config: config(steps: 4), weights: weights, samples: toySamples(count: 8, seed: 9))
+      model: tinyModel, config: config(steps: 4), weights: weights,
+      samples: toySamples(count: 8, seed: 9))
     trainer.outputDirectory = dir
     try trainer.run(maxSteps: 2)
     let saved = try TrainingCheckpoint.read(from: dir + "/checkpoint")
@@ -118,13 +129,16 @@ private let pools = SurgeryPools(
     }
     let initial = try penalty(start)
     #expect(initial > 0.05, "the toy must start with a clearly positive penalty, got \(initial)")
-    let sft = try Trainer(model: tinyModel, config: config(steps: 12), weights: start, samples: samples)
+    let sft = try Trainer(
+      model: tinyModel, config: config(steps: 12), weights: start, samples: samples)
     try sft.run()
     let surgery = try Trainer(
-      model: tinyModel, config: config(steps: 12, defense: .surgery(lambda: 5, sink: 0)), weights: start,
+      model: tinyModel, config: config(steps: 12, defense: .surgery(lambda: 5, sink: 0)),
+      weights: start,
       samples: samples, pools: pools)
     let records = try surgery.run()
-    let afterSFT = try penalty(sft.weights), afterSurgery = try penalty(surgery.weights)
+    let afterSFT = try penalty(sft.weights)
+    let afterSurgery = try penalty(surgery.weights)
     #expect(afterSurgery < 0.25 * initial, "surgery: \(initial) → \(afterSurgery)")
     #expect(afterSurgery < 0.25 * afterSFT, "SFT ends at \(afterSFT), surgery at \(afterSurgery)")
     // The step graph reports the same penalty the measurement computes, before the update.
@@ -134,7 +148,9 @@ private let pools = SurgeryPools(
   @Test func misuseIsReported() throws {
     let weights = try Llama(tinyModel).randomWeights(seed: 1)
     #expect(throws: TrainingError.self) {
-      try Trainer(model: tinyModel, config: config(batch: 0), weights: weights, samples: toySamples(count: 2, seed: 1))
+      try Trainer(
+        model: tinyModel, config: config(batch: 0), weights: weights,
+        samples: toySamples(count: 2, seed: 1))
     }
     #expect(throws: TrainingError.self) {
       try Trainer(model: tinyModel, config: config(), weights: weights, samples: [])
@@ -147,7 +163,9 @@ private let pools = SurgeryPools(
     var missing = weights
     missing["model.norm.weight"] = nil
     #expect(throws: TrainingError.self) {
-      try Trainer(model: tinyModel, config: config(), weights: missing, samples: toySamples(count: 2, seed: 1))
+      try Trainer(
+        model: tinyModel, config: config(), weights: missing, samples: toySamples(count: 2, seed: 1)
+      )
     }
   }
 }
@@ -158,7 +176,8 @@ private let pools = SurgeryPools(
     try #require(FileManager.default.fileExists(atPath: gguf), "run scripts/fetch-models smollm2")
     let weights = try Llama(tinyModel).randomWeights(seed: 21)
     let trainer = try Trainer(
-      model: tinyModel, config: TrainingConfig(batchSize: 2, sequenceLength: 12, schedule: .constant(rate: 1e-3)),
+      model: tinyModel,
+      config: TrainingConfig(batchSize: 2, sequenceLength: 12, schedule: .constant(rate: 1e-3)),
       weights: weights, samples: toySamples(count: 4, seed: 22), sources: ["tokenizer": gguf])
     let dir = try temporaryDirectory()
     trainer.outputDirectory = dir
@@ -171,7 +190,10 @@ private let pools = SurgeryPools(
       #expect(try loaded.tokenizerPath() == gguf)
     }
     // The checkpoint's config.json is a Hugging Face Llama configuration.
-    #expect(try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel)
-    #expect(throws: ModelError.self) { try store.loadLanguageModel(ModelReference(dir + "/missing")) }
+    #expect(
+      try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel)
+    #expect(throws: ModelError.self) {
+      try store.loadLanguageModel(ModelReference(dir + "/missing"))
+    }
   }
 }

@@ -26,7 +26,8 @@ public struct BertConfig: Sendable, Hashable, Codable {
   }
 
   /// all-MiniLM-L6-v2.
-  public static let miniLM = BertConfig(vocabulary: 30522, dimension: 384, layers: 6, heads: 12, hidden: 1536)
+  public static let miniLM = BertConfig(
+    vocabulary: 30522, dimension: 384, layers: 6, heads: 12, hidden: 1536)
 }
 
 /// A BERT encoder with sentence-transformers pooling: mean over real tokens, then L2
@@ -52,12 +53,19 @@ public struct Bert {
     for layer in 0..<config.layers {
       let p = "encoder.layer.\(layer)"
       let attention = SelfAttention(
-        names: ("\(p).attention.self.query", "\(p).attention.self.key", "\(p).attention.self.value", "\(p).attention.output.dense"),
+        names: (
+          "\(p).attention.self.query", "\(p).attention.self.key", "\(p).attention.self.value",
+          "\(p).attention.output.dense"
+        ),
         dimension: d, heads: config.heads, bias: true)
       let (attended, _) = attention(x, mask: mask, in: m)
-      x = LayerNorm("\(p).attention.output.LayerNorm", d, epsilon: config.layerNormEpsilon)(b.add(x, attended), in: m)
-      let ff = GELUFeedForward(inName: "\(p).intermediate.dense", outName: "\(p).output.dense", dimension: d, hidden: config.hidden)(x, in: m)
-      x = LayerNorm("\(p).output.LayerNorm", d, epsilon: config.layerNormEpsilon)(b.add(x, ff), in: m)
+      x = LayerNorm("\(p).attention.output.LayerNorm", d, epsilon: config.layerNormEpsilon)(
+        b.add(x, attended), in: m)
+      let ff = GELUFeedForward(
+        inName: "\(p).intermediate.dense", outName: "\(p).output.dense", dimension: d,
+        hidden: config.hidden)(x, in: m)
+      x = LayerNorm("\(p).output.LayerNorm", d, epsilon: config.layerNormEpsilon)(
+        b.add(x, ff), in: m)
     }
     return x
   }
@@ -77,7 +85,9 @@ public struct Bert {
 
   /// The embedding graph: inputs `tokens`, `attention_mask` (i32 `[B, T]`) and the weights;
   /// result `embeddings` `[B, D]`.
-  public func embeddingGraph(batch: Int, tokens: Int) throws(Diagnostics) -> (graph: Graph, weights: [String]) {
+  public func embeddingGraph(batch: Int, tokens: Int) throws(Diagnostics) -> (
+    graph: Graph, weights: [String]
+  ) {
     let m = ModelBuilder(name: "bert_embed")
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
     let mask = m.input("attention_mask", TensorType(.i32, [batch, tokens]))

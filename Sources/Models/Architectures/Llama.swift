@@ -41,11 +41,15 @@ public struct LlamaConfig: Sendable, Hashable, Codable {
     if vocabulary <= 0 || dimension <= 0 || layers <= 0 || heads <= 0 || hidden <= 0 {
       out.append("sizes must be positive")
     }
-    if heads > 0 && dimension % heads != 0 { out.append("dimension \(dimension) is not a multiple of heads \(heads)") }
+    if heads > 0 && dimension % heads != 0 {
+      out.append("dimension \(dimension) is not a multiple of heads \(heads)")
+    }
     if kvHeads <= 0 || (heads > 0 && heads % kvHeads != 0) {
       out.append("heads \(heads) is not a multiple of kv heads \(kvHeads)")
     }
-    if heads > 0 && (dimension / heads) % 2 != 0 { out.append("head dimension must be even for rotary embedding") }
+    if heads > 0 && (dimension / heads) % 2 != 0 {
+      out.append("head dimension must be even for rotary embedding")
+    }
     return out
   }
 
@@ -64,13 +68,15 @@ public struct Llama {
   public init(_ config: LlamaConfig) { self.config = config }
 
   public var rotary: RotaryEmbedding {
-    RotaryEmbedding(headDimension: config.headDimension, base: config.ropeBase, layout: config.ropeLayout)
+    RotaryEmbedding(
+      headDimension: config.headDimension, base: config.ropeBase, layout: config.ropeLayout)
   }
 
   func attention(_ layer: Int) -> SelfAttention {
     let p = "model.layers.\(layer).self_attn"
     return SelfAttention(
-      names: ("\(p).q_proj", "\(p).k_proj", "\(p).v_proj", "\(p).o_proj"), dimension: config.dimension,
+      names: ("\(p).q_proj", "\(p).k_proj", "\(p).v_proj", "\(p).o_proj"),
+      dimension: config.dimension,
       heads: config.heads, kvHeads: config.kvHeads, rotary: rotary)
   }
 
@@ -79,7 +85,8 @@ public struct Llama {
   /// `tokens` and `positions` are i32 `[B, T]`; `mask` is i1 `[B, 1, T, S]` (see
   /// `AttentionMasks`); `past` holds each layer's earlier keys and values for a KV cache.
   public func hiddenStates(
-    tokens: Value, positions: Value, mask: Value, past: [SelfAttention.Present]? = nil, in m: ModelBuilder
+    tokens: Value, positions: Value, mask: Value, past: [SelfAttention.Present]? = nil,
+    in m: ModelBuilder
   ) -> (hidden: Value, present: [SelfAttention.Present]) {
     let b = m.graph
     var x = Embedding("model.embed_tokens", config.vocabulary, config.dimension)(tokens, in: m)
@@ -87,12 +94,16 @@ public struct Llama {
     var present: [SelfAttention.Present] = []
     for layer in 0..<config.layers {
       let p = "model.layers.\(layer)"
-      let normed = RMSNorm("\(p).input_layernorm", config.dimension, epsilon: config.rmsEpsilon)(x, in: m)
-      let (attended, kv) = attention(layer)(normed, mask: mask, rotaryTables: tables, past: past?[layer], in: m)
+      let normed = RMSNorm("\(p).input_layernorm", config.dimension, epsilon: config.rmsEpsilon)(
+        x, in: m)
+      let (attended, kv) = attention(layer)(
+        normed, mask: mask, rotaryTables: tables, past: past?[layer], in: m)
       present.append(kv)
       x = b.add(x, attended)
-      let normed2 = RMSNorm("\(p).post_attention_layernorm", config.dimension, epsilon: config.rmsEpsilon)(x, in: m)
-      x = b.add(x, SwiGLU("\(p).mlp", dimension: config.dimension, hidden: config.hidden)(normed2, in: m))
+      let normed2 = RMSNorm(
+        "\(p).post_attention_layernorm", config.dimension, epsilon: config.rmsEpsilon)(x, in: m)
+      x = b.add(
+        x, SwiGLU("\(p).mlp", dimension: config.dimension, hidden: config.hidden)(normed2, in: m))
     }
     return (RMSNorm("model.norm", config.dimension, epsilon: config.rmsEpsilon)(x, in: m), present)
   }
@@ -106,7 +117,9 @@ public struct Llama {
   /// Mean token cross-entropy over counted positions: `labels` i32 `[B, T]` holds the next
   /// token at each position, `lossMask` `[B, T]` is 1 where the position counts (an ignore
   /// index becomes 0 there); the mean divides by the number of counted positions (at least 1).
-  public static func crossEntropy(logits: Value, labels: Value, lossMask: Value, in b: GraphBuilder) -> Value {
+  public static func crossEntropy(logits: Value, labels: Value, lossMask: Value, in b: GraphBuilder)
+    -> Value
+  {
     let s = b.shape(labels)
     let logp = b.logSoftmax(logits, axis: -1)
     let picked = b.reshape(b.takeAlongAxis(logp, b.reshape(labels, s + [1]), axis: -1), s)
@@ -124,22 +137,29 @@ public struct Llama {
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`), `loss_mask` `[B, T]` and the
   /// weights; result `loss`. Rows are right-padded, so a causal mask suffices.
-  public func trainingGraph(batch: Int, tokens: Int, dtype: DType = .f32) throws(Diagnostics) -> (graph: Graph, weights: [String]) {
+  public func trainingGraph(batch: Int, tokens: Int, dtype: DType = .f32) throws(Diagnostics) -> (
+    graph: Graph, weights: [String]
+  ) {
     let m = ModelBuilder(name: "llama_train", dtype: dtype)
     let b = m.graph
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
     let labels = m.input("labels", TensorType(.i32, [batch, tokens]))
     let lossMask = m.input("loss_mask", TensorType(dtype, [batch, tokens]))
     let mask = AttentionMasks.causal(batch: batch, tokens: tokens, in: b)
-    let (hidden, _) = hiddenStates(tokens: ids, positions: Self.defaultPositions(batch: batch, tokens: tokens, in: b), mask: mask, in: m)
-    let loss = Self.crossEntropy(logits: logits(hidden, in: m), labels: labels, lossMask: lossMask, in: b)
+    let (hidden, _) = hiddenStates(
+      tokens: ids, positions: Self.defaultPositions(batch: batch, tokens: tokens, in: b),
+      mask: mask, in: m)
+    let loss = Self.crossEntropy(
+      logits: logits(hidden, in: m), labels: labels, lossMask: lossMask, in: b)
     return (try b.build(results: [("loss", loss)]), m.weightNames)
   }
 
   /// The forward graph: inputs `tokens`, `attention_mask` (i32 `[B, T]`, 1 = real token, for
   /// left padding), `positions` (i32 `[B, T]`) and the weights; results `logits` `[B, T, V]`
   /// and, with `withCache`, each layer's `key_L` / `value_L` `[B, kvHeads, T, hd]`.
-  public func forwardGraph(batch: Int, tokens: Int, withCache: Bool = false, lastOnly: Bool = false, dtype: DType = .f32)
+  public func forwardGraph(
+    batch: Int, tokens: Int, withCache: Bool = false, lastOnly: Bool = false, dtype: DType = .f32
+  )
     throws(Diagnostics) -> (graph: Graph, weights: [String])
   {
     let m = ModelBuilder(name: "llama_forward", dtype: dtype)
@@ -150,11 +170,14 @@ public struct Llama {
     let mask = AttentionMasks.causal(batch: batch, tokens: tokens, keyMask: keyMask, in: b)
     var (hidden, present) = hiddenStates(tokens: ids, positions: positions, mask: mask, in: m)
     if lastOnly {
-      hidden = b.slice(hidden, start: [0, tokens - 1, 0], limit: [batch, tokens, config.dimension])
+      hidden = b.slice(
+        hidden, start: [0, tokens - 1, 0], limit: [batch, tokens, config.dimension])
     }
     var results = [("logits", logits(hidden, in: m))]
     if withCache {
-      for (i, kv) in present.enumerated() { results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)] }
+      for (i, kv) in present.enumerated() {
+        results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)]
+      }
     }
     return (try b.build(results: results), m.weightNames)
   }
@@ -175,14 +198,19 @@ public struct Llama {
     var past: [SelfAttention.Present] = []
     for i in 0..<config.layers {
       past.append(
-        .init(key: m.input("past_key_\(i)", TensorType(dtype, kvShape)), value: m.input("past_value_\(i)", TensorType(dtype, kvShape))))
+        .init(
+          key: m.input("past_key_\(i)", TensorType(dtype, kvShape)),
+          value: m.input("past_value_\(i)", TensorType(dtype, kvShape))))
     }
     // The new token sees every filled slot and itself.
     let keys = b.concat([cacheMask, b.constant(1, TensorType(.i32, [batch, 1]))], axis: 1)
     let mask = AttentionMasks.padding(keys, queries: 1, in: b)
-    let (hidden, present) = hiddenStates(tokens: ids, positions: positions, mask: mask, past: past, in: m)
+    let (hidden, present) = hiddenStates(
+      tokens: ids, positions: positions, mask: mask, past: past, in: m)
     var results = [("logits", logits(hidden, in: m))]
-    for (i, kv) in present.enumerated() { results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)] }
+    for (i, kv) in present.enumerated() {
+      results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)]
+    }
     return (try b.build(results: results), m.weightNames)
   }
 }

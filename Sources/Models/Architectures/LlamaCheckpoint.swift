@@ -11,7 +11,9 @@ import Runtime
 /// the stored rows and rotates adjacent pairs instead (the two agree, as a test checks).
 public enum LlamaCheckpoint {
   /// The configuration stored in a GGUF file's `llama.*` metadata.
-  public static func config(_ gguf: GGUFFile, layout: RotaryLayout = .rotateHalf) throws(ModelError) -> LlamaConfig {
+  public static func config(_ gguf: GGUFFile, layout: RotaryLayout = .rotateHalf) throws(ModelError)
+    -> LlamaConfig
+  {
     guard let architecture = gguf.architecture, architecture == "llama" else {
       throw ModelError(
         "general.architecture is '\(gguf.architecture ?? "missing")'; only 'llama' is supported",
@@ -48,7 +50,8 @@ public enum LlamaCheckpoint {
     default: break
     }
     let parts = name.split(separator: ".")
-    guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), parts[3] == "weight" else { return nil }
+    guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), parts[3] == "weight"
+    else { return nil }
     let p = "model.layers.\(layer)"
     switch parts[2] {
     case "attn_norm": return "\(p).input_layernorm.weight"
@@ -65,7 +68,9 @@ public enum LlamaCheckpoint {
   }
 
   /// Every weight of a GGUF Llama, dequantized to f32, by Hugging Face name.
-  public static func weights(_ gguf: GGUFFile, config: LlamaConfig) throws(ModelError) -> [String: HostTensor] {
+  public static func weights(_ gguf: GGUFFile, config: LlamaConfig) throws(ModelError) -> [String:
+    HostTensor]
+  {
     var out: [String: HostTensor] = [:]
     for info in gguf.tensors {
       guard let name = huggingFaceName(info.name) else { continue }
@@ -84,11 +89,14 @@ public enum LlamaCheckpoint {
 
   /// Reorders the rows of each head from adjacent pairs (2i, 2i+1) to halves (i, i + d/2):
   /// Hugging Face row `h·d + r·d/2 + i` is GGUF row `h·d + 2i + r`.
-  public static func unpermuteRotaryRows(_ t: HostTensor, heads: Int, file: String, tensor: String) throws(ModelError) -> HostTensor {
+  public static func unpermuteRotaryRows(_ t: HostTensor, heads: Int, file: String, tensor: String)
+    throws(ModelError) -> HostTensor
+  {
     guard t.shape.count == 2, heads > 0, t.shape[0] % heads == 0, (t.shape[0] / heads) % 2 == 0,
       let values = t.array(of: Float.self)
     else {
-      throw ModelError("expected an f32 [heads·head_dim, in] matrix, got \(t.type)", file: file, tensor: tensor)
+      throw ModelError(
+        "expected an f32 [heads·head_dim, in] matrix, got \(t.type)", file: file, tensor: tensor)
     }
     let (rows, columns) = (t.shape[0], t.shape[1])
     let d = rows / heads
@@ -124,12 +132,15 @@ public enum LlamaCheckpoint {
       throw ModelError("cannot read JSON: \(error)", file: path)
     }
     func int(_ key: String) throws(ModelError) -> Int {
-      guard let v = object[key] as? Int else { throw ModelError("missing integer", file: path, key: key) }
+      guard let v = object[key] as? Int else {
+        throw ModelError("missing integer", file: path, key: key)
+      }
       return v
     }
     let heads = try int("num_attention_heads")
     let config = LlamaConfig(
-      vocabulary: try int("vocab_size"), dimension: try int("hidden_size"), layers: try int("num_hidden_layers"),
+      vocabulary: try int("vocab_size"), dimension: try int("hidden_size"),
+      layers: try int("num_hidden_layers"),
       heads: heads, kvHeads: (object["num_key_value_heads"] as? Int) ?? heads,
       hidden: try int("intermediate_size"),
       ropeBase: (object["rope_theta"] as? Double)

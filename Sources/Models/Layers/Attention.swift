@@ -17,7 +17,8 @@ public struct SelfAttention {
 
   public init(
     names: (query: String, key: String, value: String, output: String), dimension: Int, heads: Int,
-    kvHeads: Int? = nil, headDimension: Int? = nil, bias: Bool = false, rotary: RotaryEmbedding? = nil
+    kvHeads: Int? = nil, headDimension: Int? = nil, bias: Bool = false,
+    rotary: RotaryEmbedding? = nil
   ) {
     self.names = names
     self.dimension = dimension
@@ -80,7 +81,8 @@ public struct SelfAttention {
     guard kvHeads != heads else { return v }
     let s = b.shape(v)
     let group = heads / kvHeads
-    let spread = b.broadcast(b.reshape(v, [s[0], kvHeads, 1, s[2], s[3]]), to: [s[0], kvHeads, group, s[2], s[3]])
+    let spread = b.broadcast(
+      b.reshape(v, [s[0], kvHeads, 1, s[2], s[3]]), to: [s[0], kvHeads, group, s[2], s[3]])
     return b.reshape(spread, [s[0], heads, s[2], s[3]])
   }
 }
@@ -88,7 +90,9 @@ public struct SelfAttention {
 /// Attention masks, as i1 `[B, 1, T, S]` (true = may attend).
 public enum AttentionMasks {
   /// Causal over T tokens, optionally also hiding padded keys (`keyMask` i32 `[B, T]`, 1 = real).
-  public static func causal(batch: Int, tokens: Int, keyMask: Value? = nil, in b: GraphBuilder) -> Value {
+  public static func causal(batch: Int, tokens: Int, keyMask: Value? = nil, in b: GraphBuilder)
+    -> Value
+  {
     let square = TensorType(.i32, [tokens, tokens])
     let rows = b.iota(axis: 0, square)
     let columns = b.iota(axis: 1, square)

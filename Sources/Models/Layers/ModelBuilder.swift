@@ -19,7 +19,9 @@ public final class ModelBuilder {
   }
 
   /// The weight `name` with `shape`; a second request with another shape is a diagnostic.
-  public func weight(_ name: String, _ shape: [Int], file: String = #fileID, line: Int = #line) -> Value {
+  public func weight(_ name: String, _ shape: [Int], file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     if let v = weights[name] {
       if graph.shape(v) != shape {
         graph.report(
@@ -35,7 +37,9 @@ public final class ModelBuilder {
   }
 
   /// A non-weight graph input (token ids, masks, positions).
-  public func input(_ name: String, _ type: TensorType, file: String = #fileID, line: Int = #line) -> Value {
+  public func input(_ name: String, _ type: TensorType, file: String = #fileID, line: Int = #line)
+    -> Value
+  {
     graph.parameter(name, type, file: file, line: line)
   }
 

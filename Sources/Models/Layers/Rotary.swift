@@ -23,12 +23,14 @@ public struct RotaryEmbedding: Sendable, Hashable {
 
   /// cos θ and sin θ for integer positions `[B, T]`, shaped `[B, 1, T, d/2]` (one table for
   /// every head). The inverse frequencies are computed as `1 / base^(2i/d)` in the model dtype.
-  public func tables(positions: Value, dtype: DType, in b: GraphBuilder) -> (cos: Value, sin: Value) {
+  public func tables(positions: Value, dtype: DType, in b: GraphBuilder) -> (cos: Value, sin: Value)
+  {
     let half = headDimension / 2
     let (batch, tokens) = (b.shape(positions)[0], b.shape(positions)[1])
     let i = b.iota(axis: 0, TensorType(dtype, [half]))
     let exponent = b.mul(i, b.constant(2 / Double(headDimension), .scalar(dtype)))
-    let inverseFrequency = b.reciprocal(b.pow(b.constant(base, TensorType(dtype, [half])), exponent))
+    let inverseFrequency = b.reciprocal(
+      b.pow(b.constant(base, TensorType(dtype, [half])), exponent))
     let p = b.reshape(b.cast(positions, to: dtype), [batch, 1, tokens, 1])
     let theta = b.mul(p, b.reshape(inverseFrequency, [1, 1, 1, half]))
     return (b.cos(theta), b.sin(theta))
@@ -52,11 +54,13 @@ public struct RotaryEmbedding: Sendable, Hashable {
     case .adjacentPairs:
       let pairs = b.reshape(x, lead + [half, 2])
       let pairZeros = zeros + [0]
-      let even = b.reshape(b.slice(pairs, start: pairZeros, limit: lead + [half, 1]), lead + [half])
+      let even = b.reshape(
+        b.slice(pairs, start: pairZeros, limit: lead + [half, 1]), lead + [half])
       let odd = b.reshape(
         b.slice(pairs, start: zeros + [1], limit: lead + [half, 2]), lead + [half])
       let (r1, r2) = rotate(even, odd)
-      let joined = b.concat([b.reshape(r1, lead + [half, 1]), b.reshape(r2, lead + [half, 1])], axis: -1)
+      let joined = b.concat(
+        [b.reshape(r1, lead + [half, 1]), b.reshape(r2, lead + [half, 1])], axis: -1)
       return b.reshape(joined, shape)
     }
   }

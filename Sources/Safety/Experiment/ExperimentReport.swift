@@ -11,7 +11,9 @@ public enum ExperimentReport {
         DefenseResults(
           defense: d == "sft" ? "SFT" : "Surgery",
           measurements: r.runs.filter { $0.defense == d }.map {
-            DefenseMeasurement(poisonRatio: $0.poisonRatio, harmfulScore: value($0.evaluation), fineTuneAccuracy: $0.evaluation.fineTuneAccuracy.accuracy)
+            DefenseMeasurement(
+              poisonRatio: $0.poisonRatio, harmfulScore: value($0.evaluation),
+              fineTuneAccuracy: $0.evaluation.fineTuneAccuracy.accuracy)
           })
       }
     }
@@ -19,18 +21,25 @@ public enum ExperimentReport {
       SurgeryReportInput.HeadCountGroup(
         name: d == "sft" ? "SFT" : "Surgery",
         points: r.runs.filter { $0.defense == d }.map {
-          SurgeryCharts.HeadCountPoint(positiveHeads: $0.evaluation.positiveHeads, harmfulScore: $0.evaluation.beaverTails.harmfulScore, label: "p=\($0.poisonRatio)")
+          SurgeryCharts.HeadCountPoint(
+            positiveHeads: $0.evaluation.positiveHeads,
+            harmfulScore: $0.evaluation.beaverTails.harmfulScore, label: "p=\($0.poisonRatio)")
         })
     }
     var divergence = [SurgeryReportInput.Divergence(name: "aligned", values: r.aligned.divergence)]
     if let top = r.preset.poisonRatios.max() {
       for run in r.runs where run.poisonRatio == top {
-        divergence.append(.init(name: "\(run.defense == "sft" ? "SFT" : "Surgery") p=\(top)", values: run.evaluation.divergence))
+        divergence.append(
+          .init(
+            name: "\(run.defense == "sft" ? "SFT" : "Surgery") p=\(top)",
+            values: run.evaluation.divergence))
       }
     }
     let input = SurgeryReportInput(
-      title: "Harmful fine-tuning of SmolLM2-135M-Instruct: SFT against Surgery (\(r.preset.name) preset)",
-      harmfulBenchmark: "BeaverTails", taskBenchmark: task, results: rows { $0.beaverTails.harmfulScore },
+      title:
+        "Harmful fine-tuning of SmolLM2-135M-Instruct: SFT against Surgery (\(r.preset.name) preset)",
+      harmfulBenchmark: "BeaverTails", taskBenchmark: task,
+      results: rows { $0.beaverTails.harmfulScore },
       headCounts: headCounts, divergence: divergence)
     try SurgeryReport.write(input, to: directory)
 
@@ -38,13 +47,16 @@ public enum ExperimentReport {
     var md = try String(contentsOfFile: directory + "/report.md", encoding: .utf8)
     md += "\n## HarmBench harmful score (%) by poison ratio\n\n"
     md += ResultsTables.markdown(rows { $0.harmBench.harmfulScore }, metric: .harmfulScore) + "\n"
-    md += "\n## Every run\n\n| defense | p | steps | HS BeaverTails | HS HarmBench | refusals BT | FA \(task) | positive heads | penalty | final task loss | s/step | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    md +=
+      "\n## Every run\n\n| defense | p | steps | HS BeaverTails | HS HarmBench | refusals BT | FA \(task) | positive heads | penalty | final task loss | s/step | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     func pct(_ x: Double) -> String { String(format: "%.1f", x) }
     let a = r.aligned
-    md += "| aligned | — | — | \(pct(a.beaverTails.harmfulScore)) | \(pct(a.harmBench.harmfulScore)) | \(pct(a.beaverTails.refusalRate)) | \(pct(a.fineTuneAccuracy.accuracy)) | \(a.positiveHeads) | \(String(format: "%.4f", a.sinkPenalty)) | — | — | — |\n"
+    md +=
+      "| aligned | — | — | \(pct(a.beaverTails.harmfulScore)) | \(pct(a.harmBench.harmfulScore)) | \(pct(a.beaverTails.refusalRate)) | \(pct(a.fineTuneAccuracy.accuracy)) | \(a.positiveHeads) | \(String(format: "%.4f", a.sinkPenalty)) | — | — | — |\n"
     for run in r.runs {
       let e = run.evaluation
-      md += "| \(run.defense) | \(run.poisonRatio) | \(run.steps) | \(pct(e.beaverTails.harmfulScore)) | \(pct(e.harmBench.harmfulScore)) | \(pct(e.beaverTails.refusalRate)) | \(pct(e.fineTuneAccuracy.accuracy)) | \(e.positiveHeads) | \(String(format: "%.4f", e.sinkPenalty)) | \(String(format: "%.3f", run.finalTaskLoss)) | \(String(format: "%.1f", run.stepSeconds)) | \(String(format: "%.0f", run.peakResidentMiB)) |\n"
+      md +=
+        "| \(run.defense) | \(run.poisonRatio) | \(run.steps) | \(pct(e.beaverTails.harmfulScore)) | \(pct(e.harmBench.harmfulScore)) | \(pct(e.beaverTails.refusalRate)) | \(pct(e.fineTuneAccuracy.accuracy)) | \(e.positiveHeads) | \(String(format: "%.4f", e.sinkPenalty)) | \(String(format: "%.3f", run.finalTaskLoss)) | \(String(format: "%.1f", run.stepSeconds)) | \(String(format: "%.0f", run.peakResidentMiB)) |\n"
     }
     let j = r.judge
     md += """
@@ -57,7 +69,8 @@ public enum ExperimentReport {
       precision \(String(format: "%.3f", j.test.precision)), recall \(String(format: "%.3f", j.test.recall)).
       """
     if let human = j.humanHarmAll {
-      md += " On the human-labelled PyRIT harm sets: accuracy \(String(format: "%.3f", human.accuracy)), precision \(String(format: "%.3f", human.precision)), recall \(String(format: "%.3f", human.recall)) — close to chance, so read HS as a coarse signal."
+      md +=
+        " On the human-labelled PyRIT harm sets: accuracy \(String(format: "%.3f", human.accuracy)), precision \(String(format: "%.3f", human.precision)), recall \(String(format: "%.3f", human.recall)) — close to chance, so read HS as a coarse signal."
     }
     md += """
 

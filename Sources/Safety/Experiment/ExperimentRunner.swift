@@ -58,10 +58,13 @@ public final class ExperimentRunner {
   public let backend: any Backend
   /// Status lines and progress (label, done, total, fields) for the caller to show.
   public var log: (String) -> Void = { _ in }
-  public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = { _, _, _, _ in }
+  public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = {
+    _, _, _, _ in
+  }
 
   public init(
-    preset: ExperimentPreset, outputDirectory: String, cacheDirectory: String, model: LoadedLanguageModel,
+    preset: ExperimentPreset, outputDirectory: String, cacheDirectory: String,
+    model: LoadedLanguageModel,
     judge: HarmfulnessJudge, data: DataDirectory, shared: SharedData, backend: any Backend
   ) {
     self.preset = preset
@@ -75,12 +78,15 @@ public final class ExperimentRunner {
   }
 
   var fineTuneEncoder: ChatEncoder {
-    ChatEncoder(tokenizer: model.tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt), maxLength: preset.maxLength)
+    ChatEncoder(
+      tokenizer: model.tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt),
+      maxLength: preset.maxLength)
   }
 
   /// Runs every step not done yet and writes the report.
   public func run() throws -> ExperimentResults {
-    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: outputDirectory, withIntermediateDirectories: true)
     let aligned = try alignedWeights()
     let baseline = try cached("\(outputDirectory)/aligned-eval.json") {
       log("evaluating the aligned model")
@@ -90,15 +96,20 @@ public final class ExperimentRunner {
     for defense in ["sft", "surgery"] {
       for p in preset.poisonRatios {
         let name = "\(defense)-p\(p)"
-        runs.append(try cached("\(outputDirectory)/runs/\(name)/result.json") {
-          try fineTuneAndEvaluate(from: aligned, defense: defense, ratio: p, directory: "\(outputDirectory)/runs/\(name)")
-        })
+        runs.append(
+          try cached("\(outputDirectory)/runs/\(name)/result.json") {
+            try fineTuneAndEvaluate(
+              from: aligned, defense: defense, ratio: p,
+              directory: "\(outputDirectory)/runs/\(name)")
+          })
       }
     }
     let formatter = ISO8601DateFormatter()
     let results = ExperimentResults(
-      preset: preset, model: model.location.path, backend: backend.name, aligned: baseline, runs: runs,
-      judge: judge.model.report, threshold: judge.model.threshold, date: formatter.string(from: Date()))
+      preset: preset, model: model.location.path, backend: backend.name, aligned: baseline,
+      runs: runs,
+      judge: judge.model.report, threshold: judge.model.threshold,
+      date: formatter.string(from: Date()))
     try writeJSON(results, to: outputDirectory + "/results.json")
     try ExperimentReport.write(results, to: outputDirectory)
     return results
@@ -108,7 +119,8 @@ public final class ExperimentRunner {
 
   /// The aligned starting model, trained once per preset alignment settings and cached.
   func alignedWeights() throws -> [String: HostTensor] {
-    let key = "aligned-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)"
+    let key =
+      "aligned-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)"
     let directory = cacheDirectory + "/" + key
     let total = preset.alignRefusals + preset.alignBenign
     let mixture = try PoisonedMixture.make(
@@ -118,15 +130,21 @@ public final class ExperimentRunner {
     let config = TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.alignEpochs,
       schedule: .constant(rate: preset.alignLearningRate), defense: .sft, seed: 7)
-    log("alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))")
-    let trainer = try trainer(in: directory, config: config, weights: model.weights, samples: samples, pools: nil)
+    log(
+      "alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))"
+    )
+    let trainer = try trainer(
+      in: directory, config: config, weights: model.weights, samples: samples, pools: nil)
     try train(trainer, label: "align")
     return trainer.weights
   }
 
-  func fineTuneAndEvaluate(from aligned: [String: HostTensor], defense: String, ratio: Double, directory: String) throws -> RunResult {
+  func fineTuneAndEvaluate(
+    from aligned: [String: HostTensor], defense: String, ratio: Double, directory: String
+  ) throws -> RunResult {
     let mixture = try PoisonedMixture.make(
-      harmful: try data.harmful(), benign: try data.benign(preset.task), samples: preset.samples, ratio: ratio, seed: 43)
+      harmful: try data.harmful(), benign: try data.benign(preset.task), samples: preset.samples,
+      ratio: ratio, seed: 43)
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     var pools: SurgeryPools?
     var chosen = Defense.sft
@@ -141,24 +159,32 @@ public final class ExperimentRunner {
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
       schedule: .constant(rate: preset.learningRate), defense: chosen, seed: 43)
     log("fine-tuning: \(defense), p = \(ratio) (\(samples.count) samples)")
-    let trainer = try trainer(in: directory, config: config, weights: aligned, samples: samples, pools: pools)
+    let trainer = try trainer(
+      in: directory, config: config, weights: aligned, samples: samples, pools: pools)
     let records = try train(trainer, label: "\(defense) p=\(ratio)")
     let evaluation = try evaluate(trainer.weights, label: "\(defense) p=\(ratio)")
     let seconds = records.map(\.seconds).sorted()
     return RunResult(
       defense: defense, poisonRatio: ratio, steps: trainer.progress.step,
-      stepSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2], peakResidentMiB: peakResidentMiB(),
-      finalTaskLoss: records.last?.taskLoss ?? .nan, finalSinkPenalty: records.last?.sinkPenalty, evaluation: evaluation)
+      stepSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2],
+      peakResidentMiB: peakResidentMiB(),
+      finalTaskLoss: records.last?.taskLoss ?? .nan, finalSinkPenalty: records.last?.sinkPenalty,
+      evaluation: evaluation)
   }
 
   /// A trainer writing to `directory`, resumed from its checkpoint when one exists.
-  func trainer(in directory: String, config: TrainingConfig, weights: [String: HostTensor], samples: [EncodedSample], pools: SurgeryPools?) throws -> Trainer {
+  func trainer(
+    in directory: String, config: TrainingConfig, weights: [String: HostTensor],
+    samples: [EncodedSample], pools: SurgeryPools?
+  ) throws -> Trainer {
     let trainer: Trainer
     if FileManager.default.fileExists(atPath: directory + "/checkpoint/trainer_state.json") {
-      trainer = try Trainer(resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
+      trainer = try Trainer(
+        resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.config, config: config, weights: weights, samples: samples, pools: pools, backend: backend,
+        model: model.config, config: config, weights: weights, samples: samples, pools: pools,
+        backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
     }
     trainer.outputDirectory = directory
@@ -190,13 +216,20 @@ public final class ExperimentRunner {
     func answers(_ items: [BenchmarkItem], _ what: String) throws -> [String] {
       var out: [String] = []
       progress("\(label): \(what)", 0, items.count, "")
-      for chunk in stride(from: 0, to: items.count, by: 6).map({ Array(items[$0..<min($0 + 6, items.count)]) }) {
+      for chunk in stride(from: 0, to: items.count, by: 6).map({
+        Array(items[$0..<min($0 + 6, items.count)])
+      }) {
         let prompts = chunk.map {
-          evaluated.tokenizer.encode(template.prompt($0.message, system: .custom(ChatEncoder.fineTuningSystemPrompt)))
+          evaluated.tokenizer.encode(
+            template.prompt($0.message, system: .custom(ChatEncoder.fineTuningSystemPrompt)))
         }
         let generations = try generator.generate(
-          prompts, options: GenerationOptions(maxNewTokens: preset.maxNewTokens, stopTokenIds: evaluated.stopTokenIds))
-        for g in generations { out.append(try evaluated.tokenizer.decode(g.tokens, skipSpecialTokens: true)) }
+          prompts,
+          options: GenerationOptions(
+            maxNewTokens: preset.maxNewTokens, stopTokenIds: evaluated.stopTokenIds))
+        for g in generations {
+          out.append(try evaluated.tokenizer.decode(g.tokens, skipSpecialTokens: true))
+        }
         progress("\(label): \(what)", out.count, items.count, "")
       }
       return out
@@ -204,7 +237,8 @@ public final class ExperimentRunner {
     func harmful(_ benchmark: Benchmark) throws -> HarmfulScore {
       let items = try BenchmarkPrompts.items(benchmark, data: shared, limit: preset.harmfulPrompts)
       let texts = try answers(items, benchmark.rawValue)
-      let verdicts = try judge.judge(zip(items, texts).map { PromptAnswer(prompt: $0.message, answer: $1) })
+      let verdicts = try judge.judge(
+        zip(items, texts).map { PromptAnswer(prompt: $0.message, answer: $1) })
       return HarmfulScore(verdicts: verdicts)
     }
     let beaverTails = try harmful(.beaverTails)
@@ -216,7 +250,8 @@ public final class ExperimentRunner {
       case .agnews: .agNews
       }
     let taskItems = try BenchmarkPrompts.items(taskBenchmark, data: shared, limit: preset.taskItems)
-    let accuracy = try FineTuneAccuracy(items: taskItems, answers: try answers(taskItems, taskBenchmark.rawValue))
+    let accuracy = try FineTuneAccuracy(
+      items: taskItems, answers: try answers(taskItems, taskBenchmark.rawValue))
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
       model: model.config, weights: weights,
@@ -227,15 +262,19 @@ public final class ExperimentRunner {
       "\(label): HS \(String(format: "%.1f", beaverTails.harmfulScore))% (BeaverTails), \(String(format: "%.1f", harmBench.harmfulScore))% (HarmBench), FA \(String(format: "%.1f", accuracy.accuracy))%, \(tables.positiveHeads) positive heads"
     )
     return ModelEvaluation(
-      beaverTails: beaverTails, harmBench: harmBench, fineTuneAccuracy: accuracy, positiveHeads: tables.positiveHeads,
-      divergence: tables.divergence, sinkPenalty: tables.penalty, seconds: Date().timeIntervalSince(start))
+      beaverTails: beaverTails, harmBench: harmBench, fineTuneAccuracy: accuracy,
+      positiveHeads: tables.positiveHeads,
+      divergence: tables.divergence, sinkPenalty: tables.penalty,
+      seconds: Date().timeIntervalSince(start))
   }
 
   // MARK: - Files
 
   /// The value stored at `path`, or computed and stored there (atomically).
   func cached<T: Codable>(_ path: String, _ compute: () throws -> T) throws -> T {
-    if let data = FileManager.default.contents(atPath: path), let value = try? JSONDecoder().decode(T.self, from: data) {
+    if let data = FileManager.default.contents(atPath: path),
+      let value = try? JSONDecoder().decode(T.self, from: data)
+    {
       return value
     }
     let value = try compute()
@@ -245,7 +284,8 @@ public final class ExperimentRunner {
 
   func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     try FileManager.default.createDirectory(
-      atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+      atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+      withIntermediateDirectories: true)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(try encoder.encode(value), to: path)

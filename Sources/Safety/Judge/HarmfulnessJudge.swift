@@ -350,7 +350,9 @@ extension HarmfulnessJudge {
       path: cacheDirectory + "/" + HarmfulnessTrainer.embeddingFile, dimension: embedder.dimension)
     var model =
       retrain
-      ? nil : try HarmfulnessTrainer.load(from: cacheDirectory, embedder: embedder.identity, features: features)
+      ? nil
+      : try HarmfulnessTrainer.load(
+        from: cacheDirectory, embedder: embedder.identity, features: features)
     let trained = model == nil
     if model == nil {
       let fresh = try HarmfulnessTrainer.train(

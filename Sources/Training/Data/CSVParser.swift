@@ -75,11 +75,13 @@ public struct CSVTable: Sendable, Hashable {
     if inQuotes { throw DataError("unterminated quoted field", path: path, line: quoteLine) }
     if !field.isEmpty || fieldStarted || !record.isEmpty { endRecord() }
     guard let header = records.first else { throw DataError("empty CSV file", path: path, line: 1) }
-    for (row, start) in zip(records.dropFirst(), starts.dropFirst()) where row.count != header.count {
+    for (row, start) in zip(records.dropFirst(), starts.dropFirst()) where row.count != header.count
+    {
       throw DataError(
         "\(row.count) fields, the header has \(header.count)", path: path, line: start)
     }
-    return CSVTable(header: header, rows: Array(records.dropFirst()), lines: Array(starts.dropFirst()))
+    return CSVTable(
+      header: header, rows: Array(records.dropFirst()), lines: Array(starts.dropFirst()))
   }
 
   /// Reads and parses a CSV file.
@@ -90,7 +92,9 @@ public struct CSVTable: Sendable, Hashable {
   /// The index of a header column, or an error naming the file.
   public func column(_ name: String, path: String) throws(DataError) -> Int {
     guard let index = header.firstIndex(of: name) else {
-      throw DataError("missing column '\(name)' (columns: \(header.joined(separator: ", ")))", path: path, line: 1)
+      throw DataError(
+        "missing column '\(name)' (columns: \(header.joined(separator: ", ")))", path: path, line: 1
+      )
     }
     return index
   }

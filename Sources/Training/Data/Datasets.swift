@@ -35,7 +35,8 @@ public struct BeaverTailsRow: Sendable, Hashable {
       let split = refusal.range(of: "\nAnswer: ")
     else { return nil }
     let question = refusal[refusal.index(refusal.startIndex, offsetBy: 10)..<split.lowerBound]
-    return InstructionPair(instruction: String(question), output: String(refusal[split.upperBound...]))
+    return InstructionPair(
+      instruction: String(question), output: String(refusal[split.upperBound...]))
   }
 }
 
@@ -145,7 +146,9 @@ public enum Datasets {
       case "1": output = "positive"
       default: throw DataError("label '\(fields[0])' is not 0 or 1", path: path, line: lineNumber)
       }
-      out.append(InstructionPair(instruction: sst2Instruction, input: String(fields[1]) + " ", output: output))
+      out.append(
+        InstructionPair(
+          instruction: sst2Instruction, input: String(fields[1]) + " ", output: output))
     }
     return out
   }
@@ -179,7 +182,8 @@ public struct DataDirectory: Sendable, Hashable {
     switch task {
     case .gsm8k: try Datasets.gsm8k(path("gsm8k/train.jsonl"))
     case .sst2: try Datasets.sst2(path("sst2/train.tsv"))
-    case .agnews: try Datasets.instructionPairs(path("ag_news/train_sample950_surgery_format.jsonl"))
+    case .agnews:
+      try Datasets.instructionPairs(path("ag_news/train_sample950_surgery_format.jsonl"))
     }
   }
 

@@ -20,15 +20,19 @@ public enum PoisonedMixture {
     seed: UInt64
   ) throws(TrainingError) -> [MixtureSample] {
     guard n >= 0 else { throw TrainingError("the sample count must be non-negative, got \(n)") }
-    guard p >= 0 && p <= 1 else { throw TrainingError("the poison ratio must be in [0, 1], got \(p)") }
+    guard p >= 0 && p <= 1 else {
+      throw TrainingError("the poison ratio must be in [0, 1], got \(p)")
+    }
     let (harmfulCount, benignCount) = counts(samples: n, ratio: p)
     guard harmfulCount <= harmful.count else {
       throw TrainingError(
-        "\(harmfulCount) harmful samples requested (p = \(p), n = \(n)) but the pool holds \(harmful.count)")
+        "\(harmfulCount) harmful samples requested (p = \(p), n = \(n)) but the pool holds \(harmful.count)"
+      )
     }
     guard benignCount <= benign.count else {
       throw TrainingError(
-        "\(benignCount) benign samples requested (p = \(p), n = \(n)) but the pool holds \(benign.count)")
+        "\(benignCount) benign samples requested (p = \(p), n = \(n)) but the pool holds \(benign.count)"
+      )
     }
     var g = SeededGenerator(seed: seed, stream: 0x6D69_7874)
     let harmfulOrder = g.permutation(harmful.count).prefix(harmfulCount)
