@@ -88,7 +88,7 @@ public final class ExperimentRunner {
     try FileManager.default.createDirectory(
       atPath: outputDirectory, withIntermediateDirectories: true)
     let aligned = try alignedWeights()
-    let baseline = try cached("\(outputDirectory)/aligned-eval.json") {
+    let baseline = try cachedStep("\(outputDirectory)/aligned-eval.json") {
       log("evaluating the aligned model")
       return try evaluate(aligned, label: "aligned")
     }
@@ -97,7 +97,7 @@ public final class ExperimentRunner {
       for p in preset.poisonRatios {
         let name = "\(defense)-p\(p)"
         runs.append(
-          try cached("\(outputDirectory)/runs/\(name)/result.json") {
+          try cachedStep("\(outputDirectory)/runs/\(name)/result.json") {
             try fineTuneAndEvaluate(
               from: aligned, defense: defense, ratio: p,
               directory: "\(outputDirectory)/runs/\(name)")
@@ -267,29 +267,29 @@ public final class ExperimentRunner {
       divergence: tables.divergence, sinkPenalty: tables.penalty,
       seconds: Date().timeIntervalSince(start))
   }
+}
 
-  // MARK: - Files
-
-  /// The value stored at `path`, or computed and stored there (atomically).
-  func cached<T: Codable>(_ path: String, _ compute: () throws -> T) throws -> T {
-    if let data = FileManager.default.contents(atPath: path),
-      let value = try? JSONDecoder().decode(T.self, from: data)
-    {
-      return value
-    }
-    let value = try compute()
-    try writeJSON(value, to: path)
+/// The value stored at `path`, or computed and stored there (atomically): a finished
+/// experiment step is read back instead of run again, so an interrupted run resumes.
+func cachedStep<T: Codable>(_ path: String, _ compute: () throws -> T) throws -> T {
+  if let data = FileManager.default.contents(atPath: path),
+    let value = try? JSONDecoder().decode(T.self, from: data)
+  {
     return value
   }
+  let value = try compute()
+  try writeJSON(value, to: path)
+  return value
+}
 
-  func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    try FileManager.default.createDirectory(
-      atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-      withIntermediateDirectories: true)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(try encoder.encode(value), to: path)
-  }
+/// Pretty, sorted JSON written atomically, creating the directory.
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+  try FileManager.default.createDirectory(
+    atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+    withIntermediateDirectories: true)
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  try AtomicFile.write(try encoder.encode(value), to: path)
 }
 
 /// The process's peak resident memory so far, in MiB.
