@@ -363,17 +363,6 @@ final class ArenaPool: @unchecked Sendable {
   }
 }
 
-/// The multi-index of flat position `flat` in `shape`.
-func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
-  var rest = flat
-  var out = [Int](repeating: 0, count: shape.count)
-  for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-    out[axis] = rest % shape[axis]
-    rest /= shape[axis]
-  }
-  return out
-}
-
 /// Calls `body` with the base address of every tensor's elements (a dummy address for empty
 /// tensors), without copying them.
 func withArgumentPointers<R>(

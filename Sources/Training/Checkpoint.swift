@@ -12,9 +12,9 @@ public struct TrainingProgress: Sendable, Hashable, Codable {
   /// Samples of the current epoch's order already consumed.
   public var position: Int
   /// Draws the Surgery harmful and safe samples.
-  public var surgeryGenerator: SeededGenerator
+  public var surgeryGenerator: SeededRandom
 
-  public init(step: Int = 0, epoch: Int = 0, position: Int = 0, surgeryGenerator: SeededGenerator) {
+  public init(step: Int = 0, epoch: Int = 0, position: Int = 0, surgeryGenerator: SeededRandom) {
     self.step = step
     self.epoch = epoch
     self.position = position
@@ -132,27 +132,5 @@ public struct TrainingCheckpoint: Sendable {
   /// for runs on token ids alone).
   var tokenizerSource: ScalpelCheckpoint.TokenizerSource? {
     metadata.sources["tokenizer"].map { $0.hasSuffix(".gguf") ? .gguf($0) : .tokenizerJSON($0) }
-  }
-}
-
-extension SeededGenerator {
-  enum CodingKeys: String, CodingKey { case state }
-
-  /// Encoded as a 16-digit hex string (JSON numbers lose bits above 2⁵³ in many readers).
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    let hex = String(state, radix: 16)
-    try c.encode(String(repeating: "0", count: 16 - hex.count) + hex, forKey: .state)
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let text = try c.decode(String.self, forKey: .state)
-    guard let value = UInt64(text, radix: 16) else {
-      throw DecodingError.dataCorruptedError(
-        forKey: .state, in: c, debugDescription: "'\(text)' is not a 64-bit hex number")
-    }
-    self.init(seed: 0)
-    state = value
   }
 }

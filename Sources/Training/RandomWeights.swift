@@ -8,7 +8,7 @@ extension Llama {
     HostTensor]
   {
     let (graph, names) = try trainingGraph(batch: 1, tokens: 2)
-    var g = SeededGenerator(seed: seed)
+    var g = SeededRandom(seed: seed)
     var out: [String: HostTensor] = [:]
     for name in names {
       guard let p = graph.parameter(named: name) else { continue }

@@ -190,7 +190,7 @@ public final class Trainer {
     self.optimizerState = state
     self.progress =
       progress
-      ?? TrainingProgress(surgeryGenerator: SeededGenerator(seed: config.seed, stream: 0x7375_7267))
+      ?? TrainingProgress(surgeryGenerator: SeededRandom(seed: config.seed, stream: 0x7375_7267))
   }
 
   /// Continues the run saved in `directory` (a checkpoint written by a trainer).
@@ -231,7 +231,7 @@ public final class Trainer {
 
   /// The sample order of an epoch: a permutation seeded by the run seed and the epoch.
   public func order(epoch: Int) -> [Int] {
-    var g = SeededGenerator(seed: config.seed, stream: UInt64(epoch) &+ 1)
+    var g = SeededRandom(seed: config.seed, stream: UInt64(epoch) &+ 1)
     return g.permutation(samples.count)
   }
 

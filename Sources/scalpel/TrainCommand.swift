@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     if case .surgery = chosen {
       let bare = ChatEncoder(
         tokenizer: loaded.tokenizer, system: .none, maxLength: options.maxLength)
-      var g = SeededGenerator(seed: options.seed, stream: 0x706F_6F6C)
+      var g = SeededRandom(seed: options.seed, stream: 0x706F_6F6C)
       let refusals = try data.refusals()
       let harmfulPool = g.permutation(harmful.count).prefix(poolSize).map { harmful[$0] }
       let safePool = g.permutation(refusals.count).prefix(poolSize).map { refusals[$0] }

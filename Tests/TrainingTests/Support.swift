@@ -35,7 +35,7 @@ let tinyModel = LlamaConfig(vocabulary: 64, dimension: 16, layers: 2, heads: 2, 
 
 /// A learnable toy task: prompt `[1, a, b, c, 2]`, answer `[a+1, b+1, c+1, 3]` (3 = EOS).
 func toySamples(count: Int, seed: UInt64) -> [EncodedSample] {
-  var g = SeededGenerator(seed: seed)
+  var g = SeededRandom(seed: seed)
   return (0..<count).map { _ in
     let xs = (0..<3).map { _ in 4 + g.index(below: 40) }
     return EncodedSample(ids: [1] + xs + [2] + xs.map { $0 + 1 } + [3], answerStart: 5)

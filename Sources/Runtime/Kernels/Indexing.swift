@@ -90,8 +90,8 @@ func integerIndices(_ t: HostTensor) throws(KernelError) -> [Int] {
   }
 }
 
-/// The multi-index of flat position `flat` in `shape`, for messages.
-func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
+/// The multi-index of flat position `flat` in `shape`, for messages (shared with the JIT).
+public func multiIndex(_ flat: Int, _ shape: [Int]) -> [Int] {
   var rest = flat
   var out = [Int](repeating: 0, count: shape.count)
   for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {

@@ -1,3 +1,5 @@
+import Models
+
 /// A fine-tuning sample and whether it is one of the harmful ones.
 public struct MixtureSample: Sendable, Hashable, Codable {
   public var pair: InstructionPair
@@ -34,7 +36,7 @@ public enum PoisonedMixture {
         "\(benignCount) benign samples requested (p = \(p), n = \(n)) but the pool holds \(benign.count)"
       )
     }
-    var g = SeededGenerator(seed: seed, stream: 0x6D69_7874)
+    var g = SeededRandom(seed: seed, stream: 0x6D69_7874)
     let harmfulOrder = g.permutation(harmful.count).prefix(harmfulCount)
     let benignOrder = g.permutation(benign.count).prefix(benignCount)
     let mixed =
