@@ -58,6 +58,11 @@ public final class ExperimentRunner {
   public let backend: any Backend
   /// Status lines and progress (label, done, total, fields) for the caller to show.
   public var log: (String) -> Void = { _ in }
+  /// The shared data the steps use, read once per run.
+  private var harmfulPairs: [InstructionPair] = []
+  private var refusalPairs: [InstructionPair] = []
+  private var benignPairs: [InstructionPair] = []
+
   public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = {
     _, _, _, _ in
   }
@@ -87,6 +92,9 @@ public final class ExperimentRunner {
   public func run() throws -> ExperimentResults {
     try FileManager.default.createDirectory(
       atPath: outputDirectory, withIntermediateDirectories: true)
+    harmfulPairs = try data.harmful()
+    refusalPairs = try data.refusals()
+    benignPairs = try data.benign(preset.task)
     let aligned = try alignedWeights()
     let baseline = try cachedStep("\(outputDirectory)/aligned-eval.json") {
       log("evaluating the aligned model")
@@ -124,7 +132,7 @@ public final class ExperimentRunner {
     let directory = cacheDirectory + "/" + key
     let total = preset.alignRefusals + preset.alignBenign
     let mixture = try PoisonedMixture.make(
-      harmful: try data.refusals(), benign: try data.benign(preset.task), samples: total,
+      harmful: refusalPairs, benign: benignPairs, samples: total,
       ratio: Double(preset.alignRefusals) / Double(total), seed: 7)
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     let config = TrainingConfig(
@@ -143,7 +151,7 @@ public final class ExperimentRunner {
     from aligned: [String: HostTensor], defense: String, ratio: Double, directory: String
   ) throws -> RunResult {
     let mixture = try PoisonedMixture.make(
-      harmful: try data.harmful(), benign: try data.benign(preset.task), samples: preset.samples,
+      harmful: harmfulPairs, benign: benignPairs, samples: preset.samples,
       ratio: ratio, seed: 43)
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     var pools: SurgeryPools?
@@ -151,8 +159,8 @@ public final class ExperimentRunner {
     if defense == "surgery" {
       let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
       pools = SurgeryPools(
-        harmful: try data.harmful().prefix(100).map { try bare.encode($0) },
-        safe: try data.refusals().prefix(100).map { try bare.encode($0) })
+        harmful: try harmfulPairs.prefix(100).map { try bare.encode($0) },
+        safe: try refusalPairs.prefix(100).map { try bare.encode($0) })
       chosen = .surgery(lambda: preset.lambda, sink: 0)
     }
     let config = TrainingConfig(
@@ -255,8 +263,8 @@ public final class ExperimentRunner {
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
       model: model.config, weights: weights,
-      harmful: try data.harmful().suffix(preset.sinkSamples).map { try bare.encode($0) },
-      safe: try data.refusals().suffix(preset.sinkSamples).map { try bare.encode($0) },
+      harmful: try harmfulPairs.suffix(preset.sinkSamples).map { try bare.encode($0) },
+      safe: try refusalPairs.suffix(preset.sinkSamples).map { try bare.encode($0) },
       length: preset.maxLength, backend: backend)
     log(
       "\(label): HS \(String(format: "%.1f", beaverTails.harmfulScore))% (BeaverTails), \(String(format: "%.1f", harmBench.harmfulScore))% (HarmBench), FA \(String(format: "%.1f", accuracy.accuracy))%, \(tables.positiveHeads) positive heads"
