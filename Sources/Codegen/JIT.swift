@@ -47,16 +47,11 @@ public struct JITOptions: Sendable, Hashable {
   /// The cores available to this process.
   public static var hostThreads: Int { ThreadPool.hostThreads }
 
-  /// `$SCALPEL_CACHE/jit`, else `~/.cache/scalpel/jit`, read from the given environment (the
-  /// command-line tools' convention; the library itself never reads the environment).
+  /// `jit/` under the cache root (`CacheLocation`) of the given environment.
   public static func standardCacheDirectory(
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> URL {
-    if let root = environment["SCALPEL_CACHE"], !root.isEmpty {
-      return URL(fileURLWithPath: root).appendingPathComponent("jit")
-    }
-    let home = environment["HOME"] ?? NSHomeDirectory()
-    return URL(fileURLWithPath: home).appendingPathComponent(".cache/scalpel/jit")
+    URL(fileURLWithPath: CacheLocation.root(environment: environment)).appendingPathComponent("jit")
   }
 }
 
@@ -195,6 +190,16 @@ public enum JIT {
 
   /// Drops every executable from the in-memory cache.
   public static func clearMemoryCache() { CompileCache.shared.clear() }
+
+  /// What the JIT compiles for on this machine: LLVM's name for the host CPU, its feature
+  /// string, and the bytes in one vector register (64 with AVX-512, 32 with AVX, else 16),
+  /// which sets the lanes of every vector loop (`vectorBytes / element size`).
+  public static func host() throws(CompileError) -> (
+    cpu: String, features: String, vectorBytes: Int
+  ) {
+    let host = try hostTarget()
+    return (host.cpu, host.features, host.simdBytes)
+  }
 
   static func hostTarget() throws(CompileError) -> HostTarget {
     switch HostTarget.shared {

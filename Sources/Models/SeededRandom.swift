@@ -41,8 +41,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
 
   /// A standard normal sample (Box–Muller).
   public mutating func normal() -> Double {
-    let u1 = (Double(next() >> 11) + 1) / 9_007_199_254_740_993
-    let u2 = Double(next() >> 11) / 9_007_199_254_740_992
+    let u1 = (Double(next() >> 11) + 1) / 0x1p53  // in (0, 1]: log(u1) is finite
+    let u2 = Double(next() >> 11) / 0x1p53
     return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
   }
 

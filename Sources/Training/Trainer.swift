@@ -423,7 +423,9 @@ public final class Trainer {
       if !FileManager.default.fileExists(atPath: path)
         || progress.step == 1 && lastCheckpointStep == nil
       {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+          throw TrainingError("cannot create the training log \(path)")
+        }
       }
       log = FileHandle(forWritingAtPath: path)
       log?.seekToEndOfFile()

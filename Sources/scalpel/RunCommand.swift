@@ -72,7 +72,7 @@ struct RunCommand: ParsableCommand {
     try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
     let executable = try backend.make(threads: threads).prepare(g)
     let scalars = g.results.filter { g.valueTypes()[$0.value]?.rank == 0 }.map(\.name)
-    var log = `repeat` > 1 ? JSONLinesLog(path: outputDir + "/log.jsonl") : nil
+    var log = `repeat` > 1 ? try JSONLinesLog(path: outputDir + "/log.jsonl") : nil
     var bar = `repeat` > 1 ? ProgressBar(total: `repeat`, label: "run @\(g.name)") : nil
     var outputs: [String: HostTensor] = [:]
     for step in 1...`repeat` {
@@ -132,8 +132,10 @@ func splitPair(_ spec: String, option: String, what: String) throws -> (String, 
 /// Appends one JSON object per line; the file is flushed after every line.
 struct JSONLinesLog {
   let handle: FileHandle?
-  init(path: String) {
-    FileManager.default.createFile(atPath: path, contents: nil)
+  init(path: String) throws {
+    guard FileManager.default.createFile(atPath: path, contents: nil) else {
+      throw ValidationError("cannot create the run log \(path)")
+    }
     handle = FileHandle(forWritingAtPath: path)
   }
   mutating func append(_ record: [String: Double]) throws {

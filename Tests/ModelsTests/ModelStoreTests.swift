@@ -135,11 +135,7 @@ import Testing
 /// The default model end to end: fetched if missing, loaded, a short greedy chat answer.
 @Suite struct SmolLM2GenerationTests {
   @Test func answersTheCapitalOfFrance() throws {
-    let cache =
-      ProcessInfo.processInfo.environment["SCALPEL_CACHE"] ?? NSHomeDirectory() + "/.cache/scalpel"
-    let store = ModelStore(
-      cacheDirectory: cache, fetchScript: repositoryRoot + "/scripts/fetch-models")
-    let model = try store.loadLanguageModel(.known(.smolLM2))
+    let model = try testModelStore.loadLanguageModel(.known(.smolLM2))
     let template = try #require(model.chatTemplate)
     let prompt = model.tokenizer.encode(template.prompt("What is the capital of France?"))
     let result = try #require(

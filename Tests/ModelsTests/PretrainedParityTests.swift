@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct PretrainedParityTests {
   @Test func smolLM2TokensAndTopLogitsMatchTransformers() throws {
     let gguf = try GGUFFile(
-      path: try Repository.model("smollm2", file: "SmolLM2-135M-Instruct.Q4_1.gguf"))
+      path: try modelFile("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"))
     let config = try LlamaCheckpoint.config(gguf)
     #expect(
       config.layers == 30 && config.dimension == 576 && config.heads == 9 && config.kvHeads == 3)
@@ -50,7 +50,7 @@ import Testing
   }
 
   @Test func miniLMEmbeddingsMatchSentenceTransformers() throws {
-    let directory = URL(fileURLWithPath: try Repository.model("minilm", file: "model.safetensors"))
+    let directory = URL(fileURLWithPath: try modelFile("minilm", "model.safetensors"))
       .deletingLastPathComponent()
     let weights = try SafetensorsFile(
       path: directory.appendingPathComponent("model.safetensors").path

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Runtime
 import Testing
 
 /// The repository root, from this file's path (Tests/ModelsTests/TestFiles.swift).
@@ -20,29 +21,18 @@ func writeTemporary(_ bytes: [UInt8], name: String = "file.bin") throws -> Strin
   return path
 }
 
-struct FetchFailed: Error, CustomStringConvertible {
-  var description: String
-}
+/// The model cache the tools use (`CacheLocation`: `$SCALPEL_CACHE` or `~/.cache/scalpel`); a
+/// missing model is fetched with this checkout's `scripts/fetch-models` (`scripts/test` fetches
+/// them once before the tests start).
+let testModelStore = ModelStore(
+  cacheDirectory: CacheLocation.root(), fetchScript: repositoryRoot + "/scripts/fetch-models")
 
-/// The path of a model file in the cache, fetching it with `scripts/fetch-models NAME` if it is
-/// missing; throws if it cannot be fetched (so tests on real files never pass silently).
+/// The path of `file` of the known model `model`, fetched if missing; throws if it cannot be
+/// fetched (so tests on real files never pass silently).
 func modelFile(_ model: String, _ file: String) throws -> String {
-  let cache =
-    ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
-    ?? NSHomeDirectory() + "/.cache/scalpel"
-  let path = "\(cache)/models/\(model)/\(file)"
-  if FileManager.default.fileExists(atPath: path) { return path }
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: repositoryRoot + "/scripts/fetch-models")
-  process.arguments = [model]
-  try process.run()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: path) else {
-    throw FetchFailed(
-      description: "scripts/fetch-models \(model) failed (status \(process.terminationStatus)); "
-        + "\(path) is missing")
-  }
-  return path
+  let known = try #require(KnownModel.all.first { $0.name == model }, "no known model \(model)")
+  _ = try testModelStore.locate(.known(known))
+  return testModelStore.directory(of: known) + "/" + file
 }
 
 /// Little-endian byte building for synthetic files.

@@ -82,7 +82,7 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
   }
 
   @Test func miniLMSeparatesParaphrasesFromUnrelatedText() throws {
-    let e = try SentenceEmbedder(miniLMDirectory: Paths.miniLM, maxTokens: 32)
+    let e = try SentenceEmbedder(miniLMDirectory: try Paths.miniLM(), maxTokens: 32)
     let v = try e.embed([
       "How do I bake a cake?", "Give me a cake recipe.", "The stock market fell.",
     ])

@@ -1,4 +1,6 @@
 import Foundation
+import Models
+import Runtime
 import Safety
 import Testing
 
@@ -12,10 +14,12 @@ enum Paths {
     try #require(SharedData.locate(from: repository), "no ../shared/data beside \(repository)")
   }
 
-  /// The cached MiniLM directory (scripts/fetch-models minilm).
-  static var miniLM: String {
-    (ProcessInfo.processInfo.environment["SCALPEL_CACHE"] ?? NSHomeDirectory() + "/.cache/scalpel")
-      + "/models/minilm"
+  /// MiniLM's directory in the tools' cache (`CacheLocation`), fetched with this checkout's
+  /// script if missing (a failed fetch fails the test).
+  static func miniLM() throws -> String {
+    let store = ModelStore(
+      cacheDirectory: CacheLocation.root(), fetchScript: repository + "/scripts/fetch-models")
+    return try store.locate(.known(.miniLM)).path
   }
 }
 

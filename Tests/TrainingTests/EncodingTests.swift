@@ -21,8 +21,7 @@ import Training
   }
 
   @Test func chatFormattedPair() throws {
-    let path = NSHomeDirectory() + "/.cache/scalpel/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    try #require(FileManager.default.fileExists(atPath: path), "run scripts/fetch-models smollm2")
+    let path = try smolLM2File()
     let tokenizer = try ByteLevelBPETokenizer(gguf: try GGUFFile(path: path))
     let encoder = ChatEncoder(
       tokenizer: tokenizer, system: .custom(ChatEncoder.fineTuningSystemPrompt), maxLength: 256)

@@ -18,6 +18,14 @@ let dataRoot: String = {
     ?? candidates[0]
 }()
 
+/// SmolLM2's GGUF from the tools' cache (`CacheLocation`), fetched with this checkout's script if
+/// missing (a failed fetch fails the test).
+func smolLM2File() throws -> String {
+  let store = ModelStore(
+    cacheDirectory: CacheLocation.root(), fetchScript: repositoryRoot + "/scripts/fetch-models")
+  return try store.locate(.known(.smolLM2)).path
+}
+
 func temporaryDirectory() throws -> String {
   let path = NSTemporaryDirectory() + "scalpel-training-\(UUID().uuidString)"
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

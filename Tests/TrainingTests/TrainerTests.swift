@@ -172,8 +172,7 @@ private let pools = SurgeryPools(
 
 @Suite struct ModelSourceTests {
   @Test func checkpointDirectoryLoadsAsModel() throws {
-    let gguf = NSHomeDirectory() + "/.cache/scalpel/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    try #require(FileManager.default.fileExists(atPath: gguf), "run scripts/fetch-models smollm2")
+    let gguf = try smolLM2File()
     let weights = try Llama(tinyModel).randomWeights(seed: 21)
     let trainer = try Trainer(
       model: tinyModel,
@@ -182,7 +181,7 @@ private let pools = SurgeryPools(
     let dir = try temporaryDirectory()
     trainer.outputDirectory = dir
     try trainer.run()
-    let store = ModelStore(cacheDirectory: NSHomeDirectory() + "/.cache/scalpel")
+    let store = ModelStore(cacheDirectory: CacheLocation.root())
     for spec in [dir, dir + "/checkpoint"] {
       let loaded = try store.loadLanguageModel(ModelReference(spec))
       #expect(loaded.config == tinyModel)
