@@ -77,9 +77,11 @@ func fusedRandomGraphsMatchInterpreter(part: Int) throws {
 }
 
 /// The small Llama step of the Passes tests: vocab 32, width 16, 2 layers, batch 2 × 8.
-func smallLlama(surgery: Bool, gradient: Bool) throws -> (Graph, [String: HostTensor]) {
+func smallLlama(surgery: Bool, gradient: Bool, dtype: DType = .f32) throws -> (
+  Graph, [String: HostTensor]
+) {
   let config = LlamaConfig(vocabulary: 32, dimension: 16, layers: 2, heads: 2, hidden: 24)
-  let (forward, weights) = try Llama(config).trainingGraph(batch: 2, tokens: 8)
+  let (forward, weights) = try Llama(config).trainingGraph(batch: 2, tokens: 8, dtype: dtype)
   var pipeline = surgery ? "sink-divergence{lambda=300}" : ""
   if gradient {
     if !pipeline.isEmpty { pipeline += "," }
@@ -105,21 +107,39 @@ func smallLlama(surgery: Bool, gradient: Bool) throws -> (Graph, [String: HostTe
   return (graph, inputs)
 }
 
+/// A whole training step cannot be compared element by element at a fixed tolerance: a
+/// gradient that is a sum of cancelling terms is near zero with an error set by the terms, not by
+/// itself, and OpenBLAS's kernels (chosen per CPU) and the JIT's thread split each round in their
+/// own order. So both f32 backends are measured against the same step computed in f64 (the
+/// interpreter on the f64 graph, same inputs), norm-wise per result: the JIT must be as accurate
+/// as the reference interpreter — its error at most 4× the interpreter's — with a floor of
+/// 64·ε·‖result‖ for results the interpreter happens to get almost exactly.
 @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
 func smallLlamaAgreesOnBothBackends(surgery: Bool, gradient: Bool) throws {
   let (graph, inputs) = try smallLlama(surgery: surgery, gradient: gradient)
-  let expected = try InterpreterBackend().prepare(graph).run(inputs)
+  let (graph64, _) = try smallLlama(surgery: surgery, gradient: gradient, dtype: .f64)
+  let inputs64 = try inputs.mapValues { t in
+    t.dtype == .f32 ? try HostTensor(TensorType(.f64, t.shape), doubles: t.doubles) : t
+  }
+  let exact = try InterpreterBackend().prepare(graph64).run(inputs64)
+  let reference = try InterpreterBackend().prepare(graph).run(inputs)
+  func distance(_ a: HostTensor, _ b: HostTensor) -> Double {
+    zip(a.doubles, b.doubles).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+  }
   for threads in [1, 2] {
     var options = testOptions
     options.threads = threads
     let actual = try JITBackend(options: options).prepare(graph).run(inputs)
-    #expect(Set(actual.keys) == Set(expected.keys))
-    for (name, want) in expected {
-      guard let got = actual[name] else { continue }
-      // f32, relative 1e-5 (absolute 1e-6 near zero), as for single ops.
+    #expect(Set(actual.keys) == Set(exact.keys))
+    for (name, truth) in exact {
+      guard let got = actual[name], let interpreted = reference[name] else { continue }
+      let norm = truth.doubles.map { $0 * $0 }.reduce(0, +).squareRoot()
+      let allowed = max(
+        4 * distance(interpreted, truth), 64 * Double(Float.ulpOfOne) * norm)
       #expect(
-        got.isClose(to: want, rtol: 1e-5, atol: 1e-6),
-        "surgery \(surgery) gradient \(gradient) threads \(threads) result \(name)")
+        distance(got, truth) <= allowed,
+        "surgery \(surgery) gradient \(gradient) threads \(threads) result \(name): JIT error \(distance(got, truth)), interpreter error \(distance(interpreted, truth)), ‖result‖ \(norm)"
+      )
     }
   }
 }
