@@ -96,7 +96,7 @@ public enum ChartKind: Sendable, Hashable, Codable {
   case heatMap(HeatMapData)
 }
 
-/// A chart description, rendered the same way to SVG and PNG.
+/// A chart description, rendered to SVG (and through it to PNG).
 public struct Chart: Sendable, Hashable, Codable {
   public var title: String
   public var xLabel: String

@@ -1,7 +1,6 @@
 import Foundation
 
-/// Lays a `Chart` out as `DrawCommand`s: the one place that decides geometry, so the SVG and
-/// PNG renderers draw the same picture.
+/// Lays a `Chart` out as `DrawCommand`s: the one place that decides geometry.
 public enum ChartLayout {
   /// Text scale of titles and of axis labels / ticks.
   static let titleSize = 2

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Renders charts to SVG text and PNG bytes from the same `ChartLayout` commands, and writes
-/// them atomically.
+/// Renders charts to SVG text from `ChartLayout`'s commands, and to PNG through that SVG, and
+/// writes them atomically.
 public enum ChartRenderer {
   /// The chart as a standalone SVG document.
   public static func svg(_ chart: Chart) -> String {
@@ -16,11 +16,9 @@ public enum ChartRenderer {
     return out.joined(separator: "\n") + "\n"
   }
 
-  /// The chart as PNG bytes.
+  /// The chart as PNG bytes: its SVG rasterized by librsvg (`SVGRasterizer`).
   public static func png(_ chart: Chart) throws(SafetyError) -> [UInt8] {
-    var canvas = Canvas(width: chart.width, height: chart.height)
-    for command in ChartLayout.commands(chart) { canvas.draw(command) }
-    return try PNGEncoder.encode(width: canvas.width, height: canvas.height, rgb: canvas.pixels)
+    try SVGRasterizer.png(svg: svg(chart))
   }
 
   /// Writes `base.svg` and `base.png` atomically; returns their paths.
@@ -72,7 +70,7 @@ public enum ChartRenderer {
     case .circle(let x, let y, let r, let fill):
       return "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"\(n(r))\" fill=\"\(fill.hex)\"/>"
     case .text(let s, let x, let y, let size, let anchor, let color, let vertical):
-      // 10 px of monospace per scale unit advances 6 px per character, as the bitmap font.
+      // 10 px of monospace per scale unit advances about 6 px per character (0.6 em).
       let rotate = vertical ? " transform=\"rotate(-90 \(n(x)) \(n(y)))\"" : ""
       return
         "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(10 * size)\" text-anchor=\"\(anchor.rawValue)\" "

@@ -5,8 +5,8 @@ public enum TextAnchor: String, Sendable, Hashable {
 
 /// A device-independent drawing primitive in pixel coordinates (origin top left, y down).
 ///
-/// Text is positioned by its anchor and the vertical centre of the line; `size` is the bitmap
-/// font's scale (glyph cell 6·size × 8·size pixels).
+/// Text is positioned by its anchor and the vertical centre of the line; `size` is a scale:
+/// monospace at 10·size pixels, about 6·size pixels per character.
 public enum DrawCommand: Sendable, Hashable {
   case rect(x: Double, y: Double, width: Double, height: Double, fill: RGB?, stroke: RGB?)
   case line(x1: Double, y1: Double, x2: Double, y2: Double, color: RGB, width: Double)
