@@ -34,8 +34,8 @@ let package = Package(
       dependencies: ["IR", "CBLAS", .product(name: "Numerics", package: "swift-numerics")]),
     // Model files (GGUF, safetensors), tokenizers and chat templates.
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
-    // Lowering to LLVM IR, ORC LLJIT, compiled executables (OpenBLAS for matmul).
-    .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM", "CBLAS"]),
+    // Lowering to LLVM IR, ORC LLJIT, compiled executables (matmuls through Runtime's driver).
+    .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM"]),
     // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
     .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models"]),
     // Safety evaluation: refusal and harmfulness judges, benchmark scoring, reports and plots,

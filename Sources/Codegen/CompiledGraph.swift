@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import IR
 import Passes
@@ -123,8 +122,8 @@ public final class CompiledGraph: Sendable {
       if fusedRoots.contains(node) { return "fused " + n.op.name }
       return n.op.name
     case .gemm(let g, _):
-      let shape = "\(g.m)x\(g.k)x\(g.n)"
-      return g.batch > 1 ? "matmul[\(g.batch)×\(shape)]" : "matmul[\(shape)]"
+      let shape = "\(g.shape.m)x\(g.shape.k)x\(g.shape.n)"
+      return g.shape.batch > 1 ? "matmul[\(g.shape.batch)×\(shape)]" : "matmul[\(shape)]"
     case .custom(let op, _, _, _): return "custom " + op.name
     case .fail: return "fail"
     }
@@ -242,7 +241,9 @@ public final class CompiledGraph: Sendable {
             op: node.op.name, node: node.name, location: node.location)
         }
       case .gemm(let g, _):
-        runGemm(g, pool: pool, split: options.splitMatmuls, pointer)
+        Gemm.run(
+          g.shape, a: pointer(g.a), b: pointer(g.b), c: pointer(g.c), pool: pool,
+          split: options.splitMatmuls)
       case .custom(let op, let operands, let result, let index):
         let node = graph.nodes[index]
         let types = graph.valueTypes()
@@ -410,92 +411,6 @@ func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(Run
   }
   return try HostTensor(type, storage: storage)
 }
-
-/// One batched gemm through OpenBLAS; an empty contraction (k = 0) writes zeros.
-///
-/// With `split` (the default, `JITOptions.splitMatmuls`), OpenBLAS runs single-threaded and
-/// the pool shares the work: a batch of attention-sized products one matrix per task, a
-/// large product in row (or column) blocks, a few per thread so a thread slowed by other load
-/// on the machine gets less. Only this process's threads then run, and none spin-waits.
-/// Without `split`, each matrix is one OpenBLAS call on the pool's thread count (OpenBLAS's
-/// own threads), except batches of small products, which still go one per task.
-func runGemm(
-  _ g: GemmStep, pool: ThreadPool, split: Bool,
-  _ pointer: (BufferLocation) -> UnsafeMutableRawPointer
-) {
-  let (m, n, k) = (Int(g.m), Int(g.n), Int(g.k))
-  let (a, b, c) = (pointer(g.a), pointer(g.b), pointer(g.c))
-  let size = g.dtype.byteSize
-  if m == 0 || n == 0 { return }
-  if k == 0 {
-    memset(c, 0, g.batch * m * n * size)
-    return
-  }
-  let ta = g.transposeA ? CblasTrans : CblasNoTrans
-  let tb = g.transposeB ? CblasTrans : CblasNoTrans
-  let lda = Int32(g.transposeA ? m : k)
-  let ldb = Int32(g.transposeB ? k : n)
-  /// Rows `r0..<r1` and columns `c0..<c1` of product `i`.
-  func block(_ i: Int, rows r0: Int, _ r1: Int, columns c0: Int, _ c1: Int) {
-    let aOffset = i * m * k + (g.transposeA ? r0 : r0 * k)
-    let bOffset = i * k * n + (g.transposeB ? c0 * k : c0)
-    let cOffset = i * m * n + r0 * n + c0
-    let (pa, pb, pc) = (a + aOffset * size, b + bOffset * size, c + cOffset * size)
-    let (rows, columns) = (Int32(r1 - r0), Int32(c1 - c0))
-    if g.dtype == .f32 {
-      cblas_sgemm(
-        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Float.self), lda,
-        pb.assumingMemoryBound(to: Float.self), ldb, 0, pc.assumingMemoryBound(to: Float.self),
-        g.n)
-    } else {
-      cblas_dgemm(
-        CblasRowMajor, ta, tb, rows, columns, g.k, 1, pa.assumingMemoryBound(to: Double.self),
-        lda, pb.assumingMemoryBound(to: Double.self), ldb, 0,
-        pc.assumingMemoryBound(to: Double.self), g.n)
-    }
-  }
-  let small = m * n * k <= smallGemm
-  if pool.size > 1 && g.batch > 1 && small {
-    setBLASThreads(1)
-    pool.run(tasks: g.batch) { block($0, rows: 0, m, columns: 0, n) }
-    return
-  }
-  guard split && pool.size > 1 && !small else {
-    setBLASThreads(split ? 1 : pool.size)
-    for i in 0..<g.batch { block(i, rows: 0, m, columns: 0, n) }
-    return
-  }
-  setBLASThreads(1)
-  // Blocks of at least 64 rows (or columns), up to 3 per thread, along the longer side.
-  let alongRows = m >= n
-  let extent = alongRows ? m : n
-  let parts = max(1, min(pool.size * 3, extent / 64))
-  pool.run(tasks: g.batch * parts) { t in
-    let (i, p) = (t / parts, t % parts)
-    let lo = extent * p / parts / 16 * 16
-    let hi = p == parts - 1 ? extent : extent * (p + 1) / parts / 16 * 16
-    if alongRows {
-      block(i, rows: lo, hi, columns: 0, n)
-    } else {
-      block(i, rows: 0, m, columns: lo, hi)
-    }
-  }
-}
-
-/// Multiply-adds up to which a batched product's matrices run one per thread.
-let smallGemm = 1 << 22
-
-/// OpenBLAS's thread count (a process-wide setting), changed only when it differs.
-func setBLASThreads(_ n: Int) {
-  blasThreadsLock.lock()
-  defer { blasThreadsLock.unlock() }
-  if blasThreads == n { return }
-  openblas_set_num_threads(Int32(n))
-  blasThreads = n
-}
-
-nonisolated(unsafe) private var blasThreads = 0
-private let blasThreadsLock = NSLock()
 
 /// Time spent in one step over all runs.
 public struct StepTiming: Sendable, Hashable {

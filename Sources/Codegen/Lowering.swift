@@ -6,7 +6,7 @@ import Runtime
 enum Step: Sendable {
   /// Calls the JIT-compiled kernel `symbol` with these buffers (operands, then the result).
   case kernel(symbol: String, buffers: [BufferLocation], node: Int)
-  /// A batched `cblas_sgemm`/`cblas_dgemm`.
+  /// A batched matrix product through Runtime's driver (`Gemm`).
   case gemm(GemmStep, node: Int)
   /// A custom op's host kernel.
   case custom(
@@ -18,13 +18,7 @@ enum Step: Sendable {
 
 /// The sizes and buffers of one batched matrix product.
 struct GemmStep: Sendable {
-  var dtype: DType
-  var m: Int32
-  var n: Int32
-  var k: Int32
-  var transposeA: Bool
-  var transposeB: Bool
-  var batch: Int
+  var shape: GemmShape
   var a: BufferLocation
   var b: BufferLocation
   var c: BufferLocation
@@ -173,17 +167,18 @@ struct Lowering {
       let r = a.rank
       let (m, k) = ta ? (a.shape[r - 1], a.shape[r - 2]) : (a.shape[r - 2], a.shape[r - 1])
       let n = tb ? b.shape[r - 2] : b.shape[r - 1]
-      guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k)
-      else {
-        return failure("matrix dimensions \(m)×\(k)·\(k)×\(n) exceed OpenBLAS's 32-bit limit")
+      let shape: GemmShape
+      do {
+        shape = try GemmShape(
+          dtype: result.dtype, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+          batch: a.shape[..<(r - 2)].reduce(1, *))
+      } catch {
+        return failure(error.message)
       }
       guard let la = plan.locations[node.operands[0]], let lb = plan.locations[node.operands[1]],
         let lc = plan.locations[node.result]
       else { throw CompileError("memory plan has no buffer for a matmul operand", node: node) }
-      let gemm = GemmStep(
-        dtype: result.dtype, m: m32, n: n32, k: k32, transposeA: ta, transposeB: tb,
-        batch: a.shape[..<(r - 2)].reduce(1, *), a: la, b: lb, c: lc)
-      return .gemm(gemm, node: index)
+      return .gemm(GemmStep(shape: shape, a: la, b: lb, c: lc), node: index)
 
     case .gather:
       e.emitGather(symbol, table: operands[0], ids: operands[1])

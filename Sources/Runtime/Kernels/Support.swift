@@ -1,4 +1,3 @@
-import Dispatch
 import IR
 
 // Helpers shared by the kernels: strided index maps and parallel loops.
@@ -7,26 +6,11 @@ import IR
 enum Parallelism {
   /// Elementwise ops: below this, threading costs more than it saves.
   static let elementThreshold = 1 << 16
-  /// Number of chunks a parallel loop is split into.
-  static var chunkCount: Int { Swift.max(1, ProcessInfoCores.count) * 4 }
+  /// The process's pool (`ThreadPool`, shared with the matrix-product driver and the JIT).
+  static var pool: ThreadPool { ThreadPool.shared(threads: ThreadPool.hostThreads) }
 }
 
-/// The number of active processors, read once.
-enum ProcessInfoCores {
-  static let count: Int = {
-    #if canImport(Glibc)
-      return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-      return 1
-    #endif
-  }()
-}
-
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// A mutable buffer shared by the chunks of `concurrentPerform`.
+/// A mutable buffer shared by the chunks of a parallel loop.
 ///
 /// `@unchecked Sendable` because every chunk writes a disjoint index range and the buffer
 /// outlives the (synchronous) parallel loop; nothing else touches it meanwhile.
@@ -35,29 +19,21 @@ struct SharedBuffer<T>: @unchecked Sendable {
 }
 
 /// Calls `body(range)` for disjoint ranges covering `0..<count`: serially when `count` is below
-/// `threshold`, else in chunks spread over the cores. `body` must only write its own range.
+/// `threshold`, else in chunks (four per thread) spread over the pool. `body` must only write
+/// its own range.
 func forEachChunk(count: Int, threshold: Int, _ body: (Range<Int>) -> Void) {
-  if count < threshold || ProcessInfoCores.count == 1 {
+  let pool = Parallelism.pool
+  if count < threshold || pool.size == 1 {
     body(0..<count)
     return
   }
-  let chunks = Swift.min(Parallelism.chunkCount, count)
+  let chunks = Swift.min(pool.size * 4, count)
   let size = (count + chunks - 1) / chunks
-  withoutActuallyEscaping(body) { body in
-    let shared = UncheckedSendableClosure(body)
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-      let lower = c * size
-      let upper = Swift.min(count, lower + size)
-      if lower < upper { shared.body(lower..<upper) }
-    }
+  pool.run(tasks: chunks) { c in
+    let lower = c * size
+    let upper = Swift.min(count, lower + size)
+    if lower < upper { body(lower..<upper) }
   }
-}
-
-/// Carries a closure into `concurrentPerform`. `@unchecked Sendable`: callers pass closures
-/// that only read shared inputs and write disjoint parts of a `SharedBuffer`.
-struct UncheckedSendableClosure<Argument>: @unchecked Sendable {
-  let body: (Argument) -> Void
-  init(_ body: @escaping (Argument) -> Void) { self.body = body }
 }
 
 /// Builds an array of `count` elements from `element(i)`, in parallel for large counts.

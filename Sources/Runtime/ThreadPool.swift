@@ -4,17 +4,20 @@ import Foundation
   import Glibc
 #endif
 
-/// A persistent pool of worker threads that runs data-parallel jobs with the calling thread.
+/// A persistent pool of worker threads that runs data-parallel jobs with the calling thread:
+/// the one threading mechanism of the interpreter's kernels, the matrix-product driver (`Gemm`)
+/// and the JIT's compiled steps.
 ///
 /// `run(tasks:body)` hands task indices `0..<tasks` to the caller and `size - 1` workers,
 /// each claiming the next unclaimed index, and returns when all have finished. One job runs
-/// at a time (`jobLock`); a pool of size 1 runs everything on the caller.
+/// at a time (`jobLock`): a caller that finds one running runs its tasks itself; a pool of size 1
+/// runs everything on the caller.
 ///
 /// `@unchecked Sendable`: the job, the counters and the generation are touched only with
 /// `condition` held; `jobLock` serializes jobs.
-final class ThreadPool: @unchecked Sendable {
+public final class ThreadPool: @unchecked Sendable {
   /// Threads taking part in a job, the caller included.
-  let size: Int
+  public let size: Int
   private let condition = NSCondition()
   private let jobLock = NSLock()
   private var job: ((Int) -> Void)?
@@ -33,7 +36,7 @@ final class ThreadPool: @unchecked Sendable {
   }
 
   /// The process-wide pool with `threads` participants (created on first use, never freed).
-  static func shared(threads: Int) -> ThreadPool {
+  public static func shared(threads: Int) -> ThreadPool {
     registryLock.lock()
     defer { registryLock.unlock() }
     let n = max(1, threads)
@@ -47,16 +50,21 @@ final class ThreadPool: @unchecked Sendable {
   private static let registryLock = NSLock()
 
   /// Cores available to this process.
-  static var hostThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+  public static var hostThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
 
   /// Runs `body(i)` for every `i` in `0..<tasks`, spread over the pool; returns when done.
-  func run(tasks: Int, _ body: (Int) -> Void) {
+  public func run(tasks: Int, _ body: (Int) -> Void) {
     if tasks <= 0 { return }
     if size == 1 || tasks == 1 {
       for i in 0..<tasks { body(i) }
       return
     }
-    jobLock.lock()
+    // A job already running (a task of this pool asking for it again, or another thread's
+    // job): run on the caller alone rather than wait for a pool that may be waiting for us.
+    guard jobLock.try() else {
+      for i in 0..<tasks { body(i) }
+      return
+    }
     defer { jobLock.unlock() }
     withoutActuallyEscaping(body) { escaping in
       condition.lock()
