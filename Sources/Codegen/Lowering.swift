@@ -163,15 +163,9 @@ struct Lowering {
       return kernel()
 
     case .matmul(let ta, let tb):
-      let (a, b) = (operands[0], operands[1])
-      let r = a.rank
-      let (m, k) = ta ? (a.shape[r - 1], a.shape[r - 2]) : (a.shape[r - 2], a.shape[r - 1])
-      let n = tb ? b.shape[r - 2] : b.shape[r - 1]
       let shape: GemmShape
       do {
-        shape = try GemmShape(
-          dtype: result.dtype, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
-          batch: a.shape[..<(r - 2)].reduce(1, *))
+        shape = try GemmShape(matmul: operands[0], operands[1], transposeA: ta, transposeB: tb)
       } catch {
         return failure(error.message)
       }

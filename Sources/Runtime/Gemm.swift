@@ -32,6 +32,24 @@ public struct GemmShape: Sendable, Hashable {
   }
 }
 
+extension GemmShape {
+  /// The products of `matmul` on operands `a` and `b` (IR/Ops/Matmul.swift): batch axes
+  /// first, matrices in the last two; checks that the operands fit together.
+  public init(matmul a: TensorType, _ b: TensorType, transposeA: Bool, transposeB: Bool)
+    throws(RuntimeError)
+  {
+    let r = a.rank
+    guard r >= 2, b.rank == r, a.shape[..<(r - 2)] == b.shape[..<(r - 2)], a.dtype == b.dtype
+    else { throw RuntimeError("matmul operands \(a) and \(b) do not match") }
+    let (m, k) = transposeA ? (a.shape[r - 1], a.shape[r - 2]) : (a.shape[r - 2], a.shape[r - 1])
+    let (kb, n) = transposeB ? (b.shape[r - 1], b.shape[r - 2]) : (b.shape[r - 2], b.shape[r - 1])
+    guard k == kb else { throw RuntimeError("contracting dimensions differ: \(k) and \(kb)") }
+    try self.init(
+      dtype: a.dtype, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+      batch: a.shape[..<(r - 2)].reduce(1, *))
+  }
+}
+
 /// The one matrix-product driver: the interpreter's `matmul` kernel and the JIT's compiled
 /// steps both call it, with the same threading policy.
 ///

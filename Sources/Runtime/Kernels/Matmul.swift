@@ -7,25 +7,14 @@ import IR
 func matmulKernel(_ a: HostTensor, _ b: HostTensor, transposeA: Bool, transposeB: Bool)
   throws(KernelError) -> HostTensor
 {
-  let r = a.type.rank
-  guard r >= 2, b.type.rank == r, a.shape[..<(r - 2)] == b.shape[..<(r - 2)] else {
-    throw KernelError("matmul operands \(a.type) and \(b.type) do not match")
-  }
-  let (m, k) = transposeA ? (a.shape[r - 1], a.shape[r - 2]) : (a.shape[r - 2], a.shape[r - 1])
-  let (kb, n) = transposeB ? (b.shape[r - 1], b.shape[r - 2]) : (b.shape[r - 2], b.shape[r - 1])
-  guard k == kb else { throw KernelError("contracting dimensions differ: \(k) and \(kb)") }
-  guard a.dtype == b.dtype else {
-    throw KernelError("matmul needs two f32 or two f64 operands, got \(a.type) and \(b.type)")
-  }
   let shape: GemmShape
   do {
-    shape = try GemmShape(
-      dtype: a.dtype, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-      batch: a.shape[..<(r - 2)].reduce(1, *))
+    shape = try GemmShape(matmul: a.type, b.type, transposeA: transposeA, transposeB: transposeB)
   } catch {
     throw KernelError(error.message)
   }
-  let type = a.type.with(shape: Array(a.shape[..<(r - 2)]) + [m, n])
+  let (m, n) = (shape.m, shape.n)
+  let type = a.type.with(shape: Array(a.shape.dropLast(2)) + [m, n])
   let pool = ThreadPool.shared(threads: ThreadPool.hostThreads)
   func product<T: FloatElement>(_ x: [T], _ y: [T]) -> [T] {
     var z = [T](repeating: 0, count: shape.batch * m * n)
