@@ -17,9 +17,7 @@ struct ModelOptions: ParsableArguments {
   /// The store over `${SCALPEL_CACHE:-~/.cache/scalpel}`, with the checkout's fetch script if
   /// this binary sits in one (or the current directory is one).
   static func store() -> ModelStore {
-    let cache =
-      ProcessInfo.processInfo.environment["SCALPEL_CACHE"]
-      ?? NSHomeDirectory() + "/.cache/scalpel"
+    let cache = ModelStore.standardCacheDirectory(environment: ProcessInfo.processInfo.environment)
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     let script = ModelStore.findFetchScript(
       near: [executable.deletingLastPathComponent().path, FileManager.default.currentDirectoryPath])

@@ -17,6 +17,15 @@ public struct ModelStore: Sendable {
     self.fetchScript = fetchScript
   }
 
+  /// The cache root of the command-line tools: `$SCALPEL_CACHE` when set and non-empty, else
+  /// `$HOME/.cache/scalpel`, read from the `environment` the caller passes (models, the judge
+  /// head, the JIT's object files and experiment steps all live under it).
+  public static func standardCacheDirectory(environment: [String: String]) -> String {
+    if let root = environment["SCALPEL_CACHE"], !root.isEmpty { return root }
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    return home + "/.cache/scalpel"
+  }
+
   /// The directory a known model is fetched into.
   public func directory(of model: KnownModel) -> String {
     cacheDirectory + "/models/" + model.name
