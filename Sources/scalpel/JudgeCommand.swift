@@ -50,13 +50,14 @@ struct JudgeCommand: ParsableCommand {
     if (input == nil) != (out == nil) {
       throw ValidationError("--in and --out go together")
     }
+    // Inputs first: a bad line or data directory fails before any model is fetched.
+    let dataDirectory = try data.directory()
+    let (objects, pairs) = try input.map(readAnswers) ?? ([], [])
     let store = ModelOptions.store()
     let cache = self.cache ?? store.cacheDirectory + "/judge"
     let miniLM =
       try modelDir
       ?? failing { () throws(ModelError) in try store.locate(ModelReference("minilm")).path }
-    let dataDirectory = try data.directory()
-    let (objects, pairs) = try input.map(readAnswers) ?? ([], [])
     let embedder = try SentenceEmbedder(
       miniLMDirectory: miniLM, backend: InterpreterBackend(), maxTokens: maxTokens,
       batchSize: batchSize)

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Models
 import Safety
 import Testing
 
@@ -16,7 +17,7 @@ enum Paths {
 
   /// The cached MiniLM directory (scripts/fetch-models minilm).
   static var miniLM: String {
-    (ProcessInfo.processInfo.environment["SCALPEL_CACHE"] ?? NSHomeDirectory() + "/.cache/scalpel")
+    ModelStore.standardCacheDirectory(environment: ProcessInfo.processInfo.environment)
       + "/models/minilm"
   }
 }
