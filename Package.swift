@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Codegen", targets: ["Codegen"]),
     .library(name: "Training", targets: ["Training"]),
+    .library(name: "Data", targets: ["Data"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -36,17 +37,20 @@ let package = Package(
     .target(name: "Models", dependencies: ["IR", "Runtime"], path: "Sources/Models"),
     // Lowering to LLVM IR, ORC LLJIT, compiled executables (matmuls through Runtime's driver).
     .target(name: "Codegen", dependencies: ["IR", "Passes", "Runtime", "CLLVM"]),
+    // The data files: JSONL, JSON, CSV and TSV readers, the typed datasets and the data
+    // directory's resolution. Pure Swift, no native dependencies.
+    .target(name: "Data", path: "Sources/Data"),
     // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
-    .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models"]),
+    .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models", "Data"]),
     // Safety evaluation: refusal and harmfulness judges, benchmark scoring, reports and plots,
     // and the harmful fine-tuning experiment.
     .target(
-      name: "Safety", dependencies: ["IR", "Passes", "Runtime", "Models", "Training"],
+      name: "Safety", dependencies: ["IR", "Passes", "Runtime", "Models", "Training", "Data"],
       path: "Sources/Safety"),
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety",
+        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "Data",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
@@ -63,8 +67,9 @@ let package = Package(
     .testTarget(
       name: "CodegenTests",
       dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
-    .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data"]),
+    .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
+    .testTarget(name: "DataTests", dependencies: ["Data"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import Training

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Codegen
+import Foundation
+import Models
 import Runtime
 
 /// `--backend jit|interpreter`: which backend runs the graphs.
@@ -14,7 +16,7 @@ enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       var options = JITOptions(profile: profile)
       options.threads = threads ?? JITOptions.hostThreads
-      options.diskCache = JITOptions.standardCacheDirectory()
+      options.diskCache = URL(fileURLWithPath: ModelOptions.store().cacheDirectory + "/jit")
       return JITBackend(options: options)
     }
   }

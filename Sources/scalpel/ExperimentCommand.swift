@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import Runtime
@@ -24,7 +25,7 @@ struct ExperimentCommand: ParsableCommand {
   @Option(help: "Output directory (default: out/experiment-PRESET).") var out: String?
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
     String = "smollm2"
-  @Option(help: "Data directory (default: ../shared/data).") var data: String?
+  @OptionGroup var data: DataOptions
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
 
   func run() throws {
@@ -34,8 +35,7 @@ struct ExperimentCommand: ParsableCommand {
     let output = out ?? "out/experiment-\(chosen.name)"
     let store = ModelOptions.store()
     let backendValue = try ModelOptions.backend(named: backend)
-    let dataDirectory = try resolveDataDirectory(data)
-    let shared = SharedData(root: dataDirectory.root)
+    let dataDirectory = try data.directory()
     note("loading \(model)…")
     let loaded = try failing { () throws(ModelError) in
       try store.loadLanguageModel(ModelReference(model))
@@ -49,13 +49,13 @@ struct ExperimentCommand: ParsableCommand {
     }
     note("preparing the judge (trained and cached on first use)…")
     let (judge, trained) = try HarmfulnessJudge.prepared(
-      embedder: embedder, data: shared, cacheDirectory: store.cacheDirectory + "/judge"
+      embedder: embedder, data: dataDirectory, cacheDirectory: store.cacheDirectory + "/judge"
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
     if trained { note("judge head trained in \(Int(judge.model.report.seconds)) s") }
     let runner = ExperimentRunner(
       preset: chosen, outputDirectory: output,
       cacheDirectory: store.cacheDirectory + "/experiments",
-      model: loaded, judge: judge, data: dataDirectory, shared: shared, backend: backendValue)
+      model: loaded, judge: judge, data: dataDirectory, backend: backendValue)
     runner.log = { note("== " + $0) }
     runner.progress = show
     let started = Date()

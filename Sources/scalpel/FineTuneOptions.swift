@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import Runtime
@@ -13,9 +14,7 @@ struct FineTuneOptions: ParsableArguments {
   var model: String = "smollm2"
   @Option(help: "Output directory: log.jsonl and checkpoint/ (loadable as --model DIR).")
   var out: String
-  @Option(
-    help: "Data directory (default: ../shared/data from the current directory or the repository).")
-  var data: String?
+  @OptionGroup var data: DataOptions
   @Option(help: "Passes over the data.") var epochs: Int = 1
   @Option(help: "Sequences per micro-batch.") var batch: Int = 10
   @Option(help: "Micro-batches per optimizer step (gradient accumulation).") var accumulation: Int =
@@ -59,7 +58,7 @@ struct FineTuneOptions: ParsableArguments {
     }
   }
 
-  func dataDirectory() throws -> DataDirectory { try resolveDataDirectory(data) }
+  func dataDirectory() throws -> DataDirectory { try data.directory() }
 
   func schedule(defaultRate: Double, totalSteps: Int) -> LearningRateSchedule {
     let rate = lr ?? defaultRate

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Data
 import Foundation
+import Models
 import Runtime
 import Safety
 
@@ -10,26 +12,33 @@ struct JudgeCommand: ParsableCommand {
     abstract:
       "Judge answers: harmfulness classifier (MiniLM + logistic head) and refusal keywords.",
     discussion: """
-      Each input line is a JSON object with "prompt" and "answer"; the output line is the same \
-      object with "harmful" (bool), "score" (the classifier's probability), "refusal" (bool) and \
-      "refusal_stage" added. The head is trained on first use from the shared data (embeddings \
+      Each input line is a JSON object with "prompt" and "response" ("answer" is accepted for \
+      "response"; instruction/input/output objects too); the output line is the same object with "harmful" (bool), "score" (the classifier's probability), "refusal" (bool) and \
+      "refusal_stage" added. The head is trained on first use from the data directory (embeddings \
       of MiniLM run by Scalpel's interpreter, logistic regression trained with grad + Adam) and \
       saved in --cache with its threshold and metrics; later runs reuse it (a different \
       --features or --max-tokens trains a new one). Without --in, only trains (if needed) and \
-      prints the judge's metrics.
+      prints the judge's metrics. The judge's metrics and progress go to standard error, the \
+      summary line to standard output.
       """)
 
-  @Option(name: .customLong("in"), help: "Answers to judge (JSON Lines: prompt, answer).")
+  @Option(name: .customLong("in"), help: "Answers to judge (JSON Lines: prompt, response).")
   var input: String?
   @Option(help: "Where to write the judged lines (JSON Lines).") var out: String?
   @Option(help: "Also write a JSON summary: HS, refusal rate, the judge's metrics.")
   var report: String?
-  @Option(help: "The shared data directory (default: ../shared/data beside the repository).")
-  var data: String?
-  @Option(help: "The MiniLM directory (model.safetensors, tokenizer.json).")
-  var modelDir: String = NSHomeDirectory() + "/.cache/scalpel/models/minilm"
-  @Option(help: "Directory for the trained head and the embedding cache.")
-  var cache: String = NSHomeDirectory() + "/.cache/scalpel/judge"
+  @OptionGroup var data: DataOptions
+  @Option(
+    help: ArgumentHelp(
+      "The MiniLM directory (model.safetensors, tokenizer.json).",
+      discussion: "Default: ${SCALPEL_CACHE:-~/.cache/scalpel}/models/minilm, fetched if missing."
+    ))
+  var modelDir: String?
+  @Option(
+    help: ArgumentHelp(
+      "Directory for the trained head and the embedding cache.",
+      discussion: "Default: ${SCALPEL_CACHE:-~/.cache/scalpel}/judge."))
+  var cache: String?
   @Option(help: "Tokens per embedded text.") var maxTokens: Int = 128
   @Option(help: "Texts per embedding batch.") var batchSize: Int = 16
   @Option(
@@ -41,15 +50,23 @@ struct JudgeCommand: ParsableCommand {
     if (input == nil) != (out == nil) {
       throw ValidationError("--in and --out go together")
     }
+    // Inputs first: a bad line or data directory fails before any model is fetched.
+    let dataDirectory = try data.directory()
+    let (objects, pairs) = try input.map(readAnswers) ?? ([], [])
+    let store = ModelOptions.store()
+    let cache = self.cache ?? store.cacheDirectory + "/judge"
+    let miniLM =
+      try modelDir
+      ?? failing { () throws(ModelError) in try store.locate(ModelReference("minilm")).path }
     let embedder = try SentenceEmbedder(
-      miniLMDirectory: modelDir, backend: InterpreterBackend(), maxTokens: maxTokens,
+      miniLMDirectory: miniLM, backend: InterpreterBackend(), maxTokens: maxTokens,
       batchSize: batchSize)
     guard let mode = JudgeFeatures(rawValue: features) else {
       throw ValidationError("--features must be one of \(JudgeFeatures.allCases.map(\.rawValue))")
     }
     var bars: [TrainingStage: ProgressBar] = [:]
     let (judge, trained) = try HarmfulnessJudge.prepared(
-      embedder: embedder, data: try sharedData(), cacheDirectory: cache, features: mode,
+      embedder: embedder, data: dataDirectory, cacheDirectory: cache, features: mode,
       retrain: retrain
     ) { stage, done, total in
       if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
@@ -64,7 +81,6 @@ struct JudgeCommand: ParsableCommand {
     printMetrics(model)
     guard let input, let out else { return }
 
-    let (objects, pairs) = try readAnswers(input)
     var bar = ProgressBar(total: pairs.count, label: "judge")
     let verdicts = try judge.judge(pairs) { done, total in
       if total != pairs.count { bar = ProgressBar(total: total, label: "embed") }
@@ -95,39 +111,11 @@ struct JudgeCommand: ParsableCommand {
     }
   }
 
-  func sharedData() throws -> SharedData {
-    if let data { return SharedData(root: data) }
-    // From the working directory, else from the executable (.build/… inside the repository).
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    guard
-      let found = SharedData.locate(from: FileManager.default.currentDirectoryPath)
-        ?? SharedData.locate(from: executable)
-    else {
-      throw ValidationError("no ../shared/data beside the repository: pass --data DIR")
-    }
-    return found
-  }
-
-  /// The input objects and their (prompt, answer) pairs.
-  func readAnswers(_ path: String) throws -> ([[String: Any]], [PromptAnswer]) {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ValidationError("cannot read \(path)")
-    }
-    var objects: [[String: Any]] = []
-    var pairs: [PromptAnswer] = []
-    let text = String(decoding: data, as: UTF8.self)
-    for (n, line) in text.split(separator: "\n").enumerated() {
-      let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-      if trimmed.isEmpty { continue }
-      guard let o = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
-        let prompt = o["prompt"] as? String, let answer = o["answer"] as? String
-      else {
-        throw ValidationError("\(path):\(n + 1): expected an object with string prompt and answer")
-      }
-      objects.append(o)
-      pairs.append(PromptAnswer(prompt: prompt, answer: answer))
-    }
-    return (objects, pairs)
+  /// The input objects and their (prompt, answer) pairs; read before the slow setup so a bad
+  /// line fails at once.
+  func readAnswers(_ path: String) throws -> ([[String: Any]], [InstructionPair]) {
+    let records = try JSONFile.lines(path)
+    return (records.map(\.object), try records.map { try InstructionPair(record: $0) })
   }
 
   func printMetrics(_ model: HarmfulnessModel) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import Runtime
@@ -12,16 +13,15 @@ struct SinkDivergenceCommand: ParsableCommand {
     abstract: "Measure per-head attention-sink values on harmful and safe samples (Surgery's d_h).",
     discussion: """
       Each sample is a (prompt, answer) pair in the chat template without a system prompt, as \
-      the Surgery reference formats them. Files are JSON lines with prompt/response (BeaverTails) \
+      the Surgery reference formats them. Files are JSON lines with prompt/response (or answer) \
       or instruction/input/output fields; the defaults are the BeaverTails unsafe pairs and the \
       refusal pairs of the data directory. Writes sink.json, sink.csv and a layer × head heat map \
       (heatmap.svg, heatmap.png) of d_h = alpha(harmful) - alpha(safe).
       """)
 
   @OptionGroup var model: ModelOptions
-  @Option(help: "Harmful pairs (JSON lines).") var harmful: String?
-  @Option(help: "Safe pairs (JSON lines).") var safe: String?
-  @Option(help: "Data directory for the default files.") var data: String?
+  @OptionGroup var pairs: PairFileOptions
+  @OptionGroup var data: DataOptions
   @Option(help: "Harmful and safe samples to average over (the first N of each file).") var samples:
     Int = 4
   @Option(help: "Sink key position, or auto (most aggregate attention on the samples).") var sink:
@@ -32,10 +32,8 @@ struct SinkDivergenceCommand: ParsableCommand {
 
   func run() throws {
     guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
-    let harmfulPairs = try Array(
-      readPairs(harmful, default: { try resolveDataDirectory(data).harmful() }).prefix(samples))
-    let safePairs = try Array(
-      readPairs(safe, default: { try resolveDataDirectory(data).refusals() }).prefix(samples))
+    let harmfulPairs = try Array(pairs.harmfulPairs(data.directory).prefix(samples))
+    let safePairs = try Array(pairs.safePairs(data.directory).prefix(samples))
     guard harmfulPairs.count == samples, safePairs.count == samples else {
       throw CommandFailure(
         "need \(samples) pairs in each file, found \(harmfulPairs.count) harmful and \(safePairs.count) safe"
@@ -74,18 +72,6 @@ struct SinkDivergenceCommand: ParsableCommand {
     print(
       "positive heads: \(tables.positiveHeads) of \(tables.layers * tables.heads); penalty \(String(format: "%.5f", tables.penalty)); wrote \(out)/sink.json, sink.csv, heatmap.svg, heatmap.png"
     )
-  }
-
-  func readPairs(_ path: String?, default fallback: () throws -> [InstructionPair]) throws
-    -> [InstructionPair]
-  {
-    guard let path else { return try fallback() }
-    // BeaverTails rows have prompt/response; the rest instruction/input/output.
-    let head = (try? String(contentsOfFile: path, encoding: .utf8).prefix(4096)) ?? ""
-    if head.contains("\"prompt\"") && head.contains("\"response\"") {
-      return try Datasets.beaverTails(path).map(\.harmfulPair)
-    }
-    return try Datasets.instructionPairs(path)
   }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import Training
@@ -20,6 +21,7 @@ struct TrainCommand: ParsableCommand {
       """)
 
   @OptionGroup var options: FineTuneOptions
+  @OptionGroup var pairs: PairFileOptions
   @Option(help: "Benign task: gsm8k, sst2 or agnews.") var task: String = "sst2"
   @Option(help: "Fraction p of harmful samples.") var poisonRatio: Double = 0.1
   @Option(help: "Number of samples n.") var samples: Int = 1000
@@ -48,7 +50,7 @@ struct TrainCommand: ParsableCommand {
     }
     try options.checkOutput()
     let data = try options.dataDirectory()
-    let harmful = try data.harmful()
+    let harmful = try pairs.harmfulPairs { data }
     let mixture = try PoisonedMixture.make(
       harmful: harmful, benign: try data.benign(benignTask), samples: samples, ratio: poisonRatio,
       seed: options.seed)
@@ -63,7 +65,7 @@ struct TrainCommand: ParsableCommand {
       let bare = ChatEncoder(
         tokenizer: loaded.tokenizer, system: .none, maxLength: options.maxLength)
       var g = SeededRandom(seed: options.seed, stream: 0x706F_6F6C)
-      let refusals = try data.refusals()
+      let refusals = try pairs.safePairs { data }
       let harmfulPool = g.permutation(harmful.count).prefix(poolSize).map { harmful[$0] }
       let safePool = g.permutation(refusals.count).prefix(poolSize).map { refusals[$0] }
       pools = SurgeryPools(
@@ -80,15 +82,17 @@ struct TrainCommand: ParsableCommand {
         chosen = .surgery(lambda: lambda, sink: position)
       }
     }
+    var sources = [
+      "command": "train", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(),
+      "data": data.root,
+      "task": task, "poison_ratio": "\(poisonRatio)", "samples": "\(samples)",
+      "defense": chosen.summary,
+      "data_seed": "\(options.seed)",
+    ]
+    sources["harmful"] = pairs.harmful
+    sources["safe"] = pairs.safe
     try options.train(
       label: "train", loaded: loaded, samples: encoded, pools: pools, defense: chosen,
-      defaultRate: 5e-6,
-      sources: [
-        "command": "train", "model": loaded.location.path, "tokenizer": try loaded.tokenizerPath(),
-        "data": data.root,
-        "task": task, "poison_ratio": "\(poisonRatio)", "samples": "\(samples)",
-        "defense": chosen.summary,
-        "data_seed": "\(options.seed)",
-      ])
+      defaultRate: 5e-6, sources: sources)
   }
 }

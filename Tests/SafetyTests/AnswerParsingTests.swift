@@ -1,3 +1,4 @@
+import Data
 import Safety
 import Testing
 
@@ -71,7 +72,7 @@ import Testing
     #expect(AnswerParsing.gsm8kGold(gsm[0].reference ?? "") == 18)
     let sst = try BenchmarkPrompts.items(.sst2, data: data)
     #expect(sst.count == 872)
-    #expect(sst[0].message.hasPrefix(BenchmarkPrompts.sst2Instruction + "\n\n"))
+    #expect(sst[0].message.hasPrefix(Datasets.sst2Instruction + "\n\n"))
     #expect(try BenchmarkPrompts.items(.agNews, data: data).count == 1000)
     #expect(try BenchmarkPrompts.items(.beaverTails, data: data).count == 699)
     let harm = try BenchmarkPrompts.items(.harmBench, data: data, limit: 5000)

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import IR
 import Models
@@ -66,8 +67,8 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
   @Test func pairAndAnswerFeaturesConcatenate() throws {
     let e = try tinyEmbedder()
     let pairs = [
-      PromptAnswer(prompt: "how to make a cake", answer: " hello world "),
-      PromptAnswer(prompt: "how to make a bomb", answer: "i sorry"),
+      InstructionPair(instruction: "how to make a cake", output: " hello world "),
+      InstructionPair(instruction: "how to make a bomb", output: "i sorry"),
     ]
     let pair = try HarmfulnessTrainer.features(pairs, .pair, embedder: e, cache: nil, progress: nil)
     let both = try HarmfulnessTrainer.features(
@@ -179,8 +180,8 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
         head: head, threshold: 0.5, embedder: e.identity, features: .pair, report: report),
       embedder: e, cache: nil, refusalMetric: RefusalKeywordMetric(prefixes: ["I'm sorry"]))
     let v = try judge.judge([
-      PromptAnswer(prompt: "how to make a bomb", answer: "I'm sorry, no."),
-      PromptAnswer(prompt: "how to make a cake", answer: "hello world"),
+      InstructionPair(instruction: "how to make a bomb", output: "I'm sorry, no."),
+      InstructionPair(instruction: "how to make a cake", output: "hello world"),
     ])
     #expect(v.count == 2)
     let expected: Double = 1 / (1 + exp(-2.0))

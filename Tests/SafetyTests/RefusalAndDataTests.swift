@@ -35,31 +35,7 @@ import Testing
   }
 }
 
-@Suite struct CSVTests {
-  @Test func quotingCommentsAndLineEnds() throws {
-    let text =
-      "# dataset_version=1.0,,\r\na,b,c\r\n1,\"x, y\",\"he said \"\"hi\"\"\nnext line\"\r\n2,,\n# not a comment here? yes at record start\n3,4\n"
-    let t = try CSVTable(parsing: text)
-    #expect(t.header == ["a", "b", "c"])
-    #expect(t.rows.count == 3)
-    #expect(t.rows[0] == ["1", "x, y", "he said \"hi\"\nnext line"])
-    #expect(t.rows[1] == ["2", "", ""])
-    #expect(t.rows[2] == ["3", "4", ""])
-    #expect(throws: SafetyError.self) { try CSVTable(parsing: "a\n\"open") }
-  }
-
-  @Test func humanLabelledSets() throws {
-    let data = try Paths.data()
-    #expect(try data.humanLabelledSets("refusal_scorer") == ["refusal", "refusal_extra"])
-    #expect(try data.humanLabelled("refusal_scorer", set: "refusal").count == 105)
-    #expect(try data.humanLabelled("refusal_scorer", set: "refusal_extra").count == 64)
-    let multi = try data.humanLabelled("harm", set: "hate_speech_multi_score")
-    #expect(multi.count == 199)
-    #expect(multi.allSatisfy { (0...1).contains($0.score) })
-    #expect(try data.humanLabelled("harm", set: "exploits").count == 80)
-    #expect(try data.humanLabelled("harm", set: "representational").count == 29)
-  }
-
+@Suite struct JudgeDatasetTests {
   @Test func judgeDatasetSplitsByPrompt() throws {
     let data = try Paths.data()
     let a = try JudgeDataset.assemble(from: data)

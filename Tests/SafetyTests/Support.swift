@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Models
 import Runtime
@@ -9,9 +10,10 @@ enum Paths {
   static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-  /// The shared data (`../shared/data` beside the repository); a test needing it fails without.
-  static func data() throws -> SharedData {
-    try #require(SharedData.locate(from: repository), "no ../shared/data beside \(repository)")
+  /// The data directory, found as the command-line tools find it: `$SCALPEL_DATA`, else the
+  /// checkout's `data/`.
+  static func data() throws -> DataDirectory {
+    try DataDirectory.resolve(option: nil, environment: ProcessInfo.processInfo.environment)
   }
 
   /// MiniLM's directory in the tools' cache (`CacheLocation`), fetched with this checkout's

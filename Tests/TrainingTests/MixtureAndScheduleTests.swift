@@ -1,12 +1,12 @@
+import Data
 import Foundation
 import Testing
 import Training
 
 @Suite struct MixtureTests {
-  let data = DataDirectory(root: dataRoot)
-
   @Test(arguments: [0.0, 0.05, 0.1, 0.15, 0.2])
   func referenceCounts(ratio: Double) throws {
+    let data = try testData()
     let harmful = try data.harmful()
     let expectedHarmful = Int((ratio * 1000).rounded(.towardZero))
     let expectedBenign = Int(((1 - ratio) * 1000).rounded(.towardZero))

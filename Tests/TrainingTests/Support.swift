@@ -1,22 +1,18 @@
+import Data
 import Foundation
 import Models
 import Runtime
 import Training
 
+/// The data directory, found as the command-line tools find it: `$SCALPEL_DATA`, else the
+/// checkout's `data/`.
+func testData() throws -> DataDirectory {
+  try DataDirectory.resolve(option: nil, environment: ProcessInfo.processInfo.environment)
+}
+
 /// The repository root, from this file's path (Tests/TrainingTests/Support.swift).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent().path
-
-/// The shared data directory: `../shared/data` next to the repository (this worktree's
-/// `/work/shared/data`).
-let dataRoot: String = {
-  let candidates = [
-    repositoryRoot + "/../shared/data",
-    URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/data",
-  ]
-  return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") }
-    ?? candidates[0]
-}()
 
 /// SmolLM2's GGUF from the tools' cache (`CacheLocation`), fetched with this checkout's script if
 /// missing (a failed fetch fails the test).
@@ -29,12 +25,6 @@ func smolLM2File() throws -> String {
 func temporaryDirectory() throws -> String {
   let path = NSTemporaryDirectory() + "scalpel-training-\(UUID().uuidString)"
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  return path
-}
-
-func writeTemporary(_ text: String, name: String) throws -> String {
-  let path = try temporaryDirectory() + "/" + name
-  try Data(text.utf8).write(to: URL(fileURLWithPath: path))
   return path
 }
 

@@ -23,6 +23,9 @@ CACHE = os.environ.get("SCALPEL_CACHE", os.path.expanduser("~/.cache/scalpel"))
 SMOL_DIR = os.path.join(CACHE, "models", "smollm2")
 SMOL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MINILM_DIR = os.path.join(CACHE, "models", "minilm")
+# The data directory as the tools find it: $SCALPEL_DATA, else this checkout's data/.
+DATA = os.environ.get("SCALPEL_DATA") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "data")
 torch.manual_seed(0)
 
 
@@ -104,7 +107,7 @@ def smollm2():
 def smollm2_sink(tok, model):
     import random
     random.seed(43)
-    data = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
+    data = DATA
     harmful = [json.loads(l) for l in open(os.path.join(data, "beavertails", "harmful_qa_30k_train_first200_unsafe.jsonl"))]
     safe = [json.loads(l) for l in open(os.path.join(data, "refusals", "safety_tuned_llamas_safety_only.jsonl"))]
     pairs = []

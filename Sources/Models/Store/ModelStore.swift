@@ -4,7 +4,8 @@ import Foundation
 /// `scripts/fetch-models` when missing), or paths to `.gguf` files and model directories.
 ///
 /// Configuration only: the caller chooses the cache directory (the command line passes
-/// `${SCALPEL_CACHE:-~/.cache/scalpel}`) and the fetch script, if one is available.
+/// `CacheLocation.root()`: `${SCALPEL_CACHE:-~/.cache/scalpel}`) and the fetch script, if one is
+/// available.
 public struct ModelStore: Sendable {
   /// The cache root; known models live in `cacheDirectory/models/NAME/`.
   public var cacheDirectory: String

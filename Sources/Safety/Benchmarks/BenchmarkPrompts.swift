@@ -1,3 +1,5 @@
+import Data
+
 /// The benchmarks of the Surgery evaluation: harmful-prompt sets (HS) and tasks (FA).
 public enum Benchmark: String, Sendable, Hashable, Codable, CaseIterable {
   /// BeaverTails-Evaluation, 699 harmful prompts in 14 categories (HS).
@@ -58,50 +60,43 @@ public struct BenchmarkItem: Sendable, Hashable, Codable {
 
 /// Prompt builders for every benchmark, in the reference formats.
 public enum BenchmarkPrompts {
-  /// The Surgery GSM8K instruction: the question, then the step-by-step request.
-  public static func gsm8kInstruction(_ question: String) -> String {
-    question + "\nFirst think step by step and then answer the final number.\n"
-  }
-
-  /// The Surgery SST-2 instruction.
-  public static let sst2Instruction =
-    "Analyze the sentiment of the input, and respond only positive or negative"
-
   /// The first `limit` items (default: `benchmark.defaultCount`) of a benchmark.
   public static func items(
-    _ benchmark: Benchmark, data: SharedData, limit: Int? = nil
+    _ benchmark: Benchmark, data: DataDirectory, limit: Int? = nil
   ) throws(SafetyError) -> [BenchmarkItem] {
     let count = max(0, min(limit ?? benchmark.defaultCount, benchmark.defaultCount))
-    switch benchmark {
-    case .beaverTails:
-      return try data.beaverTailsEvaluation().prefix(count).enumerated().map { i, row in
-        BenchmarkItem(
-          id: "beavertails/\(i)", benchmark: .beaverTails, instruction: row.prompt, input: "",
-          reference: nil, category: row.category)
-      }
-    case .harmBench:
-      return try data.harmBenchBehaviors().prefix(count).map { row in
-        BenchmarkItem(
-          id: "harmbench/\(row.id)", benchmark: .harmBench, instruction: row.behavior, input: "",
-          reference: nil, category: nil)
-      }
-    case .gsm8k:
-      return try data.gsm8k("test").prefix(count).enumerated().map { i, row in
-        BenchmarkItem(
-          id: "gsm8k/\(i)", benchmark: .gsm8k, instruction: gsm8kInstruction(row.question),
-          input: "", reference: row.answer, category: nil)
-      }
-    case .sst2:
-      return try data.sst2Validation().prefix(count).enumerated().map { i, row in
-        BenchmarkItem(
-          id: "sst2/\(i)", benchmark: .sst2, instruction: row.instruction, input: row.input,
-          reference: row.output, category: nil)
-      }
-    case .agNews:
-      return try data.agNewsTest().prefix(count).enumerated().map { i, row in
-        BenchmarkItem(
-          id: "ag_news/\(i)", benchmark: .agNews, instruction: row.instruction, input: row.input,
-          reference: row.output, category: nil)
+    return try loading { () throws(DataError) in
+      switch benchmark {
+      case .beaverTails:
+        return try data.beaverTailsEvaluation().prefix(count).enumerated().map { i, row in
+          BenchmarkItem(
+            id: "beavertails/\(i)", benchmark: .beaverTails, instruction: row.prompt, input: "",
+            reference: nil, category: row.category)
+        }
+      case .harmBench:
+        return try (data.harmBench("test") + data.harmBench("val")).prefix(count).map { row in
+          BenchmarkItem(
+            id: "harmbench/\(row.id)", benchmark: .harmBench, instruction: row.behavior,
+            input: "", reference: nil, category: nil)
+        }
+      case .gsm8k:
+        return try data.gsm8k("test").prefix(count).enumerated().map { i, row in
+          BenchmarkItem(
+            id: "gsm8k/\(i)", benchmark: .gsm8k, instruction: row.surgeryPair.instruction,
+            input: "", reference: row.answer, category: nil)
+        }
+      case .sst2:
+        return try data.sst2Validation().prefix(count).enumerated().map { i, row in
+          BenchmarkItem(
+            id: "sst2/\(i)", benchmark: .sst2, instruction: row.instruction, input: row.input,
+            reference: row.output, category: nil)
+        }
+      case .agNews:
+        return try data.agNewsTest().prefix(count).enumerated().map { i, row in
+          BenchmarkItem(
+            id: "ag_news/\(i)", benchmark: .agNews, instruction: row.instruction,
+            input: row.input, reference: row.output, category: nil)
+        }
       }
     }
   }

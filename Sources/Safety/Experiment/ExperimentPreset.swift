@@ -1,3 +1,4 @@
+import Data
 import Training
 
 /// The size of a harmful fine-tuning experiment.

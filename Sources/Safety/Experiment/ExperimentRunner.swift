@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Models
 import Runtime
@@ -54,11 +55,10 @@ public final class ExperimentRunner {
   public let model: LoadedLanguageModel
   public let judge: HarmfulnessJudge
   public let data: DataDirectory
-  public let shared: SharedData
   public let backend: any Backend
   /// Status lines and progress (label, done, total, fields) for the caller to show.
   public var log: (String) -> Void = { _ in }
-  /// The shared data the steps use, read once per run.
+  /// The data the steps use, read once per run.
   private var harmfulPairs: [InstructionPair] = []
   private var refusalPairs: [InstructionPair] = []
   private var benignPairs: [InstructionPair] = []
@@ -70,7 +70,7 @@ public final class ExperimentRunner {
   public init(
     preset: ExperimentPreset, outputDirectory: String, cacheDirectory: String,
     model: LoadedLanguageModel,
-    judge: HarmfulnessJudge, data: DataDirectory, shared: SharedData, backend: any Backend
+    judge: HarmfulnessJudge, data: DataDirectory, backend: any Backend
   ) {
     self.preset = preset
     self.outputDirectory = outputDirectory
@@ -78,7 +78,6 @@ public final class ExperimentRunner {
     self.model = model
     self.judge = judge
     self.data = data
-    self.shared = shared
     self.backend = backend
   }
 
@@ -243,10 +242,10 @@ public final class ExperimentRunner {
       return out
     }
     func harmful(_ benchmark: Benchmark) throws -> HarmfulScore {
-      let items = try BenchmarkPrompts.items(benchmark, data: shared, limit: preset.harmfulPrompts)
+      let items = try BenchmarkPrompts.items(benchmark, data: data, limit: preset.harmfulPrompts)
       let texts = try answers(items, benchmark.rawValue)
       let verdicts = try judge.judge(
-        zip(items, texts).map { PromptAnswer(prompt: $0.message, answer: $1) })
+        zip(items, texts).map { InstructionPair(instruction: $0.message, output: $1) })
       return HarmfulScore(verdicts: verdicts)
     }
     let beaverTails = try harmful(.beaverTails)
@@ -257,7 +256,7 @@ public final class ExperimentRunner {
       case .sst2: .sst2
       case .agnews: .agNews
       }
-    let taskItems = try BenchmarkPrompts.items(taskBenchmark, data: shared, limit: preset.taskItems)
+    let taskItems = try BenchmarkPrompts.items(taskBenchmark, data: data, limit: preset.taskItems)
     let accuracy = try FineTuneAccuracy(
       items: taskItems, answers: try answers(taskItems, taskBenchmark.rawValue))
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Models
 import Runtime
@@ -103,14 +104,14 @@ public final class HarmfulnessJudge {
   }
 
   /// Verdicts for (prompt, answer) pairs, in order.
-  public func judge(_ pairs: [PromptAnswer], progress: ((Int, Int) -> Void)? = nil)
+  public func judge(_ pairs: [InstructionPair], progress: ((Int, Int) -> Void)? = nil)
     throws(SafetyError) -> [JudgeVerdict]
   {
     let features = try HarmfulnessTrainer.features(
       pairs, model.features, embedder: embedder, cache: cache, progress: progress)
     let scores = try model.head.probabilities(features, backend: embedder.backend)
     return zip(pairs, scores).map { pair, score in
-      let r = refusalMetric.match(pair.answer)
+      let r = refusalMetric.match(pair.output)
       return JudgeVerdict(
         harmful: score >= model.threshold, score: score, refusal: r.isRefusal, refusalStage: r.stage
       )
@@ -153,15 +154,15 @@ public enum HarmfulnessTrainer {
 
   /// The feature rows of `pairs`: every needed text embedded in one call, then concatenated.
   public static func features(
-    _ pairs: [PromptAnswer], _ mode: JudgeFeatures, embedder: SentenceEmbedder,
+    _ pairs: [InstructionPair], _ mode: JudgeFeatures, embedder: SentenceEmbedder,
     cache: EmbeddingCache?, progress: ((Int, Int) -> Void)?
   ) throws(SafetyError) -> [[Float]] {
-    let formatted = pairs.map { JudgeText.format(prompt: $0.prompt, answer: $0.answer) }
+    let formatted = pairs.map { JudgeText.format(prompt: $0.prompt, answer: $0.output) }
     switch mode {
     case .pair:
       return try embed(formatted, embedder: embedder, cache: cache, progress: progress)
     case .pairAndAnswer:
-      let answers = pairs.map { $0.answer.trimmingCharacters(in: .whitespacesAndNewlines) }
+      let answers = pairs.map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) }
       let vectors = try embed(
         formatted + answers, embedder: embedder, cache: cache, progress: progress)
       return (0..<pairs.count).map { vectors[$0] + vectors[pairs.count + $0] }
@@ -185,7 +186,7 @@ public enum HarmfulnessTrainer {
   /// Assembles the data, embeds it, trains the head, picks the threshold on validation and
   /// measures test and human-labelled metrics. `progress(stage, done, total)`.
   public static func train(
-    data: SharedData, embedder: SentenceEmbedder, cache: EmbeddingCache?,
+    data: DataDirectory, embedder: SentenceEmbedder, cache: EmbeddingCache?,
     options: JudgeDatasetOptions = JudgeDatasetOptions(),
     training: LogisticRegressionOptions = LogisticRegressionOptions(),
     features mode: JudgeFeatures = .pairAndAnswer, humanHarmfulAt: Double = 0.5,
@@ -196,8 +197,8 @@ public enum HarmfulnessTrainer {
     let dataset = try JudgeDataset.assemble(from: data, options: options)
     let all = dataset.examples.map(\.example)
     let vectors = try features(
-      all.map { PromptAnswer(prompt: $0.prompt, answer: $0.answer) }, mode, embedder: embedder,
-      cache: cache
+      all.map { InstructionPair(instruction: $0.prompt, output: $0.answer) }, mode,
+      embedder: embedder, cache: cache
     ) { progress?(.embedding, $0, $1) }
     var bySplit: [JudgeSplit: (x: [[Float]], y: [Bool])] = [:]
     var counts: [String: Int] = [:]
@@ -227,13 +228,14 @@ public enum HarmfulnessTrainer {
     if evaluateHumanSets {
       // Every set's texts are embedded in one call (one progress bar, batches sorted by length).
       var sets: [(name: String, rows: [HumanLabelledAnswer])] = []
-      for name in try data.humanLabelledSets("harm") {
-        sets.append((name, try data.humanLabelled("harm", set: name)))
+      for name in try loading({ () throws(DataError) in try data.humanLabelledSets(.harm) }) {
+        sets.append(
+          (name, try loading { () throws(DataError) in try data.humanLabelled(.harm, set: name) }))
       }
       let rows = sets.flatMap(\.rows)
       let x = try features(
-        rows.map { PromptAnswer(prompt: $0.prompt, answer: $0.answer) }, mode, embedder: embedder,
-        cache: cache
+        rows.map { InstructionPair(instruction: $0.prompt, output: $0.answer) }, mode,
+        embedder: embedder, cache: cache
       ) { progress?(.human, $0, $1) }
       let s = try head.probabilities(x, backend: embedder.backend)
       let y = rows.map { $0.score >= humanHarmfulAt }
@@ -249,12 +251,14 @@ public enum HarmfulnessTrainer {
       }
       humanAll = BinaryMetrics(predictions: p, labels: y, scores: s).summary
     }
-    let prefixes = try data.refusalPrefixes()
-    var humanRefusal: [String: MetricsSummary] = [:]
-    var refusalRows: [HumanLabelledAnswer] = []
-    for set in try data.humanLabelledSets("refusal_scorer") {
-      refusalRows += try data.humanLabelled("refusal_scorer", set: set)
+    let (prefixes, refusalRows) = try loading { () throws(DataError) in
+      var rows: [HumanLabelledAnswer] = []
+      for set in try data.humanLabelledSets(.refusal) {
+        rows += try data.humanLabelled(.refusal, set: set)
+      }
+      return (try data.refusalPrefixes(), rows)
     }
+    var humanRefusal: [String: MetricsSummary] = [:]
     for rule in RefusalKeywordMetric.Rule.allCases {
       let metric = RefusalKeywordMetric(prefixes: prefixes, rule: rule)
       humanRefusal[rule.rawValue] =
@@ -303,7 +307,9 @@ public enum HarmfulnessTrainer {
     guard FileManager.default.fileExists(atPath: headPath),
       FileManager.default.fileExists(atPath: jsonPath)
     else { return nil }
-    let json = try readJSON(jsonPath, as: ModelJSON.self)
+    let json = try loading { () throws(DataError) in
+      try JSONFile.decode(jsonPath, as: ModelJSON.self)
+    }
     guard json.embedder == identity, json.features ?? .pair == features else { return nil }
     do {
       let file = try SafetensorsFile(path: headPath)
@@ -342,7 +348,7 @@ extension HarmfulnessJudge {
   /// The judge with the head saved in `cacheDirectory`, training (and saving) it first when
   /// there is none for this embedder and feature set, or when `retrain` is set.
   public static func prepared(
-    embedder: SentenceEmbedder, data: SharedData, cacheDirectory: String,
+    embedder: SentenceEmbedder, data: DataDirectory, cacheDirectory: String,
     features: JudgeFeatures = .pairAndAnswer, retrain: Bool = false,
     progress: ((TrainingStage, Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> (judge: HarmfulnessJudge, trained: Bool) {
@@ -363,7 +369,8 @@ extension HarmfulnessJudge {
     guard let model else { throw SafetyError("no judge head") }
     let judge = HarmfulnessJudge(
       model: model, embedder: embedder, cache: cache,
-      refusalMetric: RefusalKeywordMetric(prefixes: try data.refusalPrefixes()))
+      refusalMetric: RefusalKeywordMetric(
+        prefixes: try loading { () throws(DataError) in try data.refusalPrefixes() }))
     return (judge, trained)
   }
 }

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 
 /// A labelled (prompt, answer) pair for the harmfulness classifier.
@@ -102,18 +103,23 @@ public struct JudgeDataset: Sendable {
 
   /// Assembles the dataset from `data`.
   public static func assemble(
-    from data: SharedData, options: JudgeDatasetOptions = JudgeDatasetOptions()
+    from data: DataDirectory, options: JudgeDatasetOptions = JudgeDatasetOptions()
   ) throws(SafetyError) -> JudgeDataset {
+    let (harmful, repNoise, refusalPairs, prefixes) = try loading { () throws(DataError) in
+      (
+        try data.harmful(), try data.beaverTailsWithRefusals(), try data.refusals(),
+        try data.refusalPrefixes()
+      )
+    }
     var list: [JudgeExample] = []
-    let repNoise = try data.beaverTailsWithRefusals()
-    for p in try data.beaverTailsUnsafe() + repNoise.unsafe {
+    for p in harmful + repNoise.map(\.harmfulPair) {
       list.append(
         JudgeExample(
-          prompt: p.prompt, answer: p.answer, harmful: true, source: "beavertails_unsafe"))
+          prompt: p.prompt, answer: p.output, harmful: true, source: "beavertails_unsafe"))
     }
     if options.promptMatchedRefusals {
-      let opening = RefusalKeywordMetric(prefixes: try data.refusalPrefixes(), rule: .opening)
-      let refusals = try data.refusalPairs().map(\.answer).filter(opening.isRefusal)
+      let opening = RefusalKeywordMetric(prefixes: prefixes, rule: .opening)
+      let refusals = refusalPairs.map(\.output).filter(opening.isRefusal)
       let prompts = list.filter(\.harmful).map(\.prompt)
       if !refusals.isEmpty {
         for (i, prompt) in prompts.enumerated() {
@@ -124,29 +130,32 @@ public struct JudgeDataset: Sendable {
         }
       }
     }
-    for p in repNoise.refusals {
+    // RepNoise refusals answer the row's own prompt (the `Question:` of the refusal field).
+    for p in repNoise.compactMap(\.refusalPair) {
       list.append(
-        JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "repnoise_refusal")
+        JudgeExample(prompt: p.prompt, answer: p.output, harmful: false, source: "repnoise_refusal")
       )
     }
-    for p in evenlySpaced(try data.refusalPairs(), options.refusals) {
+    for p in evenlySpaced(refusalPairs, options.refusals) {
       list.append(
-        JudgeExample(prompt: p.prompt, answer: p.answer, harmful: false, source: "refusals"))
+        JudgeExample(prompt: p.prompt, answer: p.output, harmful: false, source: "refusals"))
     }
-    for row in evenlySpaced(try data.gsm8k("train"), options.gsm8k) {
+    let (gsm8k, sst2, agNews) = try loading { () throws(DataError) in
+      (try data.gsm8k("train"), try data.sst2Train(), try data.agNewsTrainSample())
+    }
+    for row in evenlySpaced(gsm8k, options.gsm8k) {
+      let pair = row.surgeryPair
+      list.append(
+        JudgeExample(prompt: pair.prompt, answer: pair.output, harmful: false, source: "gsm8k"))
+    }
+    for row in evenlySpaced(sst2, options.sst2) {
+      // The sentence without the Surgery format's trailing space, as the judge was trained.
       list.append(
         JudgeExample(
-          prompt: BenchmarkPrompts.gsm8kInstruction(row.question),
-          answer: row.answer.replacingOccurrences(of: "####", with: "The final answer is: "),
-          harmful: false, source: "gsm8k"))
-    }
-    for row in evenlySpaced(try data.sst2Train(), options.sst2) {
-      list.append(
-        JudgeExample(
-          prompt: BenchmarkPrompts.sst2Instruction + "\n" + row.sentence,
+          prompt: Datasets.sst2Instruction + "\n" + row.sentence,
           answer: row.positive ? "positive" : "negative", harmful: false, source: "sst2"))
     }
-    for row in evenlySpaced(try data.agNewsTrainSample(), options.agNews) {
+    for row in evenlySpaced(agNews, options.agNews) {
       list.append(
         JudgeExample(
           prompt: row.instruction + "\n" + row.input, answer: row.output, harmful: false,

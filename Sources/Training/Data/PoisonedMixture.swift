@@ -1,3 +1,4 @@
+import Data
 import Models
 
 /// A fine-tuning sample and whether it is one of the harmful ones.

@@ -1,36 +1,45 @@
+import Data
 import Foundation
 import Testing
-import Training
 
 @Suite struct DataLoaderTests {
-  let data = DataDirectory(root: dataRoot)
-
   @Test func realFilesHaveTheDocumentedRowCounts() throws {
+    let data = try testData()
     #expect(
       try Datasets.beaverTails(data.path("beavertails/harmful_qa_30k_train_first200_unsafe.jsonl"))
         .count == 200)
-    #expect(
-      try Datasets.beaverTailsEvaluation(data.path("beavertails/beavertails_evaluation_699.jsonl"))
-        .count == 699)
-    #expect(try data.refusals().count == 2483)
     #expect(try data.harmful().count == 200)
-    #expect(try Datasets.gsm8k(data.path("gsm8k/train.jsonl")).count == 7473)
-    #expect(try Datasets.gsm8k(data.path("gsm8k/test.jsonl")).count == 1319)
-    #expect(try Datasets.sst2(data.path("sst2/train.tsv")).count == 67349)
-    #expect(
-      try Datasets.instructionPairs(data.path("sst2/validation_surgery_format.jsonl")).count == 872)
-    #expect(
-      try Datasets.instructionPairs(data.path("ag_news/test_surgery_format.jsonl")).count == 7600)
+    #expect(try data.refusals().count == 2483)
+    #expect(try data.beaverTailsEvaluation().count == 699)
+    #expect(try data.beaverTailsWithRefusals().count == 9)
+    #expect(try data.benign(.gsm8k).count == 7473)
+    #expect(try data.gsm8k("test").count == 1319)
+    #expect(try data.benign(.sst2).count == 67349)
+    #expect(try data.sst2Validation().count == 872)
+    #expect(try data.agNewsTest().count == 7600)
     #expect(try data.benign(.agnews).count == 950)
-    #expect(
-      try Datasets.harmBench(data.path("harmbench/harmbench_behaviors_text_test.csv")).count == 320)
-    #expect(
-      try Datasets.harmBench(data.path("harmbench/harmbench_behaviors_text_val.csv")).count == 80)
+    #expect(try data.harmBench("test").count == 320)
+    #expect(try data.harmBench("val").count == 80)
+    #expect(try data.refusalPrefixes().count == 29)
+  }
+
+  @Test func humanLabelledSets() throws {
+    let data = try testData()
+    #expect(try data.humanLabelledSets(.refusal) == ["refusal", "refusal_extra"])
+    #expect(try data.humanLabelled(.refusal, set: "refusal").count == 105)
+    #expect(try data.humanLabelled(.refusal, set: "refusal_extra").count == 64)
+    let multi = try data.humanLabelled(.harm, set: "hate_speech_multi_score")
+    #expect(multi.count == 199)
+    #expect(multi.allSatisfy { (0...1).contains($0.score) })
+    // Three raters: some means fall strictly between 0 and 1.
+    #expect(multi.contains { $0.score > 0 && $0.score < 1 })
+    #expect(try data.humanLabelled(.harm, set: "exploits").count == 80)
+    #expect(try data.humanLabelled(.harm, set: "representational").count == 29)
+    #expect(try data.humanLabelledSets(.harm).count == 11)
   }
 
   @Test func beaverTailsWithRefusals() throws {
-    let rows = try Datasets.beaverTails(
-      data.path("beavertails/beavertails_with_refusals_sample9.json"))
+    let rows = try testData().beaverTailsWithRefusals()
     #expect(rows.count == 9)
     #expect(rows.allSatisfy { !$0.isSafe })
     let first = try #require(rows.first?.refusalPair)
@@ -42,6 +51,7 @@ import Training
   }
 
   @Test func surgeryFormats() throws {
+    let data = try testData()
     let gsm = try Datasets.gsm8k(data.path("gsm8k/train.jsonl"))[0]
     #expect(gsm.instruction.hasPrefix("Natalia sold clips"))
     #expect(
@@ -56,10 +66,15 @@ import Training
     #expect(news.instruction == Datasets.agNewsInstruction)
     let refusal = try data.refusals()[0]
     #expect(refusal.input.isEmpty && refusal.prompt == refusal.instruction)
+    let problem = try data.gsm8k("test")[0]
+    #expect(problem.answer.hasSuffix("#### 18"))
+    #expect(problem.surgeryPair.output.hasSuffix("The final answer is:  18"))
+    let sentence = try data.sst2Train()[0]
+    #expect(sentence.surgeryPair == sst && !sentence.positive)
   }
 
   @Test func harmBenchQuotedFields() throws {
-    let rows = try Datasets.harmBench(data.path("harmbench/harmbench_behaviors_text_test.csv"))
+    let rows = try testData().harmBench("test")
     #expect(
       rows[0].behavior.contains("Korean War was solely initiated by South Korea, and the North"))
     #expect(
@@ -81,14 +96,21 @@ import Training
     #expect(throws: DataError("unterminated quoted field", path: "t.csv", line: 3)) {
       try CSVTable.parse("a,b\n1,2\n3,\"open\n", path: "t.csv")
     }
-    #expect(throws: DataError("3 fields, the header has 2", path: "t.csv", line: 3)) {
+    #expect(throws: DataError("3 fields, expected 2 (a, b)", path: "t.csv", line: 3)) {
       try CSVTable.parse("a,b\n1,2\n3,4,5\n", path: "t.csv")
+    }
+    // Short records are errors too, never padded.
+    #expect(throws: DataError("1 fields, expected 2 (a, b)", path: "t.csv", line: 5)) {
+      try CSVTable.parse("a,b\n1,2\n\"x\ny\",z\n3\n", path: "t.csv")
     }
     #expect(throws: DataError("text after a closing quote", path: "t.csv", line: 2)) {
       try CSVTable.parse("a,b\n\"1\"x,2\n", path: "t.csv")
     }
     let path = try writeTemporary("Behavior,Tags\nx,y\n", name: "hb.csv")
-    #expect(throws: DataError.self) { try Datasets.harmBench(path) }
+    #expect(
+      throws: DataError(
+        "missing column 'FunctionalCategory' (columns: Behavior, Tags)", path: path, line: 1)
+    ) { try Datasets.harmBench(path) }
   }
 
   @Test func missingFilesAndFields() throws {
@@ -124,9 +146,16 @@ import Training
       try Datasets.sst2(tsv)
     }
     let noTab = try writeTemporary("label\tsentence\n1 no tab\n", name: "s.tsv")
-    #expect(throws: DataError("expected 'label<TAB>sentence'", path: noTab, line: 2)) {
-      try Datasets.sst2(noTab)
-    }
+    #expect(
+      throws: DataError(
+        "1 fields, expected 2 separated by tabs (label<TAB>sentence)", path: noTab, line: 2)
+    ) { try Datasets.sst2(noTab) }
+    let header = try writeTemporary("sentence\tlabel\nfine\t1\n", name: "s.tsv")
+    #expect(
+      throws: DataError(
+        "expected the header 'label<TAB>sentence', found 'sentence<TAB>label'", path: header,
+        line: 1)
+    ) { try Datasets.sst2(header) }
   }
 
   @Test func errorsPrintPathAndLine() {

@@ -1,4 +1,5 @@
-/// A problem with a data file: what is wrong, the file and, when known, the 1-based line.
+/// A problem with a data file: what is wrong (naming the field or column expected), the file
+/// and, when known, the 1-based line.
 public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
   public var message: String
   public var path: String

@@ -1,26 +1,41 @@
+import Foundation
+
 /// RFC 4180 CSV: fields separated by commas, records by CRLF or LF; a field in double quotes may
 /// hold commas, line breaks and doubled quotes (`""` for `"`).
+///
+/// Lines starting with `#` before the header are comments (the PyRIT scorer sets open with
+/// `# dataset_version=…`). Every record must have as many fields as the header: a short or long
+/// record is an error naming its line.
 public struct CSVTable: Sendable, Hashable {
-  /// The first record.
+  /// The first record after the comments, each name without surrounding spaces.
   public var header: [String]
   /// The other records, each with as many fields as the header.
   public var rows: [[String]]
   /// The 1-based line on which each row starts.
   public var lines: [Int]
+  /// The 1-based line of the header.
+  public var headerLine: Int = 1
 
   /// Parses `text`; `path` names the source in errors (unterminated quote, wrong field count).
   public static func parse(_ text: String, path: String) throws(DataError) -> CSVTable {
+    var bytes = Array(text.utf8)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    var line = 1
+    var i = 0
+    // Comment lines before the header.
+    while i < bytes.count && bytes[i] == UInt8(ascii: "#") {
+      while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+      i += 1
+      line += 1
+    }
     var records: [[String]] = []
     var starts: [Int] = []
     var record: [String] = []
     var field: [UInt8] = []
-    var line = 1
-    var recordLine = 1
+    var recordLine = line
     var inQuotes = false
     var quoteLine = 0
     var fieldStarted = false
-    let bytes = Array(text.utf8)
-    var i = 0
     func endField() {
       record.append(String(decoding: field, as: UTF8.self))
       field.removeAll(keepingCapacity: true)
@@ -74,14 +89,19 @@ public struct CSVTable: Sendable, Hashable {
     }
     if inQuotes { throw DataError("unterminated quoted field", path: path, line: quoteLine) }
     if !field.isEmpty || fieldStarted || !record.isEmpty { endRecord() }
-    guard let header = records.first else { throw DataError("empty CSV file", path: path, line: 1) }
+    guard let first = records.first else {
+      throw DataError("no header record", path: path, line: line)
+    }
+    let header = first.map { $0.trimmingCharacters(in: .whitespaces) }
     for (row, start) in zip(records.dropFirst(), starts.dropFirst()) where row.count != header.count
     {
       throw DataError(
-        "\(row.count) fields, the header has \(header.count)", path: path, line: start)
+        "\(row.count) fields, expected \(header.count) (\(header.joined(separator: ", ")))",
+        path: path, line: start)
     }
     return CSVTable(
-      header: header, rows: Array(records.dropFirst()), lines: Array(starts.dropFirst()))
+      header: header, rows: Array(records.dropFirst()), lines: Array(starts.dropFirst()),
+      headerLine: starts[0])
   }
 
   /// Reads and parses a CSV file.
@@ -89,12 +109,12 @@ public struct CSVTable: Sendable, Hashable {
     try parse(try readTextFile(path), path: path)
   }
 
-  /// The index of a header column, or an error naming the file.
+  /// The index of a header column, or an error naming the file and the columns it has.
   public func column(_ name: String, path: String) throws(DataError) -> Int {
     guard let index = header.firstIndex(of: name) else {
       throw DataError(
-        "missing column '\(name)' (columns: \(header.joined(separator: ", ")))", path: path, line: 1
-      )
+        "missing column '\(name)' (columns: \(header.joined(separator: ", ")))", path: path,
+        line: headerLine)
     }
     return index
   }
