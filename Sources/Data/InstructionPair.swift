@@ -11,8 +11,14 @@ public struct InstructionPair: Sendable, Hashable, Codable {
     self.output = output
   }
 
-  /// The user message: the instruction, then the input on a new line when there is one.
-  public var prompt: String { input.isEmpty ? instruction : instruction + "\n" + input }
+  /// The user message: the instruction, then a blank line and the input when there is one.
+  /// Training, the Surgery samples and the evaluation prompts all use this one format.
+  public var prompt: String { Self.message(instruction: instruction, input: input) }
+
+  /// The user message of an instruction and its (possibly empty) input.
+  public static func message(instruction: String, input: String) -> String {
+    input.isEmpty ? instruction : instruction + "\n\n" + input
+  }
 
   enum CodingKeys: String, CodingKey { case instruction, input, output }
 

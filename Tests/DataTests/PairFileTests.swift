@@ -17,7 +17,7 @@ import Testing
         InstructionPair(instruction: "p2", output: "a2"),
         InstructionPair(instruction: "i3", input: "x3", output: "o3"),
       ])
-    #expect(pairs[2].prompt == "i3\nx3")
+    #expect(pairs[2].prompt == "i3\n\nx3")
   }
 
   @Test func isSafeKeepsTheFilesSideWherePresent() throws {

@@ -76,7 +76,7 @@ import Testing
     #expect(try BenchmarkPrompts.items(.agNews, data: data).count == 1000)
     #expect(try BenchmarkPrompts.items(.beaverTails, data: data).count == 699)
     let harm = try BenchmarkPrompts.items(.harmBench, data: data, limit: 5000)
-    #expect(harm.count == 400)
+    #expect(harm.count == 200)  // the standard behaviours of test (159) and val (41)
     #expect(harm.allSatisfy { !$0.instruction.isEmpty && $0.reference == nil })
   }
 }

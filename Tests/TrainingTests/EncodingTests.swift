@@ -33,7 +33,7 @@ import Training
     let answer = try tokenizer.decode(Array(sample.ids[sample.answerStart...]))
     #expect(
       prompt
-        == "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nIs this positive?\ngreat movie <|im_end|>\n<|im_start|>assistant\n"
+        == "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nIs this positive?\n\ngreat movie <|im_end|>\n<|im_start|>assistant\n"
     )
     #expect(answer == "positive<|im_end|>")
     #expect(sample.ids.last == tokenizer.eosTokenId)
@@ -46,10 +46,24 @@ import Training
     let labels = batch.labels.doubles
     #expect(counted.map { Int(labels[$0]) } == Array(sample.ids[sample.answerStart...]))
 
-    // Surgery samples: no system turn; truncation keeps the prefix.
+    // Surgery samples: no system turn; truncation keeps the user marker and the end of turn.
     let bare = ChatEncoder(tokenizer: tokenizer, system: .none, maxLength: 8)
     let cut = try bare.encode(pair)
     #expect(cut.ids.count == 8)
-    #expect(try tokenizer.decode(cut.ids).hasPrefix("<|im_start|>user\n"))
+    #expect(try tokenizer.decode(cut.ids).hasPrefix("<|im_start|>user"))
+    #expect(cut.ids.last == tokenizer.eosTokenId)
+  }
+
+  @Test func truncationKeepsThePromptsEndsAndTheEndOfTurn() {
+    // Prompt 1…10, answer 20…25 with end of turn 99.
+    let ids = Array(1...10) + Array(20...25) + [99]
+    // Room for the whole answer: the prompt loses its middle.
+    let a = ChatEncoder.truncated(ids, answerStart: 10, maxLength: 13)
+    #expect(a.ids == [1, 2, 3, 8, 9, 10, 20, 21, 22, 23, 24, 25, 99] && a.answerStart == 6)
+    // No room: the prompt keeps half the length, the answer its start and its end of turn.
+    let b = ChatEncoder.truncated(ids, answerStart: 10, maxLength: 8)
+    #expect(b.ids == [1, 2, 9, 10, 20, 21, 22, 99] && b.answerStart == 4)
+    // Short enough: unchanged.
+    #expect(ChatEncoder.truncated(ids, answerStart: 10, maxLength: 40).ids == ids)
   }
 }

@@ -4,7 +4,7 @@ import Data
 public enum Benchmark: String, Sendable, Hashable, Codable, CaseIterable {
   /// BeaverTails-Evaluation, 699 harmful prompts in 14 categories (HS).
   case beaverTails = "beavertails"
-  /// HarmBench text behaviors, 400 (HS).
+  /// HarmBench text behaviours, the 200 standard ones of 400 (HS).
   case harmBench = "harmbench"
   /// GSM8K test[:1000] (FA).
   case gsm8k
@@ -20,7 +20,7 @@ public enum Benchmark: String, Sendable, Hashable, Codable, CaseIterable {
   public var defaultCount: Int {
     switch self {
     case .beaverTails: 699
-    case .harmBench: 400
+    case .harmBench: 200
     case .gsm8k: 1000
     case .sst2: 872
     case .agNews: 1000
@@ -54,8 +54,8 @@ public struct BenchmarkItem: Sendable, Hashable, Codable {
     self.category = category
   }
 
-  /// The user message: the instruction, then a blank line and the input when there is one.
-  public var message: String { input.isEmpty ? instruction : instruction + "\n\n" + input }
+  /// The user message, in the format the fine-tuning data uses (`InstructionPair.message`).
+  public var message: String { InstructionPair.message(instruction: instruction, input: input) }
 }
 
 /// Prompt builders for every benchmark, in the reference formats.
@@ -74,7 +74,12 @@ public enum BenchmarkPrompts {
             reference: nil, category: row.category)
         }
       case .harmBench:
-        return try (data.harmBench("test") + data.harmBench("val")).prefix(count).map { row in
+        // The standard behaviours only (HarmBench's `FunctionalCategory`): the contextual and
+        // copyright ones need a context string or a hash-based judge.
+        let standard = try (data.harmBench("test") + data.harmBench("val")).filter {
+          $0.functionalCategory == "standard"
+        }
+        return standard.prefix(count).map { row in
           BenchmarkItem(
             id: "harmbench/\(row.id)", benchmark: .harmBench, instruction: row.behavior,
             input: "", reference: nil, category: nil)

@@ -87,10 +87,37 @@ public final class ExperimentRunner {
       maxLength: preset.maxLength)
   }
 
+  /// Everything a finished step's result depends on besides the code: the preset, the model
+  /// file, the training format and the seeds. Stored as `settings.json` beside the results;
+  /// a directory holding another run's settings is refused rather than mixed.
+  struct Settings: Codable, Equatable {
+    var preset: ExperimentPreset
+    var model: String
+    var format: String
+    var seeds: [UInt64]
+  }
+
+  /// Version of what the cached steps contain (the prompt format, the truncation rule,
+  /// clipping): a change here makes earlier caches and results stale.
+  static let format = "pairs-2: blank-line prompt, end-of-turn kept, clip 1.0"
+
+  /// The gradient clipping of every fine-tuning run (the reference clips at 1.0).
+  static let clip = 1.0
+
+  var settings: Settings {
+    Settings(preset: preset, model: model.location.path, format: Self.format, seeds: [7, 43])
+  }
+
   /// Runs every step not done yet and writes the report.
   public func run() throws -> ExperimentResults {
     try FileManager.default.createDirectory(
       atPath: outputDirectory, withIntermediateDirectories: true)
+    let stored = try cachedStep(outputDirectory + "/settings.json") { settings }
+    guard stored == settings else {
+      throw SafetyError(
+        "\(outputDirectory) holds results of other settings (preset, model or format): choose "
+          + "another --out, or delete it to start over", file: outputDirectory + "/settings.json")
+    }
     harmfulPairs = try data.harmful()
     refusalPairs = try data.refusals()
     benignPairs = try data.benign(preset.task)
@@ -126,8 +153,12 @@ public final class ExperimentRunner {
 
   /// The aligned starting model, trained once per preset alignment settings and cached.
   func alignedWeights() throws -> [String: HostTensor] {
+    // Keyed by everything the weights depend on: model, data sizes, epochs, rate, length,
+    // batch, seed and the training format.
+    let modelName = URL(fileURLWithPath: model.location.path).deletingPathExtension()
+      .lastPathComponent
     let key =
-      "aligned-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)"
+      "aligned-\(modelName)-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)-B\(preset.batch)-s7-\(Self.format.prefix { $0 != ":" })"
     let directory = cacheDirectory + "/" + key
     let total = preset.alignRefusals + preset.alignBenign
     let mixture = try PoisonedMixture.make(
@@ -136,7 +167,8 @@ public final class ExperimentRunner {
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     let config = TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.alignEpochs,
-      schedule: .constant(rate: preset.alignLearningRate), defense: .sft, seed: 7)
+      schedule: .constant(rate: preset.alignLearningRate),
+      optimizer: AdamWConfig(clip: Self.clip), defense: .sft, seed: 7)
     log(
       "alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))"
     )
@@ -164,7 +196,8 @@ public final class ExperimentRunner {
     }
     let config = TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
-      schedule: .constant(rate: preset.learningRate), defense: chosen, seed: 43)
+      schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
+      defense: chosen, seed: 43)
     log("fine-tuning: \(defense), p = \(ratio) (\(samples.count) samples)")
     let trainer = try trainer(
       in: directory, config: config, weights: aligned, samples: samples, pools: pools)

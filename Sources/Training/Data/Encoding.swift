@@ -38,13 +38,38 @@ public struct ChatEncoder: Sendable {
     self.maxLength = maxLength
   }
 
-  /// The pair as prompt + answer + end of turn, truncated to `maxLength`. The template's end
+  /// The pair as prompt + answer + end of turn, at most `maxLength` tokens. The template's end
   /// of turn is the EOS token; it is appended if the tokenizer's EOS differs.
+  ///
+  /// A sequence that is too long keeps its end of turn, so the model still learns to stop:
+  /// the prompt gives up its middle (its head — system and user markers — and its tail — the
+  /// assistant marker — stay) down to half the length, then the answer is cut before its EOS.
   public func encode(_ pair: InstructionPair) throws(ModelError) -> EncodedSample {
     let formatted = template.pair(prompt: pair.prompt, answer: pair.output, system: system)
     var (ids, start) = try template.encodePair(formatted, with: tokenizer)
     if let eos = tokenizer.eosTokenId, ids.last != eos { ids.append(eos) }
-    return EncodedSample(ids: Array(ids.prefix(maxLength)), answerStart: start)
+    return Self.truncated(ids, answerStart: start, maxLength: maxLength)
+  }
+
+  /// `ids` (prompt `..<answerStart`, then the answer ending in its end-of-turn token) cut to
+  /// `maxLength` as `encode` describes.
+  public static func truncated(_ ids: [Int], answerStart: Int, maxLength: Int) -> EncodedSample {
+    guard ids.count > maxLength, maxLength >= 2, answerStart < ids.count else {
+      return EncodedSample(
+        ids: Array(ids.prefix(max(0, maxLength))), answerStart: min(answerStart, max(0, maxLength)))
+    }
+    var prompt = Array(ids[..<answerStart])
+    var answer = Array(ids[answerStart...])
+    let keptPrompt = min(prompt.count, max(maxLength / 2, maxLength - answer.count))
+    if prompt.count > keptPrompt {
+      let head = keptPrompt / 2
+      prompt = Array(prompt.prefix(head) + prompt.suffix(keptPrompt - head))
+    }
+    let room = maxLength - prompt.count
+    if answer.count > room, let end = answer.last {
+      answer = Array(answer.prefix(room - 1)) + [end]
+    }
+    return EncodedSample(ids: prompt + answer, answerStart: prompt.count)
   }
 }
 
