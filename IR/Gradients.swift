@@ -42,7 +42,7 @@ extension Op {
     case .slice(let start, let limit, let stride): return [sliceVJP(start, limit, stride, c)]
     case .concat(let axis): return concatVJP(axis, c)
     case .reduce(let k, let axes, let keepDims): return [try reduceVJP(k, axes, keepDims, c)]
-    case .softmax(let axis): return [softmaxVJP(axis, c)]
+    case .softmax(let axis, _): return [softmaxVJP(axis, c)]
     case .logSoftmax(let axis): return [logSoftmaxVJP(axis, c)]
     case .matmul(let ta, let tb): return matmulVJP(ta, tb, c)
     case .gather: return [try gatherVJP(c), nil]

@@ -7,15 +7,43 @@ public struct Value: Sendable, Hashable, Comparable, CustomStringConvertible {
   public var description: String { "v\(id)" }
 }
 
-/// A graph input.
+/// What a graph parameter is: a trained weight or data fed with each call.
+///
+/// Passes read it: `grad` differentiates with respect to the weights by default, and
+/// `sink-divergence` copies the inputs its clones need but shares every weight.
+public enum ParameterRole: String, Sendable, Hashable, CaseIterable {
+  /// A trained tensor, shared by every use of the model (embeddings, projections, biases).
+  case weight
+  /// Data fed with each call (token ids, masks, positions, an additive attention bias).
+  case input
+
+  /// The role of a parameter written without one: float tensors are weights, integer and
+  /// boolean tensors are inputs.
+  public static func implied(by type: TensorType) -> ParameterRole {
+    type.dtype.isFloat ? .weight : .input
+  }
+
+  /// Why a parameter of `type` cannot have this role, or nil: a weight must be a float tensor
+  /// (it is what training updates).
+  public func problem(for type: TensorType) -> String? {
+    self == .weight && !type.dtype.isFloat
+      ? "a weight must be a float tensor (f32 or f64), this one is \(type); mark it 'input'"
+      : nil
+  }
+}
+
+/// A graph parameter: a weight or an input.
 public struct Parameter: Sendable, Hashable {
   public var value: Value
   public var name: String
   public var type: TensorType
-  public init(value: Value, name: String, type: TensorType) {
+  public var role: ParameterRole
+  /// A parameter; without a role, the one its type implies (`ParameterRole.implied(by:)`).
+  public init(value: Value, name: String, type: TensorType, role: ParameterRole? = nil) {
     self.value = value
     self.name = name
     self.type = type
+    self.role = role ?? .implied(by: type)
   }
 }
 
@@ -53,7 +81,8 @@ public struct GraphResult: Sendable, Hashable {
   }
 }
 
-/// An SSA computation graph: parameters, nodes in topological order, named results.
+/// An SSA computation graph: parameters (weights and inputs), nodes in topological order, named
+/// results.
 ///
 /// A value type: passes take a graph and return or mutate their own copy. Equality is
 /// structural (names, ops, attributes, types and the wiring), independent of value ids and
@@ -98,6 +127,10 @@ public struct Graph: Sendable {
   }
 
   public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
+  /// The parameters with the weight role, in order.
+  public var weights: [Parameter] { parameters.filter { $0.role == .weight } }
+  /// The parameters with the input role, in order.
+  public var inputs: [Parameter] { parameters.filter { $0.role == .input } }
   public func result(named name: String) -> GraphResult? { results.first { $0.name == name } }
 
   /// Number of uses of each value by nodes and results.
@@ -116,7 +149,7 @@ extension Graph: Equatable {
     else { return false }
     var map: [Value: Value] = [:]
     for (p, q) in zip(a.parameters, b.parameters) {
-      guard p.name == q.name, p.type == q.type else { return false }
+      guard p.name == q.name, p.type == q.type, p.role == q.role else { return false }
       map[p.value] = q.value
     }
     for (n, m) in zip(a.nodes, b.nodes) {

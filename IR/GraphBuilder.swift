@@ -52,22 +52,26 @@ public final class GraphBuilder {
     return String(nextAutoName)
   }
 
-  /// Adds a graph parameter. A repeated name is a diagnostic.
+  /// Adds a graph parameter with `role` (nil: the role its type implies, see
+  /// `ParameterRole.implied(by:)`). A repeated name or an integer weight is a diagnostic.
   @discardableResult
   public func parameter(
-    _ name: String, _ type: TensorType, file: String = #fileID, line: Int = #line
+    _ name: String, _ type: TensorType, role: ParameterRole? = nil, file: String = #fileID,
+    line: Int = #line
   ) -> Value {
     let v = graph.makeValue()
-    if usedNames.contains(name) || !isValidIdentifier(name) {
-      diagnostics.append(
-        Diagnostic(
-          "parameter name '\(name)' is \(isValidIdentifier(name) ? "already used" : "not a valid identifier")",
-          at: SourceLocation(file: file, line: line)))
+    let role = role ?? .implied(by: type)
+    let problem =
+      usedNames.contains(name) || !isValidIdentifier(name)
+      ? "parameter name '\(name)' is \(isValidIdentifier(name) ? "already used" : "not a valid identifier")"
+      : role.problem(for: type).map { "parameter '%\(name)': \($0)" }
+    if let problem {
+      diagnostics.append(Diagnostic(problem, at: SourceLocation(file: file, line: line)))
       poisoned.insert(v)
       types[v] = type
       return v
     }
-    graph.parameters.append(Parameter(value: v, name: name, type: type))
+    graph.parameters.append(Parameter(value: v, name: name, type: type, role: role))
     record(v, name, type)
     return v
   }
@@ -355,10 +359,11 @@ public final class GraphBuilder {
   /// Every axis of `x`.
   public func allAxes(_ x: Value) -> [Int] { Array(0..<type(x).rank) }
 
-  public func softmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line)
-    -> Value
-  {
-    emit(.softmax(axis: axis), [x], at: loc(file, line))
+  /// `attention: true` marks the result as attention probabilities (see `Op.softmax`).
+  public func softmax(
+    _ x: Value, axis: Int = -1, attention: Bool = false, file: String = #fileID, line: Int = #line
+  ) -> Value {
+    emit(.softmax(axis: axis, attention: attention), [x], at: loc(file, line))
   }
   public func logSoftmax(_ x: Value, axis: Int = -1, file: String = #fileID, line: Int = #line)
     -> Value

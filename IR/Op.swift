@@ -21,7 +21,9 @@ public enum Op: Sendable, Hashable {
   // Reductions (Ops/Reduction.swift)
   case reduce(ReduceOp, axes: [Int], keepDims: Bool)
   // Normalizers (Ops/Softmax.swift)
-  case softmax(axis: Int)
+  /// `attention`: the result is attention probabilities `[B, H, T, S]` (set by the layer API;
+  /// the Surgery pass relies on it). It changes nothing in what the op computes.
+  case softmax(axis: Int, attention: Bool = false)
   case logSoftmax(axis: Int)
   // Contraction (Ops/Matmul.swift)
   case matmul(transposeA: Bool, transposeB: Bool)
@@ -112,9 +114,10 @@ extension Op {
     case .unary, .binary, .compare, .select, .cast, .stopGradient, .gather: return []
     case .constant(let s): return [("value", .float(s.value))]
     case .scatterAdd(let rows): return [("rows", .int(rows))]
-    case .iota(let axis), .concat(let axis), .softmax(let axis), .logSoftmax(let axis),
+    case .iota(let axis), .concat(let axis), .softmax(let axis, false), .logSoftmax(let axis),
       .takeAlongAxis(let axis):
       return [("axis", .int(axis))]
+    case .softmax(let axis, true): return [("axis", .int(axis)), ("attention", .bool(true))]
     case .broadcast(let shape), .reshape(let shape): return [("shape", ints(shape))]
     case .transpose(let perm): return [("perm", ints(perm))]
     case .slice(let start, let limit, let stride):
@@ -167,7 +170,9 @@ extension Op {
         let stride = try attrs.ints("stride", default: [Int](repeating: 1, count: start.count))
         op = .slice(start: start, limit: limit, stride: stride)
       case "concat": op = .concat(axis: try attrs.int("axis"))
-      case "softmax": op = .softmax(axis: try attrs.int("axis"))
+      case "softmax":
+        op = .softmax(
+          axis: try attrs.int("axis"), attention: try attrs.bool("attention", default: false))
       case "log_softmax": op = .logSoftmax(axis: try attrs.int("axis"))
       case "matmul":
         op = .matmul(

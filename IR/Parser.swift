@@ -335,7 +335,11 @@ struct ParserState {
         try next()
         try expect(":")
         let type = try parseType()
-        scope[pname] = (b.parameter(pname, type), location)
+        let role = try parseRole()
+        if let problem = role?.problem(for: type) {
+          throw Diagnostic("parameter '%\(pname)': \(problem)", at: location)
+        }
+        scope[pname] = (b.parameter(pname, type, role: role), location)
       } while try accept(",")
       try expect(")")
     }
@@ -435,6 +439,16 @@ struct ParserState {
     } catch {
       throw error.all.first ?? Diagnostic("invalid graph", at: returnLocation)
     }
+  }
+
+  /// The optional role after a parameter's type: `weight`, `input`, or nil when absent.
+  mutating func parseRole() throws(Diagnostic) -> ParameterRole? {
+    guard case .keyword(let word) = token else { return nil }
+    guard let role = ParameterRole(rawValue: word) else {
+      throw error("a parameter role ('weight' or 'input'), ',' or ')'")
+    }
+    try next()
+    return role
   }
 
   mutating func parseAttributeDictionary() throws(Diagnostic) -> [String: Attribute] {

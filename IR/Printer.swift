@@ -1,7 +1,8 @@
-/// Prints graphs in the text format (canonical: one spelling per graph).
+/// Prints graphs in the text format (canonical: one spelling per graph; every parameter with
+/// its role).
 ///
 /// ```
-/// graph @mlp(%x: f32[4,3], %w: f32[3,2]) -> (y: f32[4,2]) {
+/// graph @mlp(%x: f32[4,3] input, %w: f32[3,2] weight) -> (y: f32[4,2]) {
 ///   %h = matmul %x, %w : f32[4,2]
 ///   return %h
 /// }
@@ -11,7 +12,7 @@ public func printGraph(_ g: Graph) -> String {
   let types = g.valueTypes()
   func ref(_ v: Value) -> String { "%" + (names[v] ?? "<undefined \(v.id)>") }
   var out = "graph @\(g.name)("
-  out += g.parameters.map { "%\($0.name): \($0.type)" }.joined(separator: ", ")
+  out += g.parameters.map { "%\($0.name): \($0.type) \($0.role.rawValue)" }.joined(separator: ", ")
   out += ") -> ("
   out += g.results.map { "\($0.name): \(types[$0.value].map(\.description) ?? "?")" }.joined(
     separator: ", ")

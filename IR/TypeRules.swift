@@ -23,7 +23,9 @@ extension Op {
       return try sliceType(start, limit, stride, operands)
     case .concat(let axis): return try concatType(axis, operands)
     case .reduce(let k, let axes, let keepDims): return try reduceType(k, axes, keepDims, operands)
-    case .softmax(let axis), .logSoftmax(let axis): return try softmaxType(axis, operands)
+    case .softmax(let axis, let attention):
+      return try softmaxType(axis, attention: attention, operands)
+    case .logSoftmax(let axis): return try softmaxType(axis, operands)
     case .matmul(let ta, let tb): return try matmulType(ta, tb, operands)
     case .gather: return try gatherType(operands)
     case .scatterAdd(let rows): return try scatterAddType(rows, operands)

@@ -1,6 +1,7 @@
 /// Checks that a graph is well formed:
 /// - names are valid identifiers, unique across parameters and nodes; result names unique;
 /// - value ids are unique and every operand is defined before its use (topological order);
+/// - every weight is a float tensor (see `ParameterRole`);
 /// - every node's type agrees with its op's type rule;
 /// - every result is a value of the graph.
 /// Throws every problem found, each located at the node's source.
@@ -31,6 +32,9 @@ public func verify(_ g: Graph) throws(Diagnostics) {
     if p.type.shape.contains(where: { $0 < 0 }) {
       problems.append(
         Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
+    }
+    if let problem = p.role.problem(for: p.type) {
+      problems.append(Diagnostic("parameter '%\(p.name)': \(problem)", at: graphLocation))
     }
     define(p.value, p.name, p.type, graphLocation)
   }

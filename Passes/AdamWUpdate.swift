@@ -11,9 +11,9 @@ import IR
 ///   m'  = β₁·m + (1 − β₁)·g,   v' = β₂·v + (1 − β₂)·g²
 ///   next_P = p − lr · (m' / (1 − β₁ᵗ)) / (sqrt(v' / (1 − β₂ᵗ)) + ε)
 ///
-/// New parameters: the state `adam_m.P`, `adam_v.P` (P's type, zeros before the first step)
-/// and the scalars `learning_rate` and `step` (the first updated parameter's dtype), so a
-/// schedule and the bias correction change per step without recompiling.
+/// New parameters, all inputs: the state `adam_m.P`, `adam_v.P` (P's type, zeros before the
+/// first step) and the scalars `learning_rate` and `step` (the first updated parameter's dtype),
+/// so a schedule and the bias correction change per step without recompiling.
 /// New results: `next_P`, `next_adam_m.P`, `next_adam_v.P` for every P, then `grad_norm`.
 ///
 /// - Requires: results `grad_P` (from `grad`) with the parameter's type; no parameters named
@@ -98,8 +98,8 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
     b.locationOverride = SourceLocation(file: "adamw", line: 0)
     let dtype = first.0.type.dtype
     let scalar = TensorType.scalar(dtype)
-    let lr = b.parameter("learning_rate", scalar)
-    let step = b.parameter("step", scalar)
+    let lr = b.parameter("learning_rate", scalar, role: .input)
+    let step = b.parameter("step", scalar, role: .input)
     func inDType(_ v: Value, _ d: DType) -> Value { b.type(v).dtype == d ? v : b.cast(v, to: d) }
 
     // Global norm over every gradient, accumulated in the first parameter's dtype.
@@ -121,8 +121,8 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
     var state: [GraphResult] = []
     for (p, rawGrad) in updates {
       let d = p.type.dtype
-      let m = b.parameter("adam_m.\(p.name)", p.type)
-      let v = b.parameter("adam_v.\(p.name)", p.type)
+      let m = b.parameter("adam_m.\(p.name)", p.type, role: .input)
+      let v = b.parameter("adam_v.\(p.name)", p.type, role: .input)
       let grad = scale.map { b.mul(rawGrad, inDType($0, d)) } ?? rawGrad
       let rate = inDType(lr, d)
       var decayed = p.value

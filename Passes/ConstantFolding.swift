@@ -135,7 +135,7 @@ func foldSplat(_ op: Op, _ operands: [(value: Double, type: TensorType)], result
     case .mean, .max:
       return n > 0 ? x : nil
     }
-  case .softmax(let axis), .logSoftmax(let axis):
+  case .softmax(let axis, _), .logSoftmax(let axis):
     let shape = operands[0].type.shape
     guard let a = try? normalizeAxis(axis, rank: shape.count), shape[a] > 0 else { return nil }
     // Stable form: x - max(x) is 0 for a finite splat and NaN for an infinite one.

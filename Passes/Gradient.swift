@@ -3,7 +3,8 @@ import IR
 /// `grad{of=L wrt=p1,p2}`: reverse-mode automatic differentiation as a graph rewrite.
 ///
 /// Appends nodes computing the gradient of the scalar float result `L` with respect to the
-/// parameters `p1, p2, …`, and results `grad_p1, grad_p2, …` with the parameters' types.
+/// parameters `p1, p2, …` (without `wrt`: every weight, in parameter order), and results
+/// `grad_p1, grad_p2, …` with the parameters' types.
 ///
 /// - Requires: a verified graph; `L` a scalar float result; each `p` a float parameter.
 /// - Establishes: a verified graph whose original results are unchanged; gradient nodes carry
@@ -18,9 +19,10 @@ import IR
 public struct Gradient: Pass, Sendable {
   public let name = "grad"
   public var of: String
-  public var wrt: [String]
+  /// The parameters to differentiate with respect to; nil = the graph's weights.
+  public var wrt: [String]?
 
-  public init(of: String, wrt: [String]) {
+  public init(of: String, wrt: [String]? = nil) {
     self.of = of
     self.wrt = wrt
   }
@@ -44,9 +46,15 @@ public struct Gradient: Pass, Sendable {
         "grad: result '\(of)' must be a float scalar, it is \(types[loss.value].map(\.description) ?? "?")",
         at: here)
     }
-    guard !wrt.isEmpty else { throw Diagnostic("grad: 'wrt' lists no parameter", at: here) }
+    let names = wrt ?? graph.weights.map(\.name)
+    guard !names.isEmpty else {
+      throw Diagnostic(
+        wrt == nil
+          ? "grad: the graph has no weight parameters; name the parameters with 'wrt=P1,P2,…'"
+          : "grad: 'wrt' lists no parameter", at: here)
+    }
     var targets: [Parameter] = []
-    for name in wrt {
+    for name in names {
       guard let p = graph.parameter(named: name) else {
         throw Diagnostic(
           "grad: 'wrt=\(name)' is not a parameter; the parameters are \(graph.parameters.map(\.name))",
@@ -100,7 +108,7 @@ public struct Gradient: Pass, Sendable {
         parts = try n.op.vjp(VJPContext(builder: b, node: n, cotangent: cotangent, needs: needs))
       } catch {
         throw Diagnostic(
-          "\(error.reason), on the path from \(wrt.map { "'\($0)'" }.joined(separator: ", ")) to '\(of)'",
+          "\(error.reason), on the path from \(names.map { "'\($0)'" }.joined(separator: ", ")) to '\(of)'",
           at: n.location, op: n.op.name,
           operands: n.operands.map { "%\(b.name($0)): \(b.type($0))" })
       }

@@ -22,7 +22,7 @@ struct GraphReplay {
     builder = GraphBuilder(name: graph.name)
     reservedNames = Set(graph.parameters.map(\.name) + graph.nodes.map(\.name))
     for p in graph.parameters {
-      map[p.value] = builder.parameter(p.name, p.type)
+      map[p.value] = builder.parameter(p.name, p.type, role: p.role)
       emittedNames.insert(p.name)
     }
   }

@@ -77,12 +77,15 @@ public struct PassRegistry: Sendable {
     r.register(
       name: "grad", summary: "reverse-mode autodiff: appends results grad_P",
       options: [
-        ("of", "the scalar float result to differentiate"), ("wrt", "parameters, comma-separated"),
+        ("of", "the scalar float result to differentiate"),
+        ("wrt", "parameters, comma-separated (default: every weight)"),
       ]
     ) { (o: PassOptions) throws(PassError) -> any Pass in
-      guard let of = try o.string("of"), let wrt = o.list("wrt"), !wrt.isEmpty else {
-        throw PassError("pass 'grad' needs options 'of=RESULT' and 'wrt=P1,P2,…'")
+      guard let of = try o.string("of") else {
+        throw PassError("pass 'grad' needs option 'of=RESULT' (and optionally 'wrt=P1,P2,…')")
       }
+      let wrt = o.list("wrt")
+      if let wrt, wrt.isEmpty { throw PassError("option 'wrt' of 'grad' lists no parameter") }
       return Gradient(of: of, wrt: wrt)
     }
     r.register(

@@ -40,7 +40,7 @@ public struct SGDUpdate: Pass, Sendable {
       guard graph.parameter(named: "learning_rate") == nil else {
         throw PassError("sgd: the graph already has a parameter 'learning_rate'")
       }
-      rate = b.parameter("learning_rate", .scalar(updates[0].0.type.dtype))
+      rate = b.parameter("learning_rate", .scalar(updates[0].0.type.dtype), role: .input)
     }
     var results = graph.results
     for (p, grad) in updates {

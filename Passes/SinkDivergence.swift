@@ -3,19 +3,25 @@ import IR
 /// `sink-divergence{lambda=300 sink=0 samples=1 layers=… heads=… detach-safe=false}`: the
 /// Surgery regularizer as a graph rewrite.
 ///
-/// Finds every attention softmax by its structure — a `softmax` over the last axis of
-/// `[B, H, T, S]` scores that are a `q·kᵀ` `matmul`, optionally scaled (`mul`/`div` by a
-/// constant) and masked (`select` with a constant, or `add` of a bias) — not by names. It then
-/// adds two forward clones of the part of the graph those softmaxes need, one for a harmful
-/// and one for a safe sequence, sharing every weight, and appends the penalty:
+/// Finds the attention probabilities: the softmaxes marked `{attention = true}` (the layer API
+/// marks every one it builds, whatever the masking or scaling), or, in IR without marks, by
+/// structure — a `softmax` over the last axis of `[B, H, T, S]` scores that are a `q·kᵀ`
+/// `matmul`, optionally scaled (`mul`/`div` by a constant) and masked (`select` with a
+/// constant, or `add` of a bias) — never by names. It then adds two forward clones of the part
+/// of the graph those softmaxes need, one for a harmful and one for a safe sequence, sharing
+/// every weight, and appends the penalty:
 ///
 ///   αₕ(X) = Σᵢ w[i]·A_h[i, sink] / Σᵢ w[i],  w[i] = mask[i]·[i ≠ sink]  (mean over the samples)
 ///   dₕ = αₕ(harmful) − αₕ(safe),   penalty = mean over the selected heads of ReLU(dₕ)
 ///   loss ← loss + λ·penalty
 ///
-/// New parameters: `harmful_tokens`, `safe_tokens` (the token input's dtype, `[samples, T]`)
-/// and `harmful_mask`, `safe_mask` (i32 `[samples, T]`, 1 = real token; right padding). Other
-/// integer inputs the clones need (positions, attention masks) get `harmful_`/`safe_` copies.
+/// New parameters (all inputs): `harmful_tokens`, `safe_tokens` (the token input's dtype,
+/// `[samples, T]`) and `harmful_mask`, `safe_mask` (i32 `[samples, T]`, 1 = real token; right
+/// padding). Other inputs the clones need per sequence — those with the token batch as their
+/// leading axis: positions, attention masks, a float additive bias — get `harmful_`/`safe_`
+/// copies with `samples` rows. Weights are never copied, whatever their shape: the clones
+/// share them, so the penalty's gradient reaches them. Inputs without the batch axis (a `[T, T]`
+/// causal bias) are shared too, as every row of the batch shares them.
 /// New results: `task_loss` (the loss before the penalty), `sink_penalty`, and `[layers, heads]`
 /// tables `sink_divergence`, `sink_alpha_harmful`, `sink_alpha_safe`.
 ///
@@ -25,7 +31,9 @@ import IR
 /// aggregate attention on a calibration batch and passes its index).
 ///
 /// - Requires: a verified training graph with a scalar float result `loss`, an integer token
-///   input `[B, T]` (`tokens`), attention softmaxes as above; `grad` has not run (checked).
+///   input `[B, T]` (`tokens`), attention softmaxes as above (none found is an error); `grad`
+///   has not run (checked). Statistics `sink-divergence.attention-layers` and `.heads`, and a
+///   note `sink-divergence` naming each layer's softmax, report what was found.
 /// - Establishes: the rewritten loss and the results above; the clones hold only what the
 ///   attention probabilities need (no LM head, nothing after the last attention).
 /// - Idempotent: no (the new parameters and results would exist twice: an error).
@@ -60,14 +68,69 @@ public struct SinkDivergence: Pass, Sendable {
 
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
     try context.requireNotRun("grad", by: name)
+    let attention = try Self.attention(in: graph)
     graph = try apply(to: graph)
-    context.count(
-      "sink-divergence.attention-layers", by: Self.attentionSoftmaxes(in: graph).count / 3)
+    context.count("sink-divergence.attention-layers", by: attention.softmaxes.count)
+    context.count("sink-divergence.heads", by: attention.heads)
+    context.notes[name] = attention.summary
     return true
   }
 
-  /// The softmax nodes that compute attention probabilities, in graph order.
+  /// The attention softmaxes of a graph, one per layer in graph order, and how they were found.
+  public struct Attention: Sendable {
+    public var softmaxes: [Node]
+    /// Heads per layer (axis 1 of the probabilities).
+    public var heads: Int
+    /// Key positions (axis 3).
+    public var keys: Int
+    /// Found by their `{attention = true}` mark rather than by structure.
+    public var marked: Bool
+
+    /// One line: `2 attention layers × 4 heads (marked softmaxes): layer 0 %p1, layer 1 %p2`.
+    public var summary: String {
+      let layers = softmaxes.enumerated().map { "layer \($0.offset) %\($0.element.name)" }
+      return "\(softmaxes.count) attention layer\(softmaxes.count == 1 ? "" : "s") × \(heads) "
+        + "head\(heads == 1 ? "" : "s") (\(marked ? "marked softmaxes" : "found by structure")): "
+        + layers.joined(separator: ", ")
+    }
+  }
+
+  /// The attention softmaxes and their head and key counts; no attention found, or layers that
+  /// differ in head or key count, is an error.
+  public static func attention(in graph: Graph) throws(PassError) -> Attention {
+    let marked = markedSoftmaxes(in: graph)
+    let softmaxes = marked.isEmpty ? structuralSoftmaxes(in: graph) : marked
+    guard let first = softmaxes.first else {
+      throw PassError(
+        "sink-divergence: found no attention in @\(graph.name): no softmax is marked "
+          + "{attention = true} and none has the structure of attention (a softmax over the last "
+          + "axis of [batch, heads, queries, keys] scores q·kᵀ, optionally scaled by a constant "
+          + "and masked by a select or an added bias); mark the attention softmaxes")
+    }
+    let (heads, keys) = (first.type.shape[1], first.type.shape[3])
+    if let other = softmaxes.first(where: { $0.type.shape[1] != heads || $0.type.shape[3] != keys })
+    {
+      throw PassError(
+        "sink-divergence: attention layers differ in head or key count: %\(first.name) is "
+          + "\(first.type), %\(other.name) is \(other.type)")
+    }
+    return Attention(softmaxes: softmaxes, heads: heads, keys: keys, marked: !marked.isEmpty)
+  }
+
+  /// The softmax nodes that compute attention probabilities, in graph order: the marked ones
+  /// when the graph has any, else those with the structure of attention.
   public static func attentionSoftmaxes(in graph: Graph) -> [Node] {
+    let marked = markedSoftmaxes(in: graph)
+    return marked.isEmpty ? structuralSoftmaxes(in: graph) : marked
+  }
+
+  /// The softmaxes marked `{attention = true}` (the type rule makes them `[B, H, T, S]` over S).
+  static func markedSoftmaxes(in graph: Graph) -> [Node] {
+    graph.nodes.filter { if case .softmax(_, true) = $0.op { true } else { false } }
+  }
+
+  /// Unmarked softmaxes over the last axis of scaled, masked `q·kᵀ` scores.
+  static func structuralSoftmaxes(in graph: Graph) -> [Node] {
     var producer: [Value: Node] = [:]
     for n in graph.nodes { producer[n.result] = n }
     func isConstant(_ v: Value) -> Bool {
@@ -97,7 +160,7 @@ public struct SinkDivergence: Pass, Sendable {
       }
     }
     return graph.nodes.filter { n in
-      guard case .softmax(let axis) = n.op, n.type.rank == 4, axis == -1 || axis == 3 else {
+      guard case .softmax(let axis, _) = n.op, n.type.rank == 4, axis == -1 || axis == 3 else {
         return false
       }
       return isMaskedScores(n.operands[0])
@@ -129,16 +192,8 @@ public struct SinkDivergence: Pass, Sendable {
     where graph.parameter(named: name) != nil {
       throw PassError("sink-divergence: the graph already has a parameter '\(name)'")
     }
-    let softmaxes = Self.attentionSoftmaxes(in: graph)
-    guard let first = softmaxes.first else {
-      throw PassError(
-        "sink-divergence: found no attention softmax (softmax over scaled, masked q·kᵀ scores)")
-    }
-    let heads = first.type.shape[1]
-    let keys = first.type.shape[3]
-    guard softmaxes.allSatisfy({ $0.type.shape[1] == heads && $0.type.shape[3] == keys }) else {
-      throw PassError("sink-divergence: attention layers differ in head or key count")
-    }
+    let attention = try Self.attention(in: graph)
+    let (softmaxes, heads, keys) = (attention.softmaxes, attention.heads, attention.keys)
     guard sink >= 0, sink < keys else {
       throw PassError("sink-divergence: sink position \(sink) is outside the \(keys) key positions")
     }
@@ -159,8 +214,10 @@ public struct SinkDivergence: Pass, Sendable {
     var alphas: [Value] = []
     for side in ["harmful", "safe"] {
       let sideTokens = b.parameter(
-        "\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]))
-      let mask = b.parameter("\(side)_mask", TensorType(.i32, [samples, tokenCount]))
+        "\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]),
+        role: .input)
+      let mask = b.parameter(
+        "\(side)_mask", TensorType(.i32, [samples, tokenCount]), role: .input)
       var cloner = try BatchCloner(
         graph: graph, builder: b, newBatch: samples, prefix: side, tokens: tokenParameter,
         replacement: sideTokens)
@@ -263,10 +320,13 @@ public struct SinkDivergence: Pass, Sendable {
   }
 }
 
-/// Clones the part of a graph that a value needs for a new batch size: every value whose
-/// leading axis is the batch is rebuilt with that axis rescaled (`B·k → N·k`), the token input
-/// is replaced, other batch inputs get prefixed copies, and everything else (weights, tables
-/// computed from them, batch-independent masks) is shared.
+/// Clones the part of a graph that a value needs for a new batch size: every value that
+/// depends on the batch's data is rebuilt with its leading axis rescaled (`B·k → N·k`), the
+/// token input is replaced, other inputs with the batch as leading axis get prefixed copies
+/// (role input), and everything else is shared: weights (a `[1, …]` one is broadcast to the new
+/// batch), values computed from them alone, inputs without the batch axis. Batch-shaped values
+/// that hold no batch data (constants, broadcasts of weights) are shared when the batch size is
+/// unchanged and rebuilt at the new size otherwise.
 struct BatchCloner {
   let graph: Graph
   let builder: GraphBuilder
@@ -276,8 +336,9 @@ struct BatchCloner {
   let tokens: Parameter
   var producer: [Value: Node] = [:]
   var parameters: [Value: Parameter] = [:]
-  /// Values that depend on an integer input (token ids, positions, masks).
-  var dataDependent: Set<Value> = []
+  /// Values that depend on an input with the batch as its leading axis (token ids, positions,
+  /// masks, a float bias).
+  var batchData: Set<Value> = []
   var clones: [Value: Value] = [:]
 
   init(
@@ -292,11 +353,11 @@ struct BatchCloner {
     self.tokens = tokens
     for p in graph.parameters {
       parameters[p.value] = p
-      if p.type.dtype.isInteger || p.type.dtype.isBool { dataDependent.insert(p.value) }
+      if p.role == .input && p.type.shape.first == batch { batchData.insert(p.value) }
     }
     for n in graph.nodes {
       producer[n.result] = n
-      if n.operands.contains(where: dataDependent.contains) { dataDependent.insert(n.result) }
+      if n.operands.contains(where: batchData.contains) { batchData.insert(n.result) }
     }
     clones[tokens.value] = replacement
   }
@@ -341,14 +402,14 @@ struct BatchCloner {
     case .scatterAdd, .custom: throw fail(n, "op not supported in a re-batched clone")
     }
     guard aligned else {
-      if dataDependent.contains(o) && n.type.rank >= 1 {
+      if batchData.contains(o) && n.type.rank >= 1 {
         throw fail(n, "operand %\(o) carries data off the batch axis")
       }
       return false
     }
     // A broadcast operand with a leading 1 that holds no data expands to any batch: share it.
     // Every other aligned operand must have the result's (new) batch.
-    if case .broadcast = n.op { return dataDependent.contains(o) || t.shape[0] != 1 }
+    if case .broadcast = n.op { return batchData.contains(o) || t.shape[0] != 1 }
     return true
   }
 
@@ -360,12 +421,20 @@ struct BatchCloner {
     var needed: Set<Value> = [v]
     for n in graph.nodes.reversed() where needed.contains(n.result) && clones[n.result] == nil {
       for i in n.operands.indices where clones[n.operands[i]] == nil {
-        if try carriesBatch(n, operand: i, types: types) { needed.insert(n.operands[i]) }
+        let o = n.operands[i]
+        guard try carriesBatch(n, operand: i, types: types) else { continue }
+        if let t = types[o], !batchData.contains(o), let shared = shared(o, t) {
+          clones[o] = shared
+        } else {
+          needed.insert(o)
+        }
       }
     }
     for p in graph.parameters where needed.contains(p.value) && clones[p.value] == nil {
+      guard batchData.contains(p.value) else { throw notBatched(p) }
       clones[p.value] = builder.parameter(
-        "\(prefix)_\(p.name)", p.type.with(shape: try rescaledParameter(p)))
+        "\(prefix)_\(p.name)", p.type.with(shape: [newBatch] + p.type.shape.dropFirst()),
+        role: .input)
     }
     for n in graph.nodes where needed.contains(n.result) && clones[n.result] == nil {
       let operands = n.operands.map { clones[$0] ?? $0 }
@@ -387,12 +456,29 @@ struct BatchCloner {
     return c
   }
 
-  func rescaledParameter(_ p: Parameter) throws(PassError) -> [Int] {
-    guard let first = p.type.shape.first, first % batch == 0 else {
-      throw PassError(
-        "sink-divergence: input '\(p.name)' \(p.type) has no leading batch axis of \(batch)")
+  /// What the clones use for `v`, a value without batch data of type `t`, when it need not be
+  /// rebuilt: `v` itself when the new batch leaves its shape unchanged, a broadcast when its
+  /// leading axis is 1 (batch 1: every new row is the same); nil when it must be rebuilt.
+  func shared(_ v: Value, _ t: TensorType) -> Value? {
+    guard let first = t.shape.first, batch > 0, first % batch == 0 else { return nil }
+    let shape = [first / batch * newBatch] + t.shape.dropFirst()
+    if shape == t.shape { return v }
+    return first == 1 ? builder.broadcast(v, to: shape) : nil
+  }
+
+  /// The error for a parameter the clones would have to copy but cannot.
+  func notBatched(_ p: Parameter) -> PassError {
+    switch p.role {
+    case .weight:
+      PassError(
+        "sink-divergence: weight '%\(p.name)' \(p.type) has the batch (\(batch)) as its leading "
+          + "axis, so the \(newBatch)-sequence clones cannot share it; weights are never copied: "
+          + "give it no batch axis (for instance [T, D], broadcast to the batch)")
+    case .input:
+      PassError(
+        "sink-divergence: input '%\(p.name)' \(p.type) is used along the batch axis but its "
+          + "leading dimension is not the batch (\(batch))")
     }
-    return [first / batch * newBatch] + p.type.shape.dropFirst()
   }
 
   func rescaledOp(_ n: Node) throws(PassError) -> Op {
@@ -409,7 +495,7 @@ struct BatchCloner {
       throw fail(n, "concatenation along the batch axis")
     case .reduce(_, let axes, _) where axes.contains(0) || axes.contains(-n.type.rank):
       throw fail(n, "reduction over the batch axis")
-    case .softmax(let axis) where axis == 0 || axis == -n.type.rank:
+    case .softmax(let axis, _) where axis == 0 || axis == -n.type.rank:
       throw fail(n, "a softmax along the batch axis")
     case .logSoftmax(let axis) where axis == 0 || axis == -n.type.rank:
       throw fail(n, "a softmax along the batch axis")

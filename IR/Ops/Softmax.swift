@@ -3,13 +3,22 @@
 //   softmax:     y = eˣ⁻ᵐ / Σ eˣ⁻ᵐ                 x̄ = y·(ȳ - Σ ȳ·y)
 //   log_softmax: y = x - m - ln Σ eˣ⁻ᵐ             x̄ = ȳ - eʸ·Σ ȳ
 //
-// Attention probabilities stay an explicit `softmax` node: the Surgery pass finds them.
+// Attention probabilities stay an explicit `softmax` node, marked `{attention = true}` by the
+// layer API: the Surgery pass finds them by that mark (or by structure in unmarked IR). A
+// marked softmax normalizes the last axis of `[B, H, T, S]` scores.
 
-func softmaxType(_ axis: Int, _ operands: [TensorType]) throws(TypeError) -> TensorType {
+func softmaxType(_ axis: Int, attention: Bool = false, _ operands: [TensorType]) throws(TypeError)
+  -> TensorType
+{
   try expectArity(operands, 1)
   let x = operands[0]
   try requireFloat(x)
-  _ = try normalizeAxis(axis, rank: x.rank)
+  let normalized = try normalizeAxis(axis, rank: x.rank)
+  if attention && (x.rank != 4 || normalized != 3) {
+    throw TypeError(
+      "an attention softmax must normalize the last axis of [batch, heads, queries, keys] "
+        + "scores, got axis \(axis) of \(x)")
+  }
   return x
 }
 

@@ -154,7 +154,7 @@ struct Lowering {
       }
       return kernel()
 
-    case .softmax(let a):
+    case .softmax(let a, _):
       e.emitSoftmax(symbol, result, axis: axis(a, rank: result.rank), log: false)
       return kernel()
 

@@ -116,7 +116,7 @@ public struct Interpreter: Sendable {
     case .concat(let axis): return try concatKernel(x, axis: axis)
     case .reduce(let k, let axes, let keepDims):
       return try reduceKernel(k, x[0], axes: axes, keepDims: keepDims)
-    case .softmax(let axis): return try softmaxKernel(x[0], axis: axis, log: false)
+    case .softmax(let axis, _): return try softmaxKernel(x[0], axis: axis, log: false)
     case .logSoftmax(let axis): return try softmaxKernel(x[0], axis: axis, log: true)
     case .matmul(let ta, let tb):
       return try matmulKernel(x[0], x[1], transposeA: ta, transposeB: tb)

@@ -71,6 +71,13 @@ public enum SinkMeasurement {
       divergence: try table("sink_divergence"))
   }
 
+  /// Which attention layers and heads the `sink-divergence` pass finds in the model's training
+  /// graph, as one line (`SinkDivergence.Attention.summary`).
+  public static func attentionSummary(model: LlamaConfig, length: Int) throws -> String {
+    try SinkDivergence.attention(in: Llama(model).trainingGraph(batch: 1, tokens: length).graph)
+      .summary
+  }
+
   /// The Surgery penalty for one harmful and one safe sequence.
   public static func penalty(
     model: LlamaConfig, weights: [String: HostTensor], harmful: EncodedSample, safe: EncodedSample,
@@ -95,7 +102,8 @@ public enum SinkMeasurement {
     let softmaxes = SinkDivergence.attentionSoftmaxes(in: graph)
     let b = GraphBuilder(continuing: graph)
     // Σ over layers, heads and queries: [N, H, T, S] → per layer [N, S], masked queries only.
-    let queryMask = b.parameter("query_mask", TensorType(.f32, [samples.count, 1, length, 1]))
+    let queryMask = b.parameter(
+      "query_mask", TensorType(.f32, [samples.count, 1, length, 1]), role: .input)
     var total: Value?
     for s in softmaxes {
       let masked = b.mul(s.result, queryMask)
@@ -129,7 +137,7 @@ public enum SinkMeasurement {
     HostTensor]
   {
     var inputs: [String: HostTensor] = [:]
-    for p in graph.parameters where p.type.dtype.isFloat {
+    for p in graph.weights {
       if let w = weights[p.name] { inputs[p.name] = w }
     }
     return inputs

@@ -77,8 +77,8 @@ public struct StepGraphs: Sendable {
     var results: [(String, Value)] = []
     for name in weights {
       guard let type = types[name] else { continue }
-      b.parameter(name, type)
-      let g = b.parameter("gradient.\(name)", type)
+      b.parameter(name, type, role: .weight)
+      let g = b.parameter("gradient.\(name)", type, role: .input)
       results.append(("grad_\(name)", b.stopGradient(g)))
     }
     var manager = PassManager(passes: [optimizer])

@@ -56,6 +56,9 @@ struct ScalpelOpt: ParsableCommand {
         }
       }
       let (result, context) = try manager.run(g)
+      for (pass, note) in context.notes.sorted(by: { $0.key < $1.key }) {
+        FileHandle.standardError.write(Data("// @\(g.name) \(pass): \(note)\n".utf8))
+      }
       if timing { reportTiming(context, graph: g.name) }
       out.append(result)
     }

@@ -58,6 +58,8 @@ struct SinkDivergenceCommand: ParsableCommand {
       position = p
     }
     note(
+      "attention: \(try SinkMeasurement.attentionSummary(model: loaded.config, length: maxLength))")
+    note(
       "measuring \(loaded.config.layers) layers × \(loaded.config.heads) heads on \(samples) + \(samples) samples…"
     )
     let tables = try SinkMeasurement.tables(

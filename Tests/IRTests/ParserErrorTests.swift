@@ -115,7 +115,7 @@ let badInputs: [(String, String, String)] = [
     return Twice(factor: f)
   }
   let text = """
-    graph @c(%x: f32[2]) -> (y: f32[2]) {
+    graph @c(%x: f32[2] input) -> (y: f32[2]) {
       %y = twice %x {factor = 3} : f32[2]
       return %y
     }

@@ -85,7 +85,7 @@ let everyOpText = """
 
 @Test func architectureExampleRoundTrips() throws {
   let text = """
-    graph @mlp(%x: f32[4,3], %w: f32[3,2], %y: f32[4,2]) -> (loss: f32[]) {
+    graph @mlp(%x: f32[4,3] input, %w: f32[3,2] weight, %y: f32[4,2] input) -> (loss: f32[]) {
       %h = matmul %x, %w : f32[4,2]
       %a = relu %h : f32[4,2]
       %d = sub %a, %y : f32[4,2]

@@ -254,3 +254,131 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     #expect(got == expected.graphs[0], "got:\n\(printGraph(got))")
   }
 }
+
+/// Roles and attention marks: what the clones copy and share, and how attention is found.
+@Suite struct SinkDivergenceRoleTests {
+  static let gpt2Path = SinkDivergenceGoldenTests.fixtures.appendingPathComponent(
+    "sink_divergence_gpt2.ir"
+  ).path
+
+  /// The hand-written GPT-2-style block, in f64 when asked.
+  func gpt2(_ dtype: DType = .f32) throws -> Graph {
+    let text = try String(contentsOfFile: Self.gpt2Path, encoding: .utf8)
+    return try Parser().parseGraph(
+      dtype == .f32 ? text : text.replacingOccurrences(of: "f32", with: dtype.rawValue))
+  }
+
+  /// A causal additive bias `[n, 1, 3, 3]`: 0 where key j ≤ query i, −1e9 above.
+  func causalBias(_ n: Int) throws -> HostTensor {
+    let square = (0..<3).flatMap { i in (0..<3).map { j in j <= i ? 0.0 : -1e9 } }
+    return try HostTensor(
+      TensorType(.f64, [n, 1, 3, 3]), doubles: Array((0..<n).map { _ in square }.joined()))
+  }
+
+  @Test func gpt2BlockMatchesTheExpectedIR() throws {
+    let expected = try Parser.parseFile(
+      SinkDivergenceGoldenTests.fixtures.appendingPathComponent("sink_divergence_gpt2.expected.ir")
+        .path)
+    var manager = try PassManager(pipeline: "sink-divergence{lambda=2},dce")
+    let (got, context) = try manager.run(try gpt2())
+    #expect(got == expected.graphs[0], "got:\n\(printGraph(got))")
+    // The position table is shared, the float bias copied as an input, per side.
+    let names = got.parameters.map(\.name)
+    #expect(!names.contains { $0.hasSuffix("_wpe") || $0.hasSuffix("_wte") }, "\(names)")
+    for side in ["harmful", "safe"] {
+      let bias = try #require(got.parameter(named: "\(side)_bias"))
+      #expect(bias.role == .input && bias.type == TensorType(.f32, [1, 1, 3, 3]))
+    }
+    let weights = try gpt2().weights.map(\.name)
+    #expect(got.weights.map(\.name) == weights)
+    #expect(context.statistics["sink-divergence.attention-layers"] == 1)
+    #expect(context.statistics["sink-divergence.heads"] == 2)
+    #expect(
+      context.notes["sink-divergence"]
+        == "1 attention layer × 2 heads (found by structure): layer 0 %p")
+  }
+
+  @Test func penaltyGradientReachesTheSharedPositionTable() throws {
+    var manager = try PassManager(pipeline: "sink-divergence{lambda=1 samples=2}")
+    var graph = try manager.run(try gpt2(.f64)).graph
+    graph.results = [
+      GraphResult(name: "penalty", value: try #require(graph.result(named: "sink_penalty")).value)
+    ]
+    #expect(graph.parameter(named: "harmful_bias")?.type == TensorType(.f64, [2, 1, 3, 3]))
+    let fixed: [String: HostTensor] = [
+      "tokens": try tokenTensor([[1, 2, 3]]),
+      "labels": try HostTensor(shape: [1, 3, 1], [Int32(0), 1, 2]),
+      "bias": try causalBias(1), "harmful_bias": try causalBias(2), "safe_bias": try causalBias(2),
+      "harmful_tokens": try tokenTensor([[1, 4, 5], [2, 0, 3]]),
+      "safe_tokens": try tokenTensor([[5, 5, 1], [3, 2, 4]]),
+      "harmful_mask": try tokenTensor([[1, 1, 1], [1, 1, 0]]),
+      "safe_mask": try tokenTensor([[1, 1, 1], [1, 1, 1]]),
+    ]
+    try checkGradient(
+      graph, of: "penalty", wrt: ["wpe", "w_qkv", "wte"], fixed: fixed, seed: 3, tolerance: 1e-5)
+    // The gradient is not zero: the penalty depends on the position table.
+    let graded = try Gradient(of: "penalty", wrt: ["wpe"]).apply(to: graph)
+    let out = try Interpreter().run(graded, inputs: try randomInputs(graph, seed: 3, fixed: fixed))
+    #expect(try #require(out["grad_wpe"]).doubles.contains { abs($0) > 1e-6 })
+  }
+
+  @Test func gradWithoutWrtDifferentiatesEveryWeightAfterTheSurgeryPass() throws {
+    var manager = try PassManager(pipeline: "sink-divergence,grad{of=loss}")
+    let graph = try manager.run(try gpt2()).graph
+    let gradients = graph.results.map(\.name).filter { $0.hasPrefix("grad_") }
+    let weights = try gpt2().weights.map { "grad_\($0.name)" }
+    #expect(gradients == weights)
+  }
+
+  @Test func markedSoftmaxesAreFoundWhateverTheScaling() throws {
+    // Scores scaled by a learned temperature (a weight, not a constant): no structural match.
+    func graph(marked: Bool) throws -> Graph {
+      let b = GraphBuilder(name: "tempered")
+      let tokens = b.parameter("tokens", TensorType(.i32, [1, 3]))
+      let table = b.parameter("table", TensorType(.f32, [5, 4]))
+      let temperature = b.parameter("temperature", .scalar(.f32))
+      let x = b.reshape(b.gather(table, tokens), [1, 1, 3, 4])
+      let scores = b.mul(b.matmul(x, x, transposeB: true), temperature)
+      let p = b.softmax(scores, attention: marked)
+      return try b.build(results: [("loss", b.mean(b.matmul(p, x), axes: [0, 1, 2, 3]))])
+    }
+    let unmarked = try graph(marked: false)
+    #expect(SinkDivergence.attentionSoftmaxes(in: unmarked).isEmpty)
+    let found = try SinkDivergence.attention(in: try graph(marked: true))
+    #expect(found.marked && found.softmaxes.count == 1 && found.heads == 1 && found.keys == 3)
+    do {
+      _ = try SinkDivergence().apply(to: unmarked)
+      Issue.record("an unmarked, unrecognisable attention was accepted")
+    } catch {
+      #expect(error.message.contains("found no attention in @tempered"), "\(error)")
+      #expect(error.message.contains("mark the attention softmaxes"), "\(error)")
+    }
+  }
+
+  @Test func layerAPIMarksEveryAttentionSoftmax() throws {
+    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 1, tokens: 4, dtype: .f64)
+    let found = try SinkDivergence.attention(in: plain)
+    #expect(found.marked && found.softmaxes.count == toyConfig.layers)
+    #expect(found.summary.hasPrefix("2 attention layers × 4 heads (marked softmaxes): layer 0 %"))
+    let text = printGraph(plain)
+    #expect(text.components(separatedBy: "attention = true").count - 1 == toyConfig.layers)
+    #expect(try Parser().parseGraph(text) == plain)
+  }
+
+  @Test func aWeightWithTheBatchAxisCannotBeShared() throws {
+    // A [2, 3, 4] weight added to batch-2 activations: the 1-sequence clones cannot share it.
+    let b = GraphBuilder(name: "batched_weight")
+    let tokens = b.parameter("tokens", TensorType(.i32, [2, 3]))
+    let table = b.parameter("table", TensorType(.f32, [5, 4]))
+    let shift = b.parameter("shift", TensorType(.f32, [2, 3, 4]))
+    let x = b.reshape(b.add(b.gather(table, tokens), shift), [2, 1, 3, 4])
+    let p = b.softmax(b.matmul(x, x, transposeB: true), attention: true)
+    let g = try b.build(results: [("loss", b.mean(p, axes: [0, 1, 2, 3]))])
+    do {
+      _ = try SinkDivergence().apply(to: g)
+      Issue.record("a batch-shaped weight was copied or shared")
+    } catch {
+      #expect(error.message.contains("weight '%shift' f32[2,3,4] has the batch (2)"), "\(error)")
+    }
+  }
+}

@@ -18,9 +18,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 /// Values stay finite under evaluation: functions with restricted domains (log, sqrt, rsqrt,
 /// reciprocal, pow) get operands shifted into (0.5, 1.5) through a sigmoid, and exp gets a
 /// tanh-bounded operand.
+///
+/// Parameters get random roles from a generator of their own, so the graphs that a seed gives
+/// are the same as before roles existed.
 public struct RandomGraphGenerator {
   public var rng: SeededGenerator
-  public init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+  var roles: SeededGenerator
+  public init(seed: UInt64) {
+    rng = SeededGenerator(seed: seed)
+    roles = SeededGenerator(seed: ~seed)
+  }
 
   mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
   mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
@@ -32,7 +39,10 @@ public struct RandomGraphGenerator {
     let dtype: DType = chance(0.5) ? .f32 : .f64
     let b = GraphBuilder(name: name)
     var pool: [Value] = []
-    for i in 0..<int(1...3) { pool.append(b.parameter("p\(i)", TensorType(dtype, shape()))) }
+    for i in 0..<int(1...3) {
+      let role: ParameterRole = Bool.random(using: &roles) ? .weight : .input
+      pool.append(b.parameter("p\(i)", TensorType(dtype, shape()), role: role))
+    }
     for _ in 0..<steps {
       let x = pool[int(0...(pool.count - 1))]
       if let v = step(b, x, pool: pool) { pool.append(v) }

@@ -117,7 +117,7 @@ import Testing
     let cases: [(String, String)] = [
       ("frobnicate", "unknown pass 'frobnicate'"),
       ("cse{fast=true}", "unknown option 'fast' for pass 'cse'"),
-      ("grad{of=loss}", "needs options"),
+      ("grad{wrt=w}", "needs option 'of=RESULT'"),
       ("grad{of=loss wrt=nope}", "`grad` failed after []"),
       ("cse,dce{", "missing '}'"),
     ]
@@ -148,5 +148,39 @@ import Testing
     for name in ["canonicalize", "fold", "cse", "dce", "grad", "sgd"] {
       #expect(list.stdout.contains(name))
     }
+  }
+}
+
+@Suite struct RolesAndAttentionToolTests {
+  @Test func gradWithoutWrtDifferentiatesTheWeightsOnly() throws {
+    let r = try runTool("scalpel-opt", [example("architecture.ir"), "--passes", "grad{of=loss}"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let g = try Parser().parseGraph(r.stdout)
+    #expect(g.results.map(\.name) == ["loss", "grad_w"])
+    #expect(g.parameters.map(\.role) == [.input, .weight, .input])
+  }
+
+  @Test func surgeryPassReportsTheAttentionItFound() throws {
+    let r = try runTool(
+      "scalpel-opt",
+      [fixture("passes/sink_divergence_gpt2.ir"), "--passes", "sink-divergence,dce"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(
+      r.stderr.contains(
+        "// @gpt2 sink-divergence: 1 attention layer × 2 heads (found by structure): layer 0 %p"),
+      "\(r.stderr)")
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("bag.ir")
+    try """
+    graph @bag(%tokens: i32[1,3], %wte: f32[6,4]) -> (loss: f32[]) {
+      %e = gather %wte, %tokens : f32[1,3,4]
+      %loss = reduce_mean %e {axes = [0, 1, 2]} : f32[]
+      return %loss
+    }
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let none = try runTool("scalpel-opt", [file.path, "--passes", "sink-divergence"])
+    #expect(none.status != 0)
+    #expect(none.stderr.contains("found no attention in @bag"), "\(none.stderr)")
   }
 }

@@ -75,4 +75,10 @@ import Testing
     let expected = perKey.indices.max { perKey[$0] < perKey[$1] }
     #expect(found == expected)
   }
+
+  @Test func attentionSummaryNamesEveryLayerAndItsHeads() throws {
+    let summary = try SinkMeasurement.attentionSummary(model: tinyModel, length: 8)
+    #expect(summary.hasPrefix("2 attention layers × 2 heads (marked softmaxes): layer 0 %"))
+    #expect(summary.contains(", layer 1 %"), "\(summary)")
+  }
 }

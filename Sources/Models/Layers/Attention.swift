@@ -4,8 +4,8 @@ import IR
 ///
 /// Shapes: `x [B, T, D]`; the mask is i1 `[B, 1, T, S]` (true where query i may attend to key
 /// j), S = past + T keys. Heads: `heads` query heads share `kvHeads` key/value heads in groups.
-/// The attention probabilities stay an explicit `softmax` over `select(mask, scale·q·kᵀ, −1e9)`:
-/// the Surgery pass finds them by that structure.
+/// The attention probabilities are an explicit `softmax` over `select(mask, scale·q·kᵀ, −1e9)`
+/// marked `{attention = true}`: the Surgery pass finds them by that mark.
 public struct SelfAttention {
   public var names: (query: String, key: String, value: String, output: String)
   public var dimension: Int
@@ -69,7 +69,7 @@ public struct SelfAttention {
     let keyCount = b.shape(keys)[2]
     let allowed = b.broadcast(mask, to: [batch, heads, tokens, keyCount])
     let masked = b.select(allowed, scores, b.constant(-1e9, .scalar(dtype)))
-    let probabilities = b.softmax(masked, axis: -1)
+    let probabilities = b.softmax(masked, axis: -1, attention: true)
     let context = b.matmul(probabilities, values)  // [B, H, T, hd]
     let merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [batch, tokens, heads * hd])
     return (Linear(names.output, heads * hd, dimension, bias: bias)(merged, in: m), present)

@@ -1,6 +1,7 @@
 import IR
 
-/// Builds a model graph: a `GraphBuilder` plus one graph parameter per named weight.
+/// Builds a model graph: a `GraphBuilder` plus one graph parameter (role `weight`) per named
+/// weight; inputs are parameters with role `input`.
 ///
 /// Asking twice for the same weight name returns the same parameter, so a layer applied to
 /// several inputs (the Surgery pass's clones, a shared embedding and LM head) shares weights.
@@ -9,8 +10,6 @@ public final class ModelBuilder {
   public let graph: GraphBuilder
   /// The dtype of weights and activations.
   public let dtype: DType
-  /// Weight names in the order they were first asked for.
-  public private(set) var weightNames: [String] = []
   private var weights: [String: Value] = [:]
 
   public init(name: String, dtype: DType = .f32) {
@@ -30,18 +29,21 @@ public final class ModelBuilder {
       }
       return v
     }
-    let v = graph.parameter(name, TensorType(dtype, shape), file: file, line: line)
+    let v = graph.parameter(
+      name, TensorType(dtype, shape), role: .weight, file: file, line: line)
     weights[name] = v
-    weightNames.append(name)
     return v
   }
 
-  /// A non-weight graph input (token ids, masks, positions).
+  /// A graph input (token ids, masks, positions, float data such as an attention bias).
   public func input(_ name: String, _ type: TensorType, file: String = #fileID, line: Int = #line)
     -> Value
   {
-    graph.parameter(name, type, file: file, line: line)
+    graph.parameter(name, type, role: .input, file: file, line: line)
   }
+
+  /// Weight names in the order they were first asked for (the graph's weight parameters).
+  public var weightNames: [String] { graph.graph.weights.map(\.name) }
 
   /// Types of every weight, by name.
   public var weightTypes: [String: TensorType] {

@@ -80,8 +80,7 @@ public struct LoadedLanguageModel: Sendable {
     } catch {
       throw ModelError("the configuration does not build a graph: \(error)", file: file)
     }
-    let inputs: Set<String> = ["tokens", "attention_mask", "positions"]
-    for p in graph.parameters where !inputs.contains(p.name) {
+    for p in graph.weights {
       guard let t = weights[p.name] else {
         throw ModelError("missing weight (expected \(p.type))", file: file, tensor: p.name)
       }
