@@ -13,6 +13,8 @@ let package = Package(
     .library(name: "Training", targets: ["Training"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
+    // The C API of include/scalpel.h: libscalpelc.so.
+    .library(name: "scalpelc", type: .dynamic, targets: ["CScalpel"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +51,10 @@ let package = Package(
         "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // The C API: include/scalpel.h (imported through CScalpelHeader) implemented with `@c`.
+    .systemLibrary(name: "CScalpelHeader", path: "Sources/CScalpelHeader"),
+    .target(
+      name: "CScalpel", dependencies: ["IR", "Passes", "Runtime", "Codegen", "CScalpelHeader"]),
     .executableTarget(
       name: "scalpel-opt",
       dependencies: [
