@@ -44,7 +44,8 @@ typedef enum scalpel_status {
   SCALPEL_ERROR_INVALID_ARGUMENT = 1,
   /* IR text that does not parse, or does not hold exactly one graph. */
   SCALPEL_ERROR_PARSE = 2,
-  /* A graph that parses but does not verify (types, names, definitions). */
+  /* A graph that parses but does not verify (the parser itself checks types and names and
+   * reports most such problems as SCALPEL_ERROR_PARSE, at their line and column). */
   SCALPEL_ERROR_VERIFY = 3,
   /* A pipeline with bad syntax, an unknown pass or option, or a pass that failed. */
   SCALPEL_ERROR_PASS = 4,
