@@ -36,6 +36,10 @@ extern "C" {
 /* The largest rank a tensor may have. */
 #define SCALPEL_MAX_RANK 64
 
+/* The most threads scalpel_compile accepts (each count the JIT is given starts a pool of that
+ * many threads, kept for the life of the process). */
+#define SCALPEL_MAX_THREADS 256
+
 /* Status codes: what kind of error a call met. */
 typedef enum scalpel_status {
   SCALPEL_OK = 0,
@@ -82,7 +86,8 @@ int scalpel_graph_apply(const scalpel_graph *g, const char *pipeline, scalpel_gr
 int scalpel_graph_print(const scalpel_graph *g, char **out);
 
 /* Prepares `g` to run. backend: "jit" (LLVM, compiled here) or "interpreter". threads: the
- * JIT's threads, 0 for all cores (the interpreter ignores it; it must still be >= 0).
+ * JIT's threads, 0 for all cores, at most SCALPEL_MAX_THREADS (the interpreter, which uses
+ * all cores, ignores it; it must still be in that range).
  * `*out` does not depend on `g` (free either first); freed with scalpel_executable_free. */
 int scalpel_compile(const scalpel_graph *g, const char *backend, int threads,
                     scalpel_executable **out);

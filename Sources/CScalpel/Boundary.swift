@@ -59,7 +59,8 @@ func lastError() -> UnsafePointer<CChar> {
 private struct PermanentStrings: @unchecked Sendable {
   let empty = permanentCopy("")
   let version = permanentCopy(SCALPEL_VERSION)
-  let dtypes = Dictionary(uniqueKeysWithValues: DType.allCases.map { ($0, permanentCopy($0.rawValue)) })
+  let dtypes = Dictionary(
+    uniqueKeysWithValues: DType.allCases.map { ($0, permanentCopy($0.rawValue)) })
 }
 
 private let permanent = PermanentStrings()

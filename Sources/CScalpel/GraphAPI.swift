@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (the function names are the C API's, from include/scalpel.h)
+
 import CScalpelHeader
 import Codegen
 import IR
@@ -83,7 +86,10 @@ public func scalpel_compile(
     let out = try required(out, "out")
     let graph = try GraphHandle.borrow(g, "g").graph
     let name = try string(backend, "backend")
-    guard threads >= 0 else { throw .invalid("threads is \(threads); expected 0 (all cores) or more") }
+    guard (0...SCALPEL_MAX_THREADS).contains(threads) else {
+      throw .invalid(
+        "threads is \(threads); expected 0 (all cores) to \(SCALPEL_MAX_THREADS)")
+    }
     let chosen: any Backend
     switch name {
     case "jit":

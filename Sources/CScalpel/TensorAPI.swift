@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (the function names are the C API's, from include/scalpel.h)
+
 import CScalpelHeader
 import IR
 import Runtime

@@ -291,6 +291,8 @@ static void test_errors(void) {
   CHECK_ERROR(scalpel_compile(g, "gpu", 0, &e), SCALPEL_ERROR_INVALID_ARGUMENT,
               "unknown backend 'gpu'");
   CHECK_ERROR(scalpel_compile(g, "jit", -2, &e), SCALPEL_ERROR_INVALID_ARGUMENT, "threads is -2");
+  CHECK_ERROR(scalpel_compile(g, "interpreter", SCALPEL_MAX_THREADS + 1, &e),
+              SCALPEL_ERROR_INVALID_ARGUMENT, "threads is 257; expected 0 (all cores) to 256");
   CHECK(e == NULL);
   scalpel_graph_free(g);
   /* Free functions accept NULL. */
