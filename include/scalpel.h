@@ -11,7 +11,8 @@
  *   `<input>:line:column` where the problem is in IR text.
  * - Bad input (NULL pointers, unknown dtypes, negative or overflowing shapes, text that does
  *   not parse, graphs that do not verify, inputs that do not match a graph) is reported, never
- *   a crash.
+ *   a crash. What cannot be checked is the caller's part: a handle must be one this library
+ *   returned and not yet freed, and `data` must hold the bytes its dtype and shape say.
  * - Threads: graphs and tensors are immutable and may be shared between threads. An
  *   executable runs one scalpel_execute at a time (calls on it must not overlap).
  *
@@ -44,7 +45,8 @@ extern "C" {
 typedef enum scalpel_status {
   SCALPEL_OK = 0,
   /* A NULL pointer, an unknown dtype or backend, a negative count or dimension, a rank above
-   * SCALPEL_MAX_RANK, a size that overflows, text that is not UTF-8. */
+   * SCALPEL_MAX_RANK, threads above SCALPEL_MAX_THREADS, a size that overflows, text that is
+   * not UTF-8, an input named twice. */
   SCALPEL_ERROR_INVALID_ARGUMENT = 1,
   /* IR text that does not parse, or does not hold exactly one graph. */
   SCALPEL_ERROR_PARSE = 2,
