@@ -90,6 +90,8 @@ int scalpel_graph_print(const scalpel_graph *g, char **out);
 /* Prepares `g` to run. backend: "jit" (LLVM, compiled here) or "interpreter". threads: the
  * JIT's threads, 0 for all cores, at most SCALPEL_MAX_THREADS (the interpreter, which uses
  * all cores, ignores it; it must still be in that range).
+ * The JIT keeps what it compiled in memory for the life of the process (the same graph is
+ * compiled once) and uses no disk cache.
  * `*out` does not depend on `g` (free either first); freed with scalpel_executable_free. */
 int scalpel_compile(const scalpel_graph *g, const char *backend, int threads,
                     scalpel_executable **out);
