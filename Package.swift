@@ -14,6 +14,8 @@ let package = Package(
     .library(name: "Data", targets: ["Data"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
+    // The C API of include/scalpel.h: libscalpelc.so.
+    .library(name: "scalpelc", type: .dynamic, targets: ["CScalpel"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +55,10 @@ let package = Package(
         "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "Data",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // The C API: include/scalpel.h (imported through CScalpelHeader) implemented with `@c`.
+    .systemLibrary(name: "CScalpelHeader", path: "Sources/CScalpelHeader"),
+    .target(
+      name: "CScalpel", dependencies: ["IR", "Passes", "Runtime", "Codegen", "CScalpelHeader"]),
     .executableTarget(
       name: "scalpel-opt",
       dependencies: [

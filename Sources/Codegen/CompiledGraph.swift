@@ -171,7 +171,7 @@ public final class CompiledGraph: Sendable {
         for r in graph.results {
           guard let type = graph.valueTypes()[r.value], let location = plan.locations[r.value]
           else { throw RuntimeError("result '\(r.name)' has no value") }
-          outputs[r.name] = try hostTensor(type, copying: locate(location))
+          outputs[r.name] = try HostTensor(type, copying: locate(location))
         }
         return outputs
       }
@@ -380,37 +380,11 @@ func withArgumentPointers<R>(
       return .failure(error)
     }
   }
-  let result: Result<R, RuntimeError>
-  switch first.storage {
-  case .f32(let v): result = v.withUnsafeBytes(next)
-  case .f64(let v): result = v.withUnsafeBytes(next)
-  case .i32(let v): result = v.withUnsafeBytes(next)
-  case .i64(let v): result = v.withUnsafeBytes(next)
-  case .i1(let v): result = v.withUnsafeBytes(next)
-  }
-  return try result.get()
+  return try first.withUnsafeBytes(next).get()
 }
 
 /// A valid address for zero-element buffers. `nonisolated(unsafe)`: never read or written.
 nonisolated(unsafe) let emptyBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
-
-/// A host tensor holding a copy of `type.count` elements at `source`.
-func hostTensor(_ type: TensorType, copying source: UnsafeRawPointer) throws(RuntimeError)
-  -> HostTensor
-{
-  func copy<T>(_: T.Type) -> [T] {
-    Array(UnsafeBufferPointer(start: source.assumingMemoryBound(to: T.self), count: type.count))
-  }
-  let storage: TensorStorage
-  switch type.dtype {
-  case .f32: storage = .f32(copy(Float.self))
-  case .f64: storage = .f64(copy(Double.self))
-  case .i32: storage = .i32(copy(Int32.self))
-  case .i64: storage = .i64(copy(Int64.self))
-  case .i1: storage = .i1(copy(UInt8.self).map { $0 != 0 })
-  }
-  return try HostTensor(type, storage: storage)
-}
 
 /// Time spent in one step over all runs.
 public struct StepTiming: Sendable, Hashable {

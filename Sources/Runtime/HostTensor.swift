@@ -129,6 +129,25 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// A tensor of `type` holding a copy of the `type.count` elements at `source` (row-major, in
+  /// the host's byte order, i1 as one byte each, nonzero meaning true). The caller guarantees
+  /// that `source` holds that many bytes; throws if the shape is negative or too large.
+  public init(_ type: TensorType, copying source: UnsafeRawPointer) throws(RuntimeError) {
+    guard let count = checkedCount(type.shape) else {
+      throw RuntimeError("shape \(type.shape) has a negative dimension or too many elements")
+    }
+    func copy<T>(_: T.Type) -> [T] {
+      Array(UnsafeBufferPointer(start: source.assumingMemoryBound(to: T.self), count: count))
+    }
+    switch type.dtype {
+    case .f32: self.init(unchecked: type, .f32(copy(Float.self)))
+    case .f64: self.init(unchecked: type, .f64(copy(Double.self)))
+    case .i32: self.init(unchecked: type, .i32(copy(Int32.self)))
+    case .i64: self.init(unchecked: type, .i64(copy(Int64.self)))
+    case .i1: self.init(unchecked: type, .i1(copy(UInt8.self).map { $0 != 0 }))
+    }
+  }
+
   /// A tensor of `type` with every element zero (false for i1).
   public static func zeros(_ type: TensorType) throws(RuntimeError) -> HostTensor {
     guard let count = checkedCount(type.shape) else {
@@ -149,6 +168,18 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
   public func scalar<T: HostElement>(of: T.Type = T.self) -> T? {
     guard count == 1, let values = T.array(in: storage) else { return nil }
     return values.first
+  }
+
+  /// Calls `body` with the elements' bytes (row-major, host byte order, i1 as one byte each);
+  /// the pointer is valid only inside `body`.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    switch storage {
+    case .f32(let v): try v.withUnsafeBytes(body)
+    case .f64(let v): try v.withUnsafeBytes(body)
+    case .i32(let v): try v.withUnsafeBytes(body)
+    case .i64(let v): try v.withUnsafeBytes(body)
+    case .i1(let v): try v.withUnsafeBytes(body)
+    }
   }
 
   /// Every element as a `Double`, in row-major order (for tests and printing).
@@ -197,7 +228,7 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The element count of a shape, or nil if a dimension is negative or the product overflows.
-func checkedCount(_ shape: [Int]) -> Int? {
+public func checkedCount(_ shape: [Int]) -> Int? {
   var count = 1
   for d in shape {
     guard d >= 0 else { return nil }

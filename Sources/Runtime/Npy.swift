@@ -73,13 +73,7 @@ public enum Npy {
       out += (0..<4).map { UInt8((length >> (8 * $0)) & 0xFF) }
     }
     out += header
-    switch tensor.storage {
-    case .f32(let v): appendBytes(of: v, to: &out)
-    case .f64(let v): appendBytes(of: v, to: &out)
-    case .i32(let v): appendBytes(of: v, to: &out)
-    case .i64(let v): appendBytes(of: v, to: &out)
-    case .i1(let v): out += v.map { $0 ? 1 : 0 }
-    }
+    tensor.withUnsafeBytes { out.append(contentsOf: $0) }  // Bool is stored as one byte, 0 or 1
     return out
   }
 
@@ -187,11 +181,6 @@ public enum Npy {
       throw fail("dtype '\(descr)' has no byte order; expected little-endian '<\(code)'")
     }
   }
-}
-
-/// Appends the in-memory (little-endian) bytes of `values`.
-private func appendBytes<T>(of values: [T], to out: inout [UInt8]) {
-  values.withUnsafeBytes { out.append(contentsOf: $0) }
 }
 
 /// `count` elements of `T` from little-endian bytes (the caller checked the length).
