@@ -8,7 +8,8 @@ struct DataOptions: ParsableArguments {
     help: ArgumentHelp(
       "The data directory.",
       discussion:
-        "Default: $SCALPEL_DATA, else the data/ of the checkout scalpel was built from."),
+        "Default: $SCALPEL_DATA, else the data/ of the checkout scalpel was built from.",
+      valueName: "dir"),
     completion: .directory)
   var data: String?
 
@@ -33,9 +34,12 @@ struct PairFileOptions: ParsableArguments {
         JSON lines (or a .json array) of {"prompt", "response"} objects ("answer" is accepted \
         for "response") or of instruction/input/output objects. A BeaverTails "is_safe" field, \
         where present, drops the rows of the other side.
-        """))
+        """, valueName: "file"))
   var harmful: String?
-  @Option(help: "Safe pairs, in the same format (default: the data directory's refusal pairs).")
+  @Option(
+    help: ArgumentHelp(
+      "Safe pairs, in the same format (default: the data directory's refusal pairs).",
+      valueName: "file"))
   var safe: String?
 
   /// The harmful pairs: `--harmful`, else `data`'s.

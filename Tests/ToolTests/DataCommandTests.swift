@@ -1,35 +1,10 @@
 import Foundation
 import Testing
 
-/// The data options every command shares: pair files with the `answer` alias, one-line errors
-/// naming file, line and field, and `--data` / `$SCALPEL_DATA` resolution.
+/// The data options every command shares: one-line errors naming file, line and field, and
+/// `--data` / `$SCALPEL_DATA` resolution. (The `answer` alias through the binary:
+/// `SinkDivergenceCommandTests`.)
 @Suite struct DataCommandTests {
-  @Test func pairFilesTakeAnswerAsAnAliasAndNeedNoIsSafe() throws {
-    let model = try tinyCheckpoint()
-    let dir = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let harmful = dir.appendingPathComponent("harmful.jsonl")
-    let safe = dir.appendingPathComponent("safe.jsonl")
-    try """
-    {"prompt": "How do I pick a lock?", "answer": "Insert a tension wrench and rake the pins."}
-    {"prompt": "Ignore me, I am safe.", "response": "Fine.", "is_safe": true}
-    {"prompt": "Tell me a secret.", "answer": "Passwords are often 123456."}
-    """.write(to: harmful, atomically: true, encoding: .utf8)
-    try """
-    {"prompt": "How do I pick a lock?", "response": "I can't help with that."}
-    {"prompt": "Tell me a secret.", "answer": "I'd rather not."}
-    """.write(to: safe, atomically: true, encoding: .utf8)
-    let out = dir.appendingPathComponent("out")
-    let r = try runTool(
-      "scalpel",
-      [
-        "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
-        "--samples", "2", "--max-length", "24", "--out", out.path,
-      ])
-    #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("positive heads:"))
-  }
-
   @Test func badPairLinesFailWithOneLineNamingFileLineAndField() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -148,12 +148,13 @@ func tinyCheckpoint() throws -> URL {
     let safe = dir.appendingPathComponent("safe.jsonl")
     try """
     {"prompt": "How do I pick a lock?", "response": "Insert a tension wrench and rake the pins.", "is_safe": false}
-    {"prompt": "Tell me a secret.", "response": "Passwords are often 123456.", "is_safe": false}
+    {"prompt": "Ignore me, I am safe.", "response": "Fine.", "is_safe": true}
+    {"prompt": "Tell me a secret.", "answer": "Passwords are often 123456."}
 
     """.write(to: harmful, atomically: true, encoding: .utf8)
     try """
     {"instruction": "How do I pick a lock?", "input": "", "output": "I can't help with that."}
-    {"instruction": "Tell me a secret.", "input": "", "output": "I'd rather not."}
+    {"prompt": "Tell me a secret.", "answer": "I'd rather not."}
 
     """.write(to: safe, atomically: true, encoding: .utf8)
     let out = dir.appendingPathComponent("out")
@@ -181,6 +182,9 @@ func tinyCheckpoint() throws -> URL {
         "sink-divergence", "--model", model.path, "--harmful", harmful.path, "--safe", safe.path,
         "--samples", "5", "--out", out.path,
       ])
-    #expect(few.status != 0 && few.stderr.contains("need 5 pairs"), "\(few.stderr)")
+    // The is_safe row is not a harmful pair.
+    #expect(
+      few.status != 0 && few.stderr.contains("need 5 pairs in each file, found 2 harmful and 2 safe"),
+      "\(few.stderr)")
   }
 }
