@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Codegen", targets: ["Codegen"]),
     .library(name: "Training", targets: ["Training"]),
+    .library(name: "GraphView", targets: ["GraphView"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
   ],
@@ -22,6 +23,8 @@ let package = Package(
     // Pure Swift: the typed graph IR and the passes over it. No native dependencies.
     .target(name: "IR", path: "IR"),
     .target(name: "Passes", dependencies: ["IR"], path: "Passes"),
+    // The IR viewer: HTML pages of a graph after every pass, DOT export (Graphviz lays out).
+    .target(name: "GraphView", dependencies: ["IR", "Passes"]),
 
     // Native code lives only behind these two.
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -46,13 +49,14 @@ let package = Package(
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety",
+        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "GraphView",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(
       name: "scalpel-opt",
       dependencies: [
-        "IR", "Passes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "IR", "Passes", "GraphView",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
@@ -65,6 +69,7 @@ let package = Package(
       dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR"]),
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes"]),
+    .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )
