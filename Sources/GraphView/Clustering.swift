@@ -37,8 +37,8 @@ public struct Cluster: Sendable, Hashable, Comparable {
 /// `blocks_2_wq`) and flow along operands: a node takes the largest layer among its operands,
 /// preferring operands from earlier sections, so a gradient node sits with the forward layer
 /// whose values it reads rather than with the loss its cotangent comes from. A node whose
-/// operands span more than two layers belongs to no single layer. Parameters sit with their
-/// first user.
+/// operands span more than two layers belongs to no single layer. Parameters, and constants
+/// outside the layers, sit with their first user.
 public struct Clustering: Sendable {
   public var ofValue: [String: Cluster]
 
@@ -69,6 +69,29 @@ public struct Clustering: Sendable {
         group = .file(fileName(of: n.location))
       }
       nodeCluster[n.result] = Cluster(section: own, group: group)
+    }
+    // Constants and what is computed from them alone (broadcasts, casts, the learning rate's
+    // broadcast) join their first user of the same section, so an optimizer's per-weight
+    // constants sit with the weight's layer rather than in one large group. Walked backwards,
+    // a chain of them follows the user at its end.
+    var movable: Set<Value> = []
+    for p in graph.parameters where layer[p.value] == nil { movable.insert(p.value) }
+    for n in graph.nodes where layer[n.result] == nil {
+      switch n.op {
+      case .constant, .iota: movable.insert(n.result)
+      case .broadcast, .reshape, .cast, .unary, .binary:
+        if n.operands.allSatisfy(movable.contains) { movable.insert(n.result) }
+      default: break
+      }
+    }
+    var users: [Value: [Value]] = [:]
+    for n in graph.nodes { for o in n.operands { users[o, default: []].append(n.result) } }
+    for n in graph.nodes.reversed() where movable.contains(n.result) {
+      guard let own = nodeCluster[n.result], case .file = own.group,
+        let user = users[n.result]?.first(where: { nodeCluster[$0]?.section == own.section }),
+        let target = nodeCluster[user]
+      else { continue }
+      nodeCluster[n.result] = target
     }
     var firstUser: [Value: Cluster] = [:]
     for n in graph.nodes {

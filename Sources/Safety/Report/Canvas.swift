@@ -134,6 +134,7 @@ public struct Canvas: Sendable {
       circle(x, y, radius: r, fill)
     case .text(let s, let x, let y, let size, let anchor, let color, let vertical):
       text(s, x: x, y: y, scale: size, anchor: anchor, color, vertical: vertical)
+    case .link: break
     }
   }
 }
