@@ -39,10 +39,19 @@ public enum GraphvizLayout {
     if graphs.isEmpty { return [] }
     let dot = try locateDot()
     let count = max(1, min(processes, graphs.count))
-    // Deal the graphs round-robin by size so the runs take about as long.
-    let order = graphs.indices.sorted { graphs[$0].nodes.count > graphs[$1].nodes.count }
+    // Largest first, each to the run with the least work so far (dot's time grows faster than
+    // the node count: n^1.5 is the estimate), so the runs take about as long.
+    func cost(_ g: DotGraph) -> Double {
+      Double(g.nodes.count + g.edges.count).squareRoot() * Double(g.nodes.count + g.edges.count)
+    }
+    let order = graphs.indices.sorted { cost(graphs[$0]) > cost(graphs[$1]) }
     var dealt = [[Int]](repeating: [], count: count)
-    for (i, index) in order.enumerated() { dealt[i % count].append(index) }
+    var load = [Double](repeating: 0, count: count)
+    for index in order {
+      let run = load.indices.min { load[$0] < load[$1] } ?? 0
+      dealt[run].append(index)
+      load[run] += cost(graphs[index])
+    }
     let chunks = dealt
     let results = ChunkResults(count: count)
     DispatchQueue.concurrentPerform(iterations: count) { c in
