@@ -29,6 +29,8 @@ public struct DotGraph: Sendable {
   public var nodes: [Node] = []
   public var edges: [(from: String, to: String)] = []
   public var boxes: [Box] = []
+  /// Node groups placed on one row (`rank=same`).
+  public var rows: [[String]] = []
 
   public init(name: String) { self.name = name }
 
@@ -58,6 +60,9 @@ public struct DotGraph: Sendable {
       var attributes = ["label=\(quoteDot(n.lines.joined(separator: "\n")))"]
       attributes += n.attributes
       out += "  \(quoteDot(n.id)) [\(attributes.joined(separator: ", "))];\n"
+    }
+    for row in rows where row.count > 1 {
+      out += "  { rank=same; " + row.map { quoteDot($0) + "; " }.joined() + "}\n"
     }
     for e in edges { out += "  \(quoteDot(e.from)) -> \(quoteDot(e.to));\n" }
     return out + "}\n"

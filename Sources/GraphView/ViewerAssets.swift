@@ -88,8 +88,6 @@ enum ViewerAssets {
     .cluster.has-added rect{fill:#c9efc0;stroke:#1c7c1c}
     .cluster.has-removed rect{stroke:#b42318;stroke-width:2}
     .cluster.highlight rect{stroke:#d6336c;stroke-width:3}
-    .section rect{fill:none;stroke:#999;stroke-dasharray:6 3}
-    .section text{font:bold 12px system-ui,sans-serif;fill:#555}
     """
 
   static let script = #"""
@@ -213,20 +211,6 @@ enum ViewerAssets {
     function buildOverview(s) {
       const L = D.layouts[s.top];
       const g = el("g", {class: "view", "data-view": "top", display: "none"}, root);
-      const sections = new Map();
-      for (const c of s.clusters) {
-        const p = L.nodes[c.id];
-        if (!p) continue;
-        const b = sections.get(c.section) || {x0: 1e9, y0: 1e9, x1: -1e9, y1: -1e9};
-        b.x0 = Math.min(b.x0, p[0] - p[2] / 2); b.x1 = Math.max(b.x1, p[0] + p[2] / 2);
-        b.y0 = Math.min(b.y0, p[1] - p[3] / 2); b.y1 = Math.max(b.y1, p[1] + p[3] / 2);
-        sections.set(c.section, b);
-      }
-      for (const [k, b] of sections) {
-        const sg = el("g", {class: "section"}, g);
-        el("rect", {x: b.x0 - 8, y: b.y0 - 22, width: b.x1 - b.x0 + 16, height: b.y1 - b.y0 + 30, rx: 6}, sg);
-        el("text", {x: b.x0 - 4, y: b.y0 - 9}, sg, passName(k));
-      }
       const eg = el("g", {class: "edges"}, g);
       for (const [, , d] of L.edges) el("path", {d: d, class: "edge", "marker-end": "url(#arrow)"}, eg);
       for (const c of s.clusters) {
@@ -238,8 +222,7 @@ enum ViewerAssets {
         if (c.removed.length) cls += " has-removed";
         const e = el("g", {class: cls, "data-cluster": c.id}, g);
         el("rect", {x: p[0] - p[2] / 2, y: p[1] - p[3] / 2, width: p[2], height: p[3], rx: 6}, e);
-        const short = c.label.split("\u00b7").slice(-1)[0].trim();
-        el("text", {x: p[0], y: p[1] - 2, "text-anchor": "middle", class: "op"}, e, short);
+        el("text", {x: p[0], y: p[1] - 2, "text-anchor": "middle", class: "op"}, e, c.label);
         el("text", {x: p[0], y: p[1] + 10, "text-anchor": "middle"}, e,
           c.values.length + " values, " + c.removed.length + " removed");
         if (added) el("title", {}, e, added + " added by " + passName(S.snap));
@@ -262,15 +245,17 @@ enum ViewerAssets {
       fit(S.views.get(id));
     }
 
-    // Fits the view to the canvas, never magnifying more than 1.25×.
+    // Fits the view to the canvas, between 0.75 and 1.25 pixels per point so that labels stay
+    // readable; a view larger than that opens at its top.
     function fit(g) {
       const b = g.getBBox(), m = 20, r = svg.getBoundingClientRect();
-      let w = b.width + 2 * m, hh = b.height + 2 * m;
+      let w = b.width + 2 * m, hh = b.height + 2 * m, s = 1;
       if (r.width > 0 && r.height > 0) {
-        const s = Math.max(w / r.width, hh / r.height, 0.8);
+        s = Math.min(Math.max(w / r.width, hh / r.height, 0.8), 1 / 0.75);
         w = r.width * s; hh = r.height * s;
       }
-      S.box = {x: b.x + b.width / 2 - w / 2, y: b.y + b.height / 2 - hh / 2, w: w, h: hh};
+      const fits = b.height + 2 * m <= hh;
+      S.box = {x: b.x + b.width / 2 - w / 2, y: fits ? b.y + b.height / 2 - hh / 2 : b.y - m, w: w, h: hh};
       applyBox();
     }
     function applyBox() { svg.setAttribute("viewBox", [S.box.x, S.box.y, S.box.w, S.box.h].join(" ")); }
@@ -319,7 +304,8 @@ enum ViewerAssets {
     function showHint() {
       details.textContent = "";
       h("p", "Click a cluster to open it, a node to see its type, attributes, source location, " +
-        "operands and users. Drag to pan, scroll to zoom.", details, {class: "hint"});
+        "operands and users. Drag to pan, scroll to zoom. The overview leaves out the edges of " +
+        "clusters that feed more than eight others (masks, rotary tables).", details, {class: "hint"});
       const s = D.snapshots[S.snap];
       const ops = s.values.filter(i => D.records[i].o).length;
       h("p", ops + " ops, " + (s.values.length - ops) + " parameters, " + s.clusters.length +

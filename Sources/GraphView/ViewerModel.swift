@@ -215,27 +215,28 @@ struct ViewerModelBuilder {
     return g
   }
 
-  /// The overview: one box per cluster, grouped by section, an edge where values flow.
+  /// The overview: one box per cluster, a row per layer (each pass's cluster of a layer side
+  /// by side), an edge where values flow. Clusters that feed more than `fanOut` others (masks,
+  /// rotary tables, the learning rate) get no edges: they would cross everything.
   private func overviewGraph(
     _ views: [ViewerModel.ClusterView], records: [String: ViewerModel.Record],
     clustering: Clustering, passes: [String]
   ) -> DotGraph {
+    let fanOut = 8
     var g = DotGraph(name: "overview")
-    var bySection: [Int: [String]] = [:]
+    var rows: [Cluster.Group: [String]] = [:]
+    var clusterOf: [String: Cluster] = [:]
+    for (name, c) in clustering.ofValue { clusterOf[name] = c }
     for v in views {
-      let short = v.label.split(separator: "·", maxSplits: 1).last.map {
-        $0.trimmingCharacters(in: .whitespaces)
-      }
       g.nodes.append(
         DotGraph.Node(
-          id: v.id,
-          lines: [short ?? v.label, "\(v.values.count) values, \(v.removed.count) removed"]))
-      bySection[v.section, default: []].append(v.id)
+          id: v.id, lines: [v.label, "\(v.values.count) values, \(v.removed.count) removed"]))
+      if let first = v.values.first, let c = clusterOf[first], case .layer = c.group {
+        rows[c.group, default: []].append(v.id)
+      }
     }
-    for (section, ids) in bySection.sorted(by: { $0.key < $1.key }) {
-      g.boxes.append(
-        DotGraph.Box(label: section < passes.count ? passes[section] : "?", nodes: ids))
-    }
+    g.rows = rows.keys.sorted().compactMap { rows[$0] }
+    var targets: [String: [String]] = [:]
     var seen: Set<[String]> = []
     for v in views {
       for name in v.values {
@@ -244,22 +245,29 @@ struct ViewerModelBuilder {
           guard let from = clustering.ofValue[o]?.label(passes: passes), from != v.id,
             seen.insert([from, v.id]).inserted
           else { continue }
-          g.edges.append((from, v.id))
+          targets[from, default: []].append(v.id)
         }
       }
+    }
+    for v in views {
+      guard let to = targets[v.id], to.count <= fanOut else { continue }
+      for t in to { g.edges.append((v.id, t)) }
     }
     return g
   }
 
   /// Attention softmaxes (found by structure, as the Surgery pass finds them), numbered in
-  /// graph order within each section: entry L lists layer L's softmax of every section.
+  /// graph order within each section and copy: entry L lists layer L's softmax of every copy.
   private func attentionByLayer(_ graph: Graph, clustering: Clustering) -> [[String]] {
-    var counters: [Int: Int] = [:]
+    var counters: [String: Int] = [:]
     var out: [[String]] = []
     for n in SinkDivergence.attentionSoftmaxes(in: graph) {
-      let section = clustering.ofValue[n.name]?.section ?? 0
-      let layer = counters[section, default: 0]
-      counters[section] = layer + 1
+      // Surgery's clones are named `harmful.…` and `safe.…`: each copy counts its own layers.
+      let copy =
+        n.name.split(separator: ".", maxSplits: 1).count > 1 ? n.name.prefix { $0 != "." } : ""
+      let key = "\(clustering.ofValue[n.name]?.section ?? 0)|\(copy)"
+      let layer = counters[key, default: 0]
+      counters[key] = layer + 1
       while out.count <= layer { out.append([]) }
       out[layer].append(n.name)
     }

@@ -39,6 +39,18 @@ import Testing
     #expect(clustering.ofValue.count == graph.nodes.count + graph.parameters.count)
   }
 
+  /// The heat map's `#attention=L` lists layer L's softmax in the model and in both clones.
+  @Test func attentionSoftmaxesByLayer() throws {
+    let history = try BrowserTests.history()
+    let builder = ViewerModelBuilder(history, title: "attention")
+    #expect(builder.model.snapshots.first?.attention == [["l0_probs"], ["l1_probs"]])
+    #expect(
+      builder.model.snapshots.last?.attention == [
+        ["l0_probs", "harmful.l0_probs", "safe.l0_probs"],
+        ["l1_probs", "harmful.l1_probs", "safe.l1_probs"],
+      ])
+  }
+
   @Test func provenanceMarksAddedAndRemovedNodes() throws {
     let history = try BrowserTests.history()
     let provenance = Provenance(history)
