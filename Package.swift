@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "Codegen", targets: ["Codegen"]),
     .library(name: "Training", targets: ["Training"]),
     .library(name: "Data", targets: ["Data"]),
+    .library(name: "GraphView", targets: ["GraphView"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
     // The C API of include/scalpel.h: libscalpelc.so.
@@ -25,6 +26,8 @@ let package = Package(
     // Pure Swift: the typed graph IR and the passes over it. No native dependencies.
     .target(name: "IR", path: "IR"),
     .target(name: "Passes", dependencies: ["IR"], path: "Passes"),
+    // The IR viewer: HTML pages of a graph after every pass, DOT export (Graphviz lays out).
+    .target(name: "GraphView", dependencies: ["IR", "Passes"]),
 
     // Native code lives only behind these two.
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -52,7 +55,7 @@ let package = Package(
     .executableTarget(
       name: "scalpel",
       dependencies: [
-        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "Data",
+        "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "Data", "GraphView",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The C API: include/scalpel.h (imported through CScalpelHeader) implemented with `@c`.
@@ -62,7 +65,8 @@ let package = Package(
     .executableTarget(
       name: "scalpel-opt",
       dependencies: [
-        "IR", "Passes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "IR", "Passes", "GraphView",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
@@ -76,6 +80,7 @@ let package = Package(
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data"]),
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
     .testTarget(name: "DataTests", dependencies: ["Data"]),
+    .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

@@ -42,11 +42,34 @@ public struct StepGraphs: Sendable {
     model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
     accumulation: Int
   ) throws -> StepGraphs {
+    let built = try pipeline(
+      model: model, batch: batch, tokens: tokens, defense: defense, optimizer: optimizer,
+      accumulation: accumulation)
+    let weights = built.weights
+    let types = Dictionary(
+      uniqueKeysWithValues: built.forward.parameters.map { ($0.name, $0.type) })
+    var manager = built.manager
+    let (stepGraph, _) = try manager.run(built.forward)
+    var out = StepGraphs(weights: weights, weightTypes: types)
+    if accumulation <= 1 {
+      out.fused = stepGraph
+    } else {
+      out.gradient = stepGraph
+      out.update = try updateGraph(weights: weights, types: types, optimizer: optimizer)
+    }
+    return out
+  }
+
+  /// The model's training graph and the passes that make the step (or gradient) graph from it,
+  /// for callers that watch the passes (`--dump-graphs`).
+  public static func pipeline(
+    model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
+    accumulation: Int
+  ) throws -> (forward: Graph, weights: [String], manager: PassManager) {
     if let problem = model.problems().first {
       throw TrainingError("model configuration: \(problem)")
     }
     let (forward, weights) = try Llama(model).trainingGraph(batch: batch, tokens: tokens)
-    let types = Dictionary(uniqueKeysWithValues: forward.parameters.map { ($0.name, $0.type) })
     var passes: [any Pass] = []
     if case .surgery(let lambda, let sink) = defense {
       guard sink >= 0 && sink < tokens else {
@@ -57,16 +80,7 @@ public struct StepGraphs: Sendable {
     passes.append(Gradient(of: "loss", wrt: weights))
     if accumulation <= 1 { passes.append(optimizer) }
     passes.append(DeadCodeElimination())
-    var manager = PassManager(passes: passes)
-    let (stepGraph, _) = try manager.run(forward)
-    var out = StepGraphs(weights: weights, weightTypes: types)
-    if accumulation <= 1 {
-      out.fused = stepGraph
-    } else {
-      out.gradient = stepGraph
-      out.update = try updateGraph(weights: weights, types: types, optimizer: optimizer)
-    }
-    return out
+    return (forward, weights, PassManager(passes: passes))
   }
 
   /// `adamw` over a graph whose `grad_P` results are its inputs `gradient.P`.

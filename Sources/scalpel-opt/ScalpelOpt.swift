@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraphView
 import IR
 import Passes
 
@@ -24,6 +25,16 @@ struct ScalpelOpt: ParsableCommand {
   @Flag(help: "List the available passes and exit.") var listPasses = false
   @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
   var output: String?
+  @Option(
+    help: ArgumentHelp(
+      "Write an HTML page showing the graph after every pass, with each pass's diff.",
+      discussion: "Self-contained (no network); needs Graphviz's dot. One graph only (--graph).",
+      valueName: "OUT.html"))
+  var html: String?
+  @Option(
+    help: ArgumentHelp(
+      "Write the final graph as Graphviz DOT, nodes boxed by cluster.", valueName: "OUT.dot"))
+  var dot: String?
 
   func run() throws {
     let registry = PassRegistry.standard
@@ -46,6 +57,10 @@ struct ScalpelOpt: ParsableCommand {
       graphs = graphs.filter { $0.name == bare }
       guard !graphs.isEmpty else { throw ValidationError("\(file) has no graph @\(bare)") }
     }
+    if (html != nil || dot != nil) && graphs.count > 1 {
+      throw ValidationError(
+        "--html and --dot show one graph; \(file) has \(graphs.count): choose one with --graph")
+    }
     var out: [Graph] = []
     for g in graphs {
       var manager = PassManager(passes: pipeline, verifyEach: !noVerify)
@@ -55,11 +70,12 @@ struct ScalpelOpt: ParsableCommand {
             Data("// ----- IR after \(pass) -----\n\(printGraph(graph))\n".utf8))
         }
       }
-      let (result, context) = try manager.run(g)
+      let (history, result, context) = try PassHistory.run(manager, on: g)
       for (pass, note) in context.notes.sorted(by: { $0.key < $1.key }) {
         FileHandle.standardError.write(Data("// @\(g.name) \(pass): \(note)\n".utf8))
       }
       if timing { reportTiming(context, graph: g.name) }
+      try writeViews(history)
       out.append(result)
     }
     let text = printModule(Module(graphs: out))
@@ -67,6 +83,22 @@ struct ScalpelOpt: ParsableCommand {
       try writeAtomically(text, to: output)
     } else {
       print(text, terminator: "")
+    }
+  }
+
+  /// The --html page and the --dot file, if asked for.
+  func writeViews(_ history: PassHistory) throws {
+    let clock = ContinuousClock()
+    if let html {
+      let start = clock.now
+      let page = try GraphViewer.html(history)
+      try writeAtomically(page, to: html)
+      FileHandle.standardError.write(
+        Data("wrote \(html) (\(page.utf8.count / 1024) KiB in \(clock.now - start))\n".utf8))
+    }
+    if let dot {
+      try writeAtomically(GraphViewer.dot(history), to: dot)
+      FileHandle.standardError.write(Data("wrote \(dot)\n".utf8))
     }
   }
 

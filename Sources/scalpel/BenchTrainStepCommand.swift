@@ -1,6 +1,7 @@
 import ArgumentParser
 import Codegen
 import Foundation
+import GraphView
 import IR
 import Models
 import Passes
@@ -50,6 +51,11 @@ struct BenchTrainStepCommand: ParsableCommand {
   @Flag(help: "Print time per op kind (JIT only) to standard error.") var profile = false
   @Flag(help: "JIT: large matmuls on OpenBLAS's own threads instead of row blocks on the pool.")
   var blasThreads = false
+  @Option(
+    help: ArgumentHelp(
+      "Write the step graph's viewer page here (DIR/step-graph.html) before timing.",
+      valueName: "DIR"))
+  var dumpGraphs: String?
 
   func run() throws {
     guard steps >= 1, warmup >= 0, batch >= 1, tokens >= 2 else {
@@ -60,8 +66,12 @@ struct BenchTrainStepCommand: ParsableCommand {
     var pipeline = surgery ? "sink-divergence{lambda=300}," : ""
     pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},"
     pipeline += optimizer == .adamw ? "adamw" : "sgd{lr=0.0001}"
-    var manager = try PassManager(pipeline: pipeline)
-    let (graph, _) = try manager.run(forward)
+    let (history, graph, _) = try PassHistory.run(try PassManager(pipeline: pipeline), on: forward)
+    if let dumpGraphs {
+      try writeGraphPage(
+        history, title: "\(config.rawValue) step graph\(surgery ? ", Surgery" : "")",
+        to: dumpGraphs + "/step-graph.html")
+    }
 
     let inputs = try Self.inputs(graph, vocabulary: config.llama.vocabulary, batch: batch)
     let parameterCount = weights.compactMap { graph.parameter(named: $0)?.type.count }

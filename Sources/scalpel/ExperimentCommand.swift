@@ -27,6 +27,11 @@ struct ExperimentCommand: ParsableCommand {
     String = "smollm2"
   @OptionGroup var data: DataOptions
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
+  @Flag(
+    help:
+      "Write the step graphs' viewer pages to OUT/graphs (step-sft.html, step-surgery.html); the report's heat maps link to them."
+  )
+  var dumpGraphs = false
 
   func run() throws {
     guard let chosen = ExperimentPreset.named(preset) else {
@@ -57,6 +62,13 @@ struct ExperimentCommand: ParsableCommand {
       cacheDirectory: store.cacheDirectory + "/experiments",
       model: loaded, judge: judge, data: dataDirectory, backend: backendValue)
     runner.log = { note("== " + $0) }
+    if dumpGraphs {
+      for defense in ["sft", "surgery"] {
+        try writeStepGraphPage(
+          model: loaded.config, config: runner.fineTuneConfig(defense: defense),
+          to: output + "/graphs", name: "step-\(defense)")
+      }
+    }
     runner.progress = show
     let started = Date()
     let results = try runner.run()

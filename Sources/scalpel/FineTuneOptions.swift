@@ -38,6 +38,11 @@ struct FineTuneOptions: ParsableArguments {
   var maxSteps: Int?
   @Flag(help: "Continue the run saved in OUT/checkpoint.") var resume = false
   @Flag(help: "Print where the interpreter spent its time, by op, at the end.") var profile = false
+  @Option(
+    help: ArgumentHelp(
+      "Write the step graph's viewer page here (DIR/step-graph.html: the graph after every pass).",
+      valueName: "DIR"))
+  var dumpGraphs: String?
 
   /// Checks the output directory against --resume before anything slow happens.
   func checkOutput() throws {
@@ -97,6 +102,9 @@ struct FineTuneOptions: ParsableArguments {
         optimizer: AdamWConfig(weightDecay: weightDecay, clip: clip), defense: defense, seed: seed,
         checkpointEvery: checkpointEvery)
       if let problem = config.problems().first { throw ValidationError(problem) }
+      if let dumpGraphs {
+        try writeStepGraphPage(model: loaded.config, config: config, to: dumpGraphs)
+      }
       note("compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens)…")
       trainer = try Trainer(
         model: loaded.config, config: config, weights: loaded.weights, samples: samples,

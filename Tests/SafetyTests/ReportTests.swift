@@ -83,6 +83,22 @@ let sampleCharts: [Chart] = [
     #expect(!isWellFormedXML("<svg><text>a < b</text></svg>"))
   }
 
+  /// Heat-map cells link to their layer's attention in a viewer page (SVG only).
+  @Test func heatMapCellsLinkToTheGraphPage() throws {
+    let values = (0..<3).map { l in (0..<4).map { h in Double(l - h) } }
+    let chart = SurgeryCharts.divergenceHeatMap(values, title: "d_h", graphPage: "g/step.html")
+    let svg = ChartRenderer.svg(chart)
+    #expect(isWellFormedXML(svg))
+    #expect(svg.components(separatedBy: "<a href=").count - 1 == 12)
+    #expect(svg.contains("<a href=\"g/step.html#attention=2&amp;head=3\">"))
+    let plain = ChartRenderer.svg(SurgeryCharts.divergenceHeatMap(values, title: "d_h"))
+    #expect(!plain.contains("<a "))
+    #expect(
+      try ChartRenderer.png(chart)
+        == (try ChartRenderer.png(
+          SurgeryCharts.divergenceHeatMap(values, title: "d_h"))))
+  }
+
   @Test func writesAtomically() throws {
     let directory = try temporaryDirectory() + "/plots"
     let paths = try ChartRenderer.write(sampleCharts[0], to: directory + "/hs")

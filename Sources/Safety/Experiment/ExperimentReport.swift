@@ -26,13 +26,21 @@ public enum ExperimentReport {
             harmfulScore: $0.evaluation.beaverTails.harmfulScore, label: "p=\($0.poisonRatio)")
         })
     }
-    var divergence = [SurgeryReportInput.Divergence(name: "aligned", values: r.aligned.divergence)]
+    // Step-graph pages (`scalpel experiment --dump-graphs`): heat-map cells link into them.
+    func page(_ defense: String) -> String? {
+      let path = "graphs/step-\(defense).html"
+      return FileManager.default.fileExists(atPath: directory + "/" + path) ? path : nil
+    }
+    var divergence = [
+      SurgeryReportInput.Divergence(
+        name: "aligned", values: r.aligned.divergence, graphPage: page("sft") ?? page("surgery"))
+    ]
     if let top = r.preset.poisonRatios.max() {
       for run in r.runs where run.poisonRatio == top {
         divergence.append(
           .init(
             name: "\(run.defense == "sft" ? "SFT" : "Surgery") p=\(top)",
-            values: run.evaluation.divergence))
+            values: run.evaluation.divergence, graphPage: page(run.defense)))
       }
     }
     let input = SurgeryReportInput(

@@ -178,6 +178,14 @@ public final class ExperimentRunner {
     return trainer.weights
   }
 
+  /// The fine-tuning configuration of the runs of one defense (`sft` or `surgery`).
+  public func fineTuneConfig(defense: String) -> TrainingConfig {
+    TrainingConfig(
+      batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
+      schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
+      defense: defense == "surgery" ? .surgery(lambda: preset.lambda, sink: 0) : .sft, seed: 43)
+  }
+
   func fineTuneAndEvaluate(
     from aligned: [String: HostTensor], defense: String, ratio: Double, directory: String
   ) throws -> RunResult {
@@ -186,18 +194,13 @@ public final class ExperimentRunner {
       ratio: ratio, seed: 43)
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     var pools: SurgeryPools?
-    var chosen = Defense.sft
     if defense == "surgery" {
       let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
       pools = SurgeryPools(
         harmful: try harmfulPairs.prefix(100).map { try bare.encode($0) },
         safe: try refusalPairs.prefix(100).map { try bare.encode($0) })
-      chosen = .surgery(lambda: preset.lambda, sink: 0)
     }
-    let config = TrainingConfig(
-      batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
-      schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
-      defense: chosen, seed: 43)
+    let config = fineTuneConfig(defense: defense)
     log("fine-tuning: \(defense), p = \(ratio) (\(samples.count) samples)")
     let trainer = try trainer(
       in: directory, config: config, weights: aligned, samples: samples, pools: pools)

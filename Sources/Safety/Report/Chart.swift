@@ -79,10 +79,13 @@ public struct HeatMapData: Sendable, Hashable, Codable {
   public var values: [[Double]]
   /// The colour scale's half-range (values are clamped to [-limit, limit]); nil = max |value|.
   public var limit: Double?
+  /// Where a cell links to (SVG): a URL with `{row}` and `{column}` replaced by its indices.
+  public var cellLink: String?
 
-  public init(values: [[Double]], limit: Double? = nil) {
+  public init(values: [[Double]], limit: Double? = nil, cellLink: String? = nil) {
     self.values = values
     self.limit = limit
+    self.cellLink = cellLink
   }
 }
 

@@ -148,6 +148,13 @@ public enum ChartLayout {
           .rect(
             x: plot.x + Double(c) * cw, y: plot.y + Double(r) * ch, width: cw, height: ch,
             fill: RGB.diverging(v.isFinite ? max(-1, min(1, v / limit)) : .nan), stroke: nil))
+        if let link = data.cellLink {
+          out.append(
+            .link(
+              link.replacingOccurrences(of: "{row}", with: String(r))
+                .replacingOccurrences(of: "{column}", with: String(c)),
+              x: plot.x + Double(c) * cw, y: plot.y + Double(r) * ch, width: cw, height: ch))
+        }
       }
     }
     out.append(

@@ -75,6 +75,9 @@ public enum ChartRenderer {
       return
         "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(10 * size)\" text-anchor=\"\(anchor.rawValue)\" "
         + "dominant-baseline=\"central\" fill=\"\(color.hex)\"\(rotate)>\(escape(s))</text>"
+    case .link(let href, let x, let y, let w, let h):
+      return "<a href=\"\(escape(href))\"><rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" "
+        + "height=\"\(n(h))\" fill=\"transparent\"/></a>"
     }
   }
 }

@@ -13,4 +13,6 @@ public enum DrawCommand: Sendable, Hashable {
   case polyline([ChartPoint], color: RGB, width: Double)
   case circle(x: Double, y: Double, radius: Double, fill: RGB)
   case text(String, x: Double, y: Double, size: Int, anchor: TextAnchor, color: RGB, vertical: Bool)
+  /// A clickable area (SVG only: a link over the area; nothing in a PNG).
+  case link(String, x: Double, y: Double, width: Double, height: Double)
 }

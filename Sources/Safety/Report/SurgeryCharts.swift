@@ -28,8 +28,11 @@ public enum SurgeryCharts {
       title: title, xLabel: "heads with d_h > 0", yLabel: "HS (%)", kind: .scatter(series))
   }
 
-  /// The layer × head heat map of sink divergence d_h (`divergence[layer][head]`).
-  public static func divergenceHeatMap(_ divergence: [[Double]], title: String) -> Chart {
+  /// The layer × head heat map of sink divergence d_h (`divergence[layer][head]`). With a
+  /// `graphPage` (a viewer page of the model's graph), each cell links to its layer's attention.
+  public static func divergenceHeatMap(
+    _ divergence: [[Double]], title: String, graphPage: String? = nil
+  ) -> Chart {
     let heads = divergence.map(\.count).max() ?? 0
     let layers = divergence.count
     // Cells of at least 12×6 px where possible; the colour bar and labels need ~190 px.
@@ -37,7 +40,10 @@ public enum SurgeryCharts {
     let height = max(320, min(1000, layers * 18 + 110))
     return Chart(
       title: title, xLabel: "head", yLabel: "layer",
-      kind: .heatMap(HeatMapData(values: divergence)),
+      kind: .heatMap(
+        HeatMapData(
+          values: divergence,
+          cellLink: graphPage.map { $0 + "#attention={row}&head={column}" })),
       width: width, height: height)
   }
 }

@@ -15,10 +15,14 @@ public struct SurgeryReportInput: Sendable, Codable {
   public struct Divergence: Sendable, Codable {
     public var name: String
     public var values: [[Double]]
+    /// A viewer page of the step graph, relative to the report's directory: heat-map cells
+    /// link to their layer's attention there.
+    public var graphPage: String?
 
-    public init(name: String, values: [[Double]]) {
+    public init(name: String, values: [[Double]], graphPage: String? = nil) {
       self.name = name
       self.values = values
+      self.graphPage = graphPage
     }
   }
 
@@ -78,7 +82,9 @@ public enum SurgeryReport {
       md.paragraph("\(positive) of \(total) heads have d_h > 0.")
       let base = "plots/divergence_\(i)"
       written += try ChartRenderer.write(
-        SurgeryCharts.divergenceHeatMap(d.values, title: "d_h (layer x head): \(d.name)"),
+        SurgeryCharts.divergenceHeatMap(
+          d.values, title: "d_h (layer x head): \(d.name)",
+          graphPage: d.graphPage.map { "../" + $0 }),
         to: directory + "/" + base)
       md.image(base + ".png", alt: "d_h heat map")
     }
