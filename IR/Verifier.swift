@@ -1,6 +1,7 @@
 /// Checks that a graph is well formed:
 /// - names are valid identifiers, unique across parameters and nodes; result names unique;
 /// - value ids are unique and every operand is defined before its use (topological order);
+/// - every type's byte size fits in 63 bits (no shape multiplies past `Int.max`);
 /// - every node's type agrees with its op's type rule;
 /// - every result is a value of the graph.
 /// Throws every problem found, each located at the node's source.
@@ -28,9 +29,8 @@ public func verify(_ g: Graph) throws(Diagnostics) {
     problems.append(Diagnostic("'@\(g.name)' is not a valid graph name", at: graphLocation))
   }
   for p in g.parameters {
-    if p.type.shape.contains(where: { $0 < 0 }) {
-      problems.append(
-        Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
+    if let problem = sizeProblem(p.type, "parameter '%\(p.name)'") {
+      problems.append(Diagnostic(problem, at: graphLocation))
     }
     define(p.value, p.name, p.type, graphLocation)
   }
@@ -46,7 +46,12 @@ public func verify(_ g: Graph) throws(Diagnostics) {
         undefined = true
       }
     }
-    if !undefined {
+    if let problem = sizeProblem(n.type, "'%\(n.name)'") {
+      problems.append(Diagnostic(problem, at: n.location, op: n.op.name))
+    }
+    // Type rules may multiply dimensions: run them only on types whose sizes are known to fit.
+    let sized = operandTypes.allSatisfy { $0.byteCount != nil } && n.type.byteCount != nil
+    if !undefined && sized {
       let operands = zip(n.operands, operandTypes).map { "%\(names[$0] ?? "?"): \($1)" }
       do {
         let inferred = try n.op.resultType(operands: operandTypes, annotated: n.type)
@@ -75,4 +80,12 @@ public func verify(_ g: Graph) throws(Diagnostics) {
     }
   }
   if !problems.isEmpty { throw Diagnostics(problems) }
+}
+
+/// Why a type cannot be the type of a value (a negative dimension, or more than 2⁶³−1 bytes),
+/// or nil if it can.
+func sizeProblem(_ type: TensorType, _ what: String) -> String? {
+  if type.shape.contains(where: { $0 < 0 }) { return "\(what) has a negative dimension: \(type)" }
+  if type.byteCount == nil { return "\(what) has type \(type), larger than 2⁶³−1 bytes" }
+  return nil
 }

@@ -26,6 +26,7 @@ struct ExperimentCommand: ParsableCommand {
     String = "smollm2"
   @Option(help: "Data directory (default: ../shared/data).") var data: String?
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
+  @OptionGroup var memory: MemoryOptions
 
   func run() throws {
     guard let chosen = ExperimentPreset.named(preset) else {
