@@ -108,6 +108,10 @@ struct ParserState {
   // Lookahead
   var token: Token = .end
   var tokenLocation = SourceLocation.unknown
+  /// How many attribute lists enclose the one being parsed (bounded by `maximumNesting`).
+  var nesting = 0
+  /// Deeper lists are an error rather than a stack overflow (the parser recurses into lists).
+  static let maximumNesting = 256
 
   init(scalars: [Unicode.Scalar], file: String, customOps: CustomOpRegistry) {
     self.scalars = scalars
@@ -277,7 +281,12 @@ struct ParserState {
         "unknown element type '\(word)' (expected f32, f64, i32, i64 or i1)", at: tokenLocation)
     }
     try next()
-    return TensorType(dtype, try parseShape())
+    let location = tokenLocation
+    let type = TensorType(dtype, try parseShape())
+    guard type.byteCount != nil else {
+      throw Diagnostic("type \(type) is larger than 2⁶³−1 bytes", at: location)
+    }
+    return type
   }
 
   mutating func parseShape() throws(Diagnostic) -> [Int] {
@@ -481,6 +490,12 @@ struct ParserState {
       try next()
       return .string(s)
     case .punct("["):
+      guard nesting < Self.maximumNesting else {
+        throw Diagnostic(
+          "attribute lists nested more than \(Self.maximumNesting) deep", at: tokenLocation)
+      }
+      nesting += 1
+      defer { nesting -= 1 }
       try next()
       var items: [Attribute] = []
       if try accept("]") { return .list(items) }

@@ -29,8 +29,18 @@ public struct TensorType: Sendable, Hashable, CustomStringConvertible {
   public static func scalar(_ dtype: DType) -> TensorType { TensorType(dtype, []) }
 
   public var rank: Int { shape.count }
-  /// Number of elements (1 for a scalar).
+  /// Number of elements (1 for a scalar). Defined for verified types (their byte size fits in
+  /// `Int`); use `checkedCount` or `byteCount` on types read from a file or built by a user.
   public var count: Int { shape.reduce(1, *) }
+  /// Number of elements, or nil if a dimension is negative or the product overflows `Int`.
+  public var checkedCount: Int? { checkedElementCount(shape) }
+  /// Size in bytes (`count · dtype.byteSize`), or nil if a dimension is negative or the size
+  /// does not fit in 63 bits. The verifier rejects every type where this is nil.
+  public var byteCount: Int? {
+    guard let count = checkedCount else { return nil }
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+    return overflow ? nil : bytes
+  }
 
   public func with(dtype: DType) -> TensorType { TensorType(dtype, shape) }
   public func with(shape: [Int]) -> TensorType { TensorType(dtype, shape) }
@@ -50,4 +60,17 @@ public func contiguousStrides(_ shape: [Int]) -> [Int] {
     running *= shape[axis]
   }
   return strides
+}
+
+/// The element count of a shape, or nil if a dimension is negative or the product overflows.
+public func checkedElementCount(_ shape: [Int]) -> Int? {
+  guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+  if shape.contains(0) { return 0 }  // even if a partial product would overflow
+  var count = 1
+  for d in shape {
+    let (product, overflow) = count.multipliedReportingOverflow(by: d)
+    guard !overflow else { return nil }
+    count = product
+  }
+  return count
 }

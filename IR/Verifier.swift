@@ -2,6 +2,7 @@
 /// - names are valid identifiers, unique across parameters and nodes; result names unique;
 /// - value ids are unique and every operand is defined before its use (topological order);
 /// - every weight is a float tensor (see `ParameterRole`);
+/// - every type's byte size fits in 63 bits (no shape multiplies past `Int.max`);
 /// - every node's type agrees with its op's type rule;
 /// - every result is a value of the graph.
 /// Throws every problem found, each located at the node's source.
@@ -29,9 +30,8 @@ public func verify(_ g: Graph) throws(Diagnostics) {
     problems.append(Diagnostic("'@\(g.name)' is not a valid graph name", at: graphLocation))
   }
   for p in g.parameters {
-    if p.type.shape.contains(where: { $0 < 0 }) {
-      problems.append(
-        Diagnostic("parameter '%\(p.name)' has a negative dimension: \(p.type)", at: graphLocation))
+    if let problem = sizeProblem(p.type, "parameter '%\(p.name)'") {
+      problems.append(Diagnostic(problem, at: graphLocation))
     }
     if let problem = p.role.problem(for: p.type) {
       problems.append(Diagnostic("parameter '%\(p.name)': \(problem)", at: graphLocation))
@@ -50,7 +50,12 @@ public func verify(_ g: Graph) throws(Diagnostics) {
         undefined = true
       }
     }
-    if !undefined {
+    if let problem = sizeProblem(n.type, "'%\(n.name)'") {
+      problems.append(Diagnostic(problem, at: n.location, op: n.op.name))
+    }
+    // Type rules may multiply dimensions: run them only on types whose sizes are known to fit.
+    let sized = operandTypes.allSatisfy { $0.byteCount != nil } && n.type.byteCount != nil
+    if !undefined && sized {
       let operands = zip(n.operands, operandTypes).map { "%\(names[$0] ?? "?"): \($1)" }
       do {
         let inferred = try n.op.resultType(operands: operandTypes, annotated: n.type)
@@ -79,4 +84,12 @@ public func verify(_ g: Graph) throws(Diagnostics) {
     }
   }
   if !problems.isEmpty { throw Diagnostics(problems) }
+}
+
+/// Why a type cannot be the type of a value (a negative dimension, or more than 2⁶³−1 bytes),
+/// or nil if it can.
+func sizeProblem(_ type: TensorType, _ what: String) -> String? {
+  if type.shape.contains(where: { $0 < 0 }) { return "\(what) has a negative dimension: \(type)" }
+  if type.byteCount == nil { return "\(what) has type \(type), larger than 2⁶³−1 bytes" }
+  return nil
 }

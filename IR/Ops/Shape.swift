@@ -49,9 +49,11 @@ func reshapeType(_ shape: [Int], _ operands: [TensorType]) throws(TypeError) -> 
   guard shape.allSatisfy({ $0 >= 0 }) else {
     throw TypeError("negative dimension in shape \(shape)")
   }
-  let count = shape.reduce(1, *)
-  guard count == x.count else {
-    throw TypeError("cannot reshape \(x) (\(x.count) elements) to \(shape) (\(count) elements)")
+  guard let count = checkedElementCount(shape), let xCount = x.checkedCount else {
+    throw TypeError("cannot reshape \(x) to \(shape): more than 2⁶³−1 elements")
+  }
+  guard count == xCount else {
+    throw TypeError("cannot reshape \(x) (\(xCount) elements) to \(shape) (\(count) elements)")
   }
   return x.with(shape: shape)
 }

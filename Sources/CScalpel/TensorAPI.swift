@@ -40,7 +40,7 @@ public func scalpel_tensor_new(
       }
     }
     let type = TensorType(dtype, dimensions)
-    guard let count = checkedCount(dimensions) else {
+    guard let count = checkedElementCount(dimensions) else {
       throw .invalid("shape \(dimensions) has more elements than fit in 64 bits")
     }
     let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)

@@ -28,6 +28,8 @@ public struct JITOptions: Sendable, Hashable {
   public var splitMatmuls: Bool = true
   /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
   public var profile: Bool = false
+  /// Compiling fails (rather than a run trying to allocate) if one run's arena would be larger.
+  public var memoryLimit: MemoryLimit = .processDefault
 
   public init(
     passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
@@ -92,6 +94,14 @@ public enum JIT {
 
     let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
     let plan = MemoryPlan(graph, fusion: fusion)
+    do {
+      try options.memoryLimit.check(plan.arenaSize, for: "the buffers of one run of @\(graph.name)")
+    } catch {
+      // Located at the largest buffer: the node whose shape most likely asks too much.
+      let largest = graph.nodes.max { ($0.type.byteCount ?? .max) < ($1.type.byteCount ?? .max) }
+      guard let largest else { throw CompileError(error.message) }
+      throw CompileError("\(error.message); the largest is \(largest.type)", node: largest)
+    }
     let parts = modulePartCount(options)
     let owners = (0..<parts).map {
       ModuleOwner(name: parts == 1 ? graph.name : "\(graph.name).\($0)")

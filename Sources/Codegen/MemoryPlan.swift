@@ -55,9 +55,12 @@ struct MemoryPlan: Sendable {
       } else if fusion.inlined.contains(node.result) {
         continue
       } else {
-        let bytes = node.type.count * node.type.dtype.byteSize
-        let size = (bytes + Self.alignment - 1) / Self.alignment * Self.alignment
-        total += size
+        // Saturating sizes: a plan past 2⁶³−1 bytes is refused by the memory limit, not a trap.
+        let bytes = node.type.byteCount ?? .max
+        let size =
+          bytes > .max - Self.alignment
+          ? .max : (bytes + Self.alignment - 1) / Self.alignment * Self.alignment
+        total = saturatingSum(total, size)
         var offset = 0
         var slot = live.count
         for (j, block) in live.enumerated() {
@@ -65,10 +68,10 @@ struct MemoryPlan: Sendable {
             slot = j
             break
           }
-          offset = max(offset, block.offset + block.size)
+          offset = max(offset, saturatingSum(block.offset, block.size))
         }
         live.insert((offset, size, node.result), at: slot)
-        peak = max(peak, offset + size)
+        peak = max(peak, saturatingSum(offset, size))
         locations[node.result] = .arena(offset)
       }
       // Free every block whose last reader is this node (and dead results right away).
@@ -84,4 +87,10 @@ extension Op {
     if case .reshape = self { return true }
     return false
   }
+}
+
+/// `a + b` for non-negative sizes, `Int.max` where it would overflow.
+private func saturatingSum(_ a: Int, _ b: Int) -> Int {
+  let (sum, overflow) = a.addingReportingOverflow(b)
+  return overflow ? .max : sum
 }

@@ -1,3 +1,5 @@
+import Runtime
+
 /// An error raised while reading model files, checkpoints or tokenizers; a value, never a trap.
 ///
 /// `file` names the file concerned, `tensor` the tensor and `key` the metadata or JSON key, when
@@ -27,5 +29,18 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     if let tensor { text += "tensor '\(tensor)': " }
     if let key { text += "key '\(key)': " }
     return text + message
+  }
+}
+
+extension MemoryLimit {
+  /// Throws a `ModelError` naming `file` and `tensor` if `bytes` of f32 (nil: too many to
+  /// count) exceed the limit: checked before a tensor is dequantized or converted.
+  func check(floats count: Int?, file: String, tensor: String) throws(ModelError) {
+    let (bytes, overflow) = (count ?? .max).multipliedReportingOverflow(by: 4)
+    do {
+      try check(overflow ? nil : bytes, for: "the f32 tensor")
+    } catch {
+      throw ModelError(error.message, file: file, tensor: tensor)
+    }
   }
 }

@@ -87,7 +87,7 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
 
   /// A tensor from its type and storage; throws if the dtype or element count disagree.
   public init(_ type: TensorType, storage: TensorStorage) throws(RuntimeError) {
-    guard let count = checkedCount(type.shape) else {
+    guard let count = type.checkedCount else {
       throw RuntimeError("shape \(type.shape) has a negative dimension or too many elements")
     }
     guard storage.dtype == type.dtype else {
@@ -133,7 +133,7 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
   /// the host's byte order, i1 as one byte each, nonzero meaning true). The caller guarantees
   /// that `source` holds that many bytes; throws if the shape is negative or too large.
   public init(_ type: TensorType, copying source: UnsafeRawPointer) throws(RuntimeError) {
-    guard let count = checkedCount(type.shape) else {
+    guard let count = type.checkedCount else {
       throw RuntimeError("shape \(type.shape) has a negative dimension or too many elements")
     }
     func copy<T>(_: T.Type) -> [T] {
@@ -150,7 +150,7 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
 
   /// A tensor of `type` with every element zero (false for i1).
   public static func zeros(_ type: TensorType) throws(RuntimeError) -> HostTensor {
-    guard let count = checkedCount(type.shape) else {
+    guard let count = type.checkedCount else {
       throw RuntimeError("shape \(type.shape) has a negative dimension or too many elements")
     }
     return HostTensor(unchecked: type, .zeros(type.dtype, count: count))
@@ -225,16 +225,4 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
     }
     return "\(type) [\(shown.joined(separator: ", "))\(count > 16 ? ", …" : "")]"
   }
-}
-
-/// The element count of a shape, or nil if a dimension is negative or the product overflows.
-public func checkedCount(_ shape: [Int]) -> Int? {
-  var count = 1
-  for d in shape {
-    guard d >= 0 else { return nil }
-    let (product, overflow) = count.multipliedReportingOverflow(by: d)
-    guard !overflow else { return nil }
-    count = product
-  }
-  return count
 }

@@ -9,14 +9,20 @@ import IR
 public struct Interpreter: Sendable {
   /// When set, the time of every node is added to it, by op name.
   public var profile: InterpreterProfile?
+  /// No kernel makes a tensor larger than this (checked before it allocates).
+  public var memoryLimit: MemoryLimit
 
-  public init(profile: InterpreterProfile? = nil) { self.profile = profile }
+  public init(profile: InterpreterProfile? = nil, memoryLimit: MemoryLimit = .processDefault) {
+    self.profile = profile
+    self.memoryLimit = memoryLimit
+  }
 
   /// Runs `graph` on `inputs` (parameter name → tensor) and returns result name → tensor.
   ///
   /// Verifies the graph, checks the inputs against its signature (missing, unexpected, wrong
-  /// dtype or shape), then runs the nodes in order. Kernel failures (integer division by zero,
-  /// out-of-range index, unrepresentable cast) name the node, its op and its source location.
+  /// dtype or shape), then runs the nodes in order, each only if its result fits `memoryLimit`.
+  /// Kernel failures (integer division by zero, out-of-range index, unrepresentable cast) name
+  /// the node, its op and its source location.
   public func run(_ graph: Graph, inputs: [String: HostTensor]) throws(RuntimeError)
     -> [String: HostTensor]
   {
@@ -48,6 +54,12 @@ public struct Interpreter: Sendable {
       // Drop the environment's reference to operands read for the last time; `operands` keeps
       // them alive only until this node's kernel returns.
       for o in node.operands where lastUse[o] == i && !kept.contains(o) { env[o] = nil }
+      do {
+        try memoryLimit.check(node.type, for: "the result")
+      } catch {
+        throw RuntimeError(
+          error.message, op: node.op.name, node: node.name, location: node.location)
+      }
       let result: HostTensor
       let started = profile == nil ? nil : ContinuousClock.now
       defer {

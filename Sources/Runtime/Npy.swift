@@ -130,7 +130,7 @@ public enum Npy {
       throw fail(
         "fortran_order True is not supported; expected a C-order array (fortran_order False)")
     }
-    guard let count = checkedCount(fields.shape) else {
+    guard let count = checkedElementCount(fields.shape) else {
       throw fail("shape \(fields.shape) has too many elements")
     }
     let available = bytes.count - dataStart

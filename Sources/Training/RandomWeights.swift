@@ -12,6 +12,7 @@ extension Llama {
     var out: [String: HostTensor] = [:]
     for name in names {
       guard let p = graph.parameter(named: name) else { continue }
+      try MemoryLimit.processDefault.check(p.type, for: "weight '\(name)'")
       let values: [Float] =
         p.type.rank == 1
         ? Array(repeating: 1, count: p.type.count)

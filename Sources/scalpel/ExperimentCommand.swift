@@ -32,6 +32,7 @@ struct ExperimentCommand: ParsableCommand {
       "Write the step graphs' viewer pages to OUT/graphs (step-sft.html, step-surgery.html); the report's heat maps link to them."
   )
   var dumpGraphs = false
+  @OptionGroup var memory: MemoryOptions
 
   func run() throws {
     guard let chosen = ExperimentPreset.named(preset) else {

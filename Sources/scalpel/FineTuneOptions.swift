@@ -12,6 +12,7 @@ struct FineTuneOptions: ParsableArguments {
       "smollm2 (cached GGUF), a .gguf file, a Hugging Face directory or a Scalpel checkpoint directory."
   )
   var model: String = "smollm2"
+  @OptionGroup var memory: MemoryOptions
   @Option(help: "Output directory: log.jsonl and checkpoint/ (loadable as --model DIR).")
   var out: String
   @OptionGroup var data: DataOptions

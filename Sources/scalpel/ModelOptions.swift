@@ -13,6 +13,7 @@ struct ModelOptions: ParsableArguments {
 
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
+  @OptionGroup var memory: MemoryOptions
 
   /// The store over `${SCALPEL_CACHE:-~/.cache/scalpel}`, with the checkout's fetch script if
   /// this binary sits in one (or the current directory is one).

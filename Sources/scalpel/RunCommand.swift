@@ -28,6 +28,7 @@ struct RunCommand: ParsableCommand {
   @Option(help: "The backend: jit (compiled, the default) or interpreter.")
   var backend: BackendChoice = .jit
   @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
+  @OptionGroup var memory: MemoryOptions
 
   func run() throws {
     let module = try Parser.parseFile(file, customOps: FusedRegion.customOps)

@@ -25,6 +25,23 @@ public struct BertConfig: Sendable, Hashable, Codable {
     self.layerNormEpsilon = layerNormEpsilon
   }
 
+  /// Problems that would make the graph ill-formed, as sentences.
+  public func problems() -> [String] {
+    var out: [String] = []
+    let sizes = [vocabulary, dimension, layers, heads, hidden, maxPositions, typeVocabulary]
+    if sizes.contains(where: { $0 <= 0 }) { out.append("sizes must be positive") }
+    if heads > 0 && dimension % heads != 0 {
+      out.append("dimension \(dimension) is not a multiple of heads \(heads)")
+    }
+    let embeddings = [vocabulary, maxPositions, typeVocabulary].map { [$0, dimension] }
+    let perLayer = [[4, dimension, dimension], [2, dimension, hidden]]
+    let total = checkedSum(perLayer.map(checkedElementCount), times: layers).flatMap {
+      checkedSum(embeddings.map(checkedElementCount) + [$0], times: 1)
+    }
+    if out.isEmpty && total == nil { out.append("the sizes give more than 2⁶³−1 parameters") }
+    return out
+  }
+
   /// all-MiniLM-L6-v2.
   public static let miniLM = BertConfig(
     vocabulary: 30522, dimension: 384, layers: 6, heads: 12, hidden: 1536)
@@ -113,5 +130,8 @@ extension BertConfig {
       maxPositions: (object["max_position_embeddings"] as? Int) ?? 512,
       typeVocabulary: (object["type_vocab_size"] as? Int) ?? 2,
       layerNormEpsilon: (object["layer_norm_eps"] as? Double) ?? 1e-12)
+    if let problem = problems().first {
+      throw ModelError("inconsistent configuration: \(problem)", file: path)
+    }
   }
 }

@@ -50,7 +50,24 @@ public struct LlamaConfig: Sendable, Hashable, Codable {
     if heads > 0 && (dimension / heads) % 2 != 0 {
       out.append("head dimension must be even for rotary embedding")
     }
+    if contextLength <= 0 { out.append("context length \(contextLength) must be positive") }
+    if out.isEmpty && parameterCount == nil {
+      out.append("the sizes give more than 2⁶³−1 parameters")
+    }
     return out
+  }
+
+  /// The number of weights, or nil if it overflows `Int` (sizes from a corrupt config).
+  public var parameterCount: Int? {
+    let kv = kvHeads * (dimension / max(heads, 1))
+    let perLayer: [[Int]] = [
+      [dimension, dimension], [dimension, kv], [dimension, kv], [dimension, dimension],
+      [3, dimension, hidden], [2, dimension],
+    ]
+    let model: [[Int]] = [[tiedEmbeddings ? 1 : 2, vocabulary, dimension], [dimension]]
+    return checkedSum(perLayer.map(checkedElementCount), times: layers).flatMap { layerTotal in
+      checkedSum(model.map(checkedElementCount) + [layerTotal], times: 1)
+    }
   }
 
   /// The "tiny" benchmark model of PERFORMANCE.md (7.36 M parameters).
@@ -213,4 +230,18 @@ public struct Llama {
     }
     return (try b.build(results: results), m.weightNames)
   }
+}
+
+/// `(Σ terms) · factor`, or nil if a term is nil or the arithmetic overflows (model sizes read
+/// from a config file).
+func checkedSum(_ terms: [Int?], times factor: Int) -> Int? {
+  var sum = 0
+  for term in terms {
+    guard let term else { return nil }
+    let (next, overflow) = sum.addingReportingOverflow(term)
+    guard !overflow else { return nil }
+    sum = next
+  }
+  let (product, overflow) = sum.multipliedReportingOverflow(by: factor)
+  return overflow ? nil : product
 }

@@ -246,6 +246,7 @@ public struct GGUFFile: Sendable {
   /// The tensor named `name` dequantized to f32, in PyTorch shape (GGUF dimensions reversed).
   public func tensor(_ name: String) throws(ModelError) -> HostTensor {
     let info = try dequantizable(name)
+    try MemoryLimit.processDefault.check(floats: info.elementCount, file: path, tensor: name)
     let values = dequantize(info, firstBlock: 0, blocks: info.elementCount / info.type.blockSize)
     return try hostTensor(info.shape, values, name)
   }

@@ -125,6 +125,8 @@ public struct SafetensorsFile: Sendable {
     guard let info = info(name) else {
       throw ModelError("no such tensor in the file", file: path, tensor: name)
     }
+    try MemoryLimit.processDefault.check(
+      floats: checkedElementCount(info.shape), file: path, tensor: name)
     let bytes = UnsafeRawBufferPointer(
       rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
     let storage: TensorStorage

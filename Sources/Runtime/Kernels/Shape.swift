@@ -22,7 +22,7 @@ func broadcastKernel(_ x: HostTensor, to shape: [Int]) throws(KernelError) -> Ho
 
 /// The same elements in row-major order under a new shape.
 func reshapeKernel(_ x: HostTensor, to shape: [Int]) throws(KernelError) -> HostTensor {
-  guard checkedCount(shape) == x.count else {
+  guard checkedElementCount(shape) == x.count else {
     throw KernelError("cannot reshape \(x.type) to \(shape)")
   }
   return HostTensor(unchecked: x.type.with(shape: shape), x.storage)

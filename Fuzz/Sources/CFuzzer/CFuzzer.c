@@ -1,0 +1,1 @@
+// Empty: makes SwiftPM treat CFuzzer as a C target (the declaration is in include/).
