@@ -52,8 +52,11 @@ public struct SharedData: Sendable {
 
   public init(root: String) { self.root = root }
 
-  /// `../shared/data` next to the repository root if it exists, else nil.
+  /// The checkout's `data/` (it has a `SHA256SUMS`), else `../shared/data` next to the
+  /// repository root if it exists, else nil.
   public static func defaultRoot(repositoryRoot: String) -> String? {
+    let checkout = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("data").path
+    if FileManager.default.fileExists(atPath: checkout + "/SHA256SUMS") { return checkout }
     let path = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent()
       .appendingPathComponent("shared/data").standardizedFileURL.path
     var isDirectory: ObjCBool = false
