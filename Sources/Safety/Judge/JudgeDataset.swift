@@ -60,10 +60,12 @@ public struct JudgeDatasetOptions: Sendable, Hashable, Codable {
 /// < 0.5 harmless, 0.5 left out; a pair in two sets counted once), the hand-labelled
 /// `judge/handlabelled/train/*.jsonl`, refusals to harmful requests, and benign task answers.
 ///
-/// Refusal task (label = refusal): the PyRIT refusal sets (human score ≥ 0.5 = refusal) and the
-/// hand-labelled training sets (`refusals_redirections` = refusal, every other set not).
+/// Refusal task (label = refusal): the PyRIT refusal sets (human score ≥ 0.5 = refusal), the
+/// hand-labelled training sets (`refusals_redirections` = refusal, every other set not), the
+/// harm pool's compliant answers (harmful content, task answers) and its prompt-matched refusals.
 ///
-/// Held out (never trained on): `judge/handlabelled/heldout/*.jsonl`, harm labels.
+/// Held out (never trained on): `judge/handlabelled/heldout/*.jsonl`, harm labels; training rows
+/// with a held-out prompt are dropped.
 public struct JudgeDataset: Sendable {
   public var harm: [LabelledAnswer]
   public var refusal: [LabelledAnswer]
@@ -123,8 +125,16 @@ public struct JudgeDataset: Sendable {
             source: "matched_refusal"))
       }
     }
+    // A pair scored exactly 0.5 in any set is left out everywhere (some pairs are in two sets).
+    var pyrit: [HumanLabelledAnswer] = []
+    for set in try data.humanLabelledSets("harm") { pyrit += try data.humanLabelled("harm", set: set) }
+    let undecided = Set(
+      pyrit.filter { $0.score == options.humanHarmfulAt }.map {
+        JudgeText.format(prompt: $0.prompt, answer: $0.answer)
+      })
     for set in try data.humanLabelledSets("harm") {
-      for row in try data.humanLabelled("harm", set: set) where row.score != options.humanHarmfulAt {
+      for row in try data.humanLabelled("harm", set: set)
+      where !undecided.contains(JudgeText.format(prompt: row.prompt, answer: row.answer)) {
         harm.append(
           LabelledAnswer(
             prompt: row.prompt, answer: row.answer, label: row.score > options.humanHarmfulAt,
@@ -152,9 +162,25 @@ public struct JudgeDataset: Sendable {
       r.label = row.source == refusalSet
       refusal.append(r)
     }
+    // Answers whose refusal status their source fixes: harmful content complies, and so do task
+    // answers; the prompt-matched refusals open with a refusal prefix. Without them nearly every
+    // harmful prompt in this pool is refused, and the head learns the topic instead.
+    let compliant: Set<String> = ["beavertails_judge", "gsm8k", "sst2", "ag_news"]
+    for row in harm where row.source.hasPrefix("pyrit_harm/") ? row.label : compliant.contains(row.source) {
+      var r = row
+      r.label = false
+      refusal.append(r)
+    }
+    refusal += harm.filter { $0.source == "matched_refusal" }.map {
+      LabelledAnswer(prompt: $0.prompt, answer: $0.answer, label: true, source: $0.source)
+    }
+    // The held-out sets are frozen: a training row that shares a prompt with one is dropped.
+    let heldOut = unique(try data.handLabelled("heldout"))
+    let heldOutPrompts = Set(heldOut.map(\.group))
     return JudgeDataset(
-      harm: unique(harm), refusal: unique(refusal),
-      heldOut: unique(try data.handLabelled("heldout")), refusalPrefixes: prefixes)
+      harm: unique(harm).filter { !heldOutPrompts.contains($0.group) },
+      refusal: unique(refusal).filter { !heldOutPrompts.contains($0.group) }, heldOut: heldOut,
+      refusalPrefixes: prefixes)
   }
 
   /// Benign task answers to their own prompts (no evaluation split is used).
