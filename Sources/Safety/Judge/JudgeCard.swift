@@ -28,7 +28,8 @@ public struct JudgeCard: Sendable, Codable {
   public var counts: [SourceCount]
   /// The judge's rule, out of fold, per source of the harm pool and per aggregate.
   public var crossValidation: [NamedFigures]
-  /// The harm head alone on the PyRIT harm rows, out of fold, per feature set.
+  /// The harm head alone on the PyRIT harm rows, out of fold, per feature set; then the rule
+  /// with and without its refusal stages.
   public var featureComparison: [NamedFigures]
   /// Refusal rules on the PyRIT refusal rows, out of fold.
   public var refusal: [NamedFigures]
@@ -159,8 +160,8 @@ public enum JudgeCardMarkdown {
     s += table(card.heldOut) + "\n"
     s += "### Refusal stage, PyRIT human-labelled refusal sets (out of fold)\n\n"
     s += table(card.refusal, first: "rule") + "\n"
-    s += "### Features of the harm head (harm head alone, out of fold)\n\n"
-    s += table(card.featureComparison, first: "features") + "\n"
+    s += "### Features of the harm head, and the rule's stages (out of fold)\n\n"
+    s += table(card.featureComparison, first: "variant") + "\n"
     return s
   }
 

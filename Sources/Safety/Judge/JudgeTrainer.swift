@@ -128,6 +128,28 @@ public enum JudgeTrainer {
                 group: dataset.harm[i].group)
             }, resamples: r)))
     }
+    // The rule with and without its refusal stages, on the same out-of-fold scores.
+    let variants: [(String, (Int) -> Bool)] = [
+      ("harm head alone", { chosen[$0] >= rule.harmThreshold }),
+      ("opening prefixes, then harm head", { i in
+        metric.match(dataset.harm[i].answer).stage != .opening && chosen[i] >= rule.harmThreshold
+      }),
+      ("the judge's rule (prefixes or refusal head, then harm head)", { verdicts[$0].harmful }),
+    ]
+    for (prefix, subset) in [("PyRIT harm", "pyrit_harm/"), ("hand-labelled", "handlabelled/")] {
+      let idx = dataset.harm.indices.filter { dataset.harm[$0].source.hasPrefix(subset) }
+      for (name, predict) in variants {
+        comparison.append(
+          NamedFigures(
+            name: "\(prefix): \(name)",
+            figures: ClassifierFigures(
+              idx.map { i in
+                ScoredAnswer(
+                  label: dataset.harm[i].label, prediction: predict(i), score: chosen[i],
+                  group: dataset.harm[i].group)
+              }, resamples: r)))
+      }
+    }
     let refusalCard = refusalFigures(
       dataset.refusal, scores: refusalOnRefusal, metric: metric, rule: rule, resamples: r)
 
