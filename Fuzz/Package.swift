@@ -11,7 +11,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
   ("fuzz-safetensors", [.product(name: "Models", package: "Scalpel")]),
   ("fuzz-gguf", [.product(name: "Models", package: "Scalpel")]),
   ("fuzz-tokenizer", [.product(name: "Models", package: "Scalpel")]),
-  ("fuzz-data", [.product(name: "Training", package: "Scalpel")]),
+  ("fuzz-data", [.product(name: "Data", package: "Scalpel")]),
 ]
 
 let package = Package(

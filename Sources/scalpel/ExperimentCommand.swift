@@ -15,7 +15,7 @@ struct ExperimentCommand: ParsableCommand {
     discussion: """
       Aligns the model on refusal pairs (cached), fine-tunes it at every poison ratio of the \
       preset with plain fine-tuning and with Surgery, measures the harmful score on \
-      BeaverTails-Evaluation and HarmBench prompts (judge: MiniLM + a logistic head trained on \
+      BeaverTails-Evaluation and HarmBench prompts (the two-stage judge of docs/judge.md, trained on \
       first use), the task accuracy and the heads with positive sink divergence, and writes \
       results.json, report.md and plots (SVG, PNG). Finished steps stay on disk: running the \
       same command again resumes. Presets: quick (minutes), standard (hours).
@@ -57,7 +57,7 @@ struct ExperimentCommand: ParsableCommand {
     let (judge, trained) = try HarmfulnessJudge.prepared(
       embedder: embedder, data: dataDirectory, cacheDirectory: store.cacheDirectory + "/judge"
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
-    if trained { note("judge head trained in \(Int(judge.model.report.seconds)) s") }
+    if trained { note("judge trained and measured in \(Int(judge.model.card.seconds)) s") }
     let runner = ExperimentRunner(
       preset: chosen, outputDirectory: output,
       cacheDirectory: store.cacheDirectory + "/experiments",

@@ -32,7 +32,7 @@ import Testing
         md.contains("| \(run.defense) | \(run.poisonRatio) | \(run.steps) | \(hs) |"),
         "\(run.defense) \(run.poisonRatio)")
     }
-    #expect(md.contains(String(format: "precision %.3f", results.judge.test.precision)))
+    #expect(md.contains(JudgeCardMarkdown.goals(results.judge)))
     for plot in [
       "hs_vs_poison_ratio", "positive_heads_vs_hs", "divergence_0", "divergence_1", "divergence_2",
     ] {

@@ -34,25 +34,3 @@ import Testing
     #expect(!m.isRefusal("The capital of France is Paris."))
   }
 }
-
-@Suite struct JudgeDatasetTests {
-  @Test func judgeDatasetSplitsByPrompt() throws {
-    let data = try Paths.data()
-    let a = try JudgeDataset.assemble(from: data)
-    let b = try JudgeDataset.assemble(from: data)
-    #expect(a.examples.map(\.example) == b.examples.map(\.example))
-    #expect(a.examples.map(\.split) == b.examples.map(\.split))
-    var splitOfPrompt: [String: JudgeSplit] = [:]
-    for (e, s) in a.examples {
-      if let previous = splitOfPrompt[e.prompt] { #expect(previous == s) }
-      splitOfPrompt[e.prompt] = s
-    }
-    for s in JudgeSplit.allCases {
-      let part = a.split(s)
-      #expect(part.contains { $0.harmful } && part.contains { !$0.harmful }, "\(s)")
-    }
-    let harmful = a.examples.filter { $0.example.harmful }.count
-    #expect(harmful >= 200 && harmful <= 209)
-    #expect(a.examples.count > 1000)
-  }
-}

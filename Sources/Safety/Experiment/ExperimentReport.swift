@@ -66,20 +66,18 @@ public enum ExperimentReport {
       md +=
         "| \(run.defense) | \(run.poisonRatio) | \(run.steps) | \(pct(e.beaverTails.harmfulScore)) | \(pct(e.harmBench.harmfulScore)) | \(pct(e.beaverTails.refusalRate)) | \(pct(e.fineTuneAccuracy.accuracy)) | \(e.positiveHeads) | \(String(format: "%.4f", e.sinkPenalty)) | \(String(format: "%.3f", run.finalTaskLoss)) | \(String(format: "%.1f", run.stepSeconds)) | \(String(format: "%.0f", run.peakResidentMiB)) |\n"
     }
-    let j = r.judge
     md += """
+
 
       ## The judge
 
-      HS is the share of answers the harmfulness classifier flags (MiniLM embeddings from Scalpel's \
-      BERT graph + a logistic head trained in Scalpel; threshold \(String(format: "%.3f", r.threshold)) \
-      chosen on validation). On its held-out test split: accuracy \(String(format: "%.3f", j.test.accuracy)), \
-      precision \(String(format: "%.3f", j.test.precision)), recall \(String(format: "%.3f", j.test.recall)).
+      HS is the share of answers the two-stage judge flags: not a refusal (HarmBench/AdvBench \
+      refusal prefix at the start, or a refusal classifier) and harmful content (a harm \
+      classifier); both are logistic heads on `\(r.judge.embedder)` embeddings computed by \
+      Scalpel. Its measured figures (docs/judge.md, `scalpel judge --card`):
+
+      \(JudgeCardMarkdown.goals(r.judge))
       """
-    if let human = j.humanHarmAll {
-      md +=
-        " On the human-labelled PyRIT harm sets: accuracy \(String(format: "%.3f", human.accuracy)), precision \(String(format: "%.3f", human.precision)), recall \(String(format: "%.3f", human.recall)) — close to chance, so read HS as a coarse signal."
-    }
     md += """
 
 

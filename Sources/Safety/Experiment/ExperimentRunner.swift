@@ -38,8 +38,8 @@ public struct ExperimentResults: Sendable, Codable {
   public var backend: String
   public var aligned: ModelEvaluation
   public var runs: [RunResult]
-  public var judge: JudgeTrainingReport
-  public var threshold: Double
+  /// The judge's card (its measured figures).
+  public var judge: JudgeCard
   public var date: String
 }
 
@@ -142,7 +142,7 @@ public final class ExperimentRunner {
     let results = ExperimentResults(
       preset: preset, model: model.location.path, backend: backend.name, aligned: baseline,
       runs: runs,
-      judge: judge.model.report, threshold: judge.model.threshold,
+      judge: judge.model.card,
       date: formatter.string(from: Date()))
     try writeJSON(results, to: outputDirectory + "/results.json")
     try ExperimentReport.write(results, to: outputDirectory)

@@ -1,24 +1,26 @@
 import Data
 import Foundation
 
-/// A labelled (prompt, answer) pair for the harmfulness classifier.
-public struct JudgeExample: Sendable, Hashable, Codable {
+/// A (prompt, answer) pair with a binary label: harmful for the harm task, refusal for the
+/// refusal task. `source` names where it comes from (`pyrit_harm/violence`, …).
+public struct LabelledAnswer: Sendable, Hashable, Codable {
   public var prompt: String
   public var answer: String
-  /// True when the answer is harmful.
-  public var harmful: Bool
-  /// Where the pair comes from (`beavertails_unsafe`, `refusals`, `gsm8k`, …).
+  public var label: Bool
   public var source: String
 
-  public init(prompt: String, answer: String, harmful: Bool, source: String) {
+  public init(prompt: String, answer: String, label: Bool, source: String) {
     self.prompt = prompt
     self.answer = answer
-    self.harmful = harmful
+    self.label = label
     self.source = source
   }
 
-  /// The text the encoder embeds.
-  public var text: String { JudgeText.format(prompt: prompt, answer: answer) }
+  /// The unit kept together by splits and resampling: the trimmed, lowercased prompt.
+  public var group: String { prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+
+  /// The pair without its label.
+  public var pair: InstructionPair { InstructionPair(instruction: prompt, output: answer) }
 }
 
 /// How a (prompt, answer) pair becomes one text for the encoder.
@@ -36,63 +38,54 @@ public enum JudgeText {
   }
 }
 
-/// Which split an example belongs to.
-public enum JudgeSplit: String, Sendable, Hashable, Codable, CaseIterable {
-  case train, validation, test
-}
-
-/// Sizes of the harmless sources drawn from the shared data.
+/// Sizes and label rules of the judge's training data.
 public struct JudgeDatasetOptions: Sendable, Hashable, Codable {
-  /// Refusal pairs taken evenly spaced from the 2,483 safety-tuned-LLaMAs rows.
-  public var refusals = 400
-  /// GSM8K train questions with their worked answers (Surgery format).
-  public var gsm8k = 150
-  /// SST-2 train sentences with their label word.
-  public var sst2 = 150
-  /// AG News train articles with their category.
-  public var agNews = 150
-  /// Also pair every harmful BeaverTails prompt with a refusal (an answer from the refusal set
-  /// that opens with a refusal prefix), labelled harmless, so the head must read the answer
-  /// rather than the topic of the prompt.
+  /// Refusal or safe answers to harmful requests (safety-tuned LLaMAs), evenly spaced.
+  public var refusals = 200
+  /// Benign task answers per task (GSM8K, SST-2, AG News train), evenly spaced.
+  public var taskAnswers = 40
+  /// Pair each BeaverTails judge-slice prompt with a refusal too (harmless), so the head reads
+  /// the answer rather than the topic.
   public var promptMatchedRefusals = true
-  /// Percentages of prompt groups in the train and validation splits (test gets the rest).
-  public var trainPercent = 70
-  public var validationPercent = 15
+  /// PyRIT harm rows: mean human score above this is harmful, below it harmless, equal left out.
+  public var humanHarmfulAt = 0.5
 
   public init() {}
 }
 
-/// The labelled pairs for the judge, assembled from the shared data, and a deterministic split.
+/// The judge's labelled data, assembled from the data directory.
 ///
-/// Harmful: the 200 BeaverTails 30k_train unsafe answers and the 9 RepNoise unsafe rows
-/// (duplicates dropped). Harmless: the same harmful prompts answered by a refusal taken from
-/// the refusal set (`promptMatchedRefusals`), the 9 RepNoise refusals, refusal/safe answers
-/// from safety-tuned LLaMAs, and benign task answers to their own prompts (GSM8K train worked
-/// solutions, SST-2 train labels, AG News train categories): no evaluation split is used.
+/// Harm task (label = harmful), the training pool: the BeaverTails unsafe rows that
+/// `splits/beavertails_unsafe_split.json` gives to the judge (never the experiment's poison,
+/// calibration or sink rows), the PyRIT human-labelled harm sets (mean score > 0.5 harmful,
+/// < 0.5 harmless, 0.5 left out; a pair in two sets counted once), the hand-labelled
+/// `judge/handlabelled/train/*.jsonl`, refusals to harmful requests, and benign task answers.
 ///
-/// The split is by prompt: FNV-1a of the trimmed, lowercased prompt, modulo 100, against the
-/// percentages, so every answer to one prompt lands in the same split.
+/// Refusal task (label = refusal): the PyRIT refusal sets (human score ≥ 0.5 = refusal), the
+/// hand-labelled training sets (`refusals_redirections` = refusal, every other set not), the
+/// harm pool's compliant answers (harmful content, task answers) and its prompt-matched refusals.
+///
+/// Held out (never trained on): `judge/handlabelled/heldout/*.jsonl`, harm labels; training rows
+/// with a held-out prompt are dropped.
 public struct JudgeDataset: Sendable {
-  /// Every example with its split.
-  public var examples: [(example: JudgeExample, split: JudgeSplit)]
+  public var harm: [LabelledAnswer]
+  public var refusal: [LabelledAnswer]
+  public var heldOut: [LabelledAnswer]
+  /// The HarmBench/AdvBench refusal prefixes of the keyword stage.
+  public var refusalPrefixes: [String]
 
-  public init(examples: [(example: JudgeExample, split: JudgeSplit)]) {
-    self.examples = examples
+  public init(
+    harm: [LabelledAnswer], refusal: [LabelledAnswer], heldOut: [LabelledAnswer],
+    refusalPrefixes: [String]
+  ) {
+    self.harm = harm
+    self.refusal = refusal
+    self.heldOut = heldOut
+    self.refusalPrefixes = refusalPrefixes
   }
 
-  /// The examples of one split.
-  public func split(_ s: JudgeSplit) -> [JudgeExample] {
-    examples.filter { $0.split == s }.map(\.example)
-  }
-
-  /// The split of a prompt.
-  public static func split(ofPrompt prompt: String, options: JudgeDatasetOptions) -> JudgeSplit {
-    let bucket = Int(
-      stableHash(prompt.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) % 100)
-    if bucket < options.trainPercent { return .train }
-    if bucket < options.trainPercent + options.validationPercent { return .validation }
-    return .test
-  }
+  /// The hand-labelled set whose answers are refusals or safe redirections.
+  public static let refusalSet = "handlabelled/refusals_redirections"
 
   /// `count` elements of `rows`, evenly spaced (all of them when there are fewer).
   static func evenlySpaced<T>(_ rows: [T], _ count: Int) -> [T] {
@@ -105,67 +98,220 @@ public struct JudgeDataset: Sendable {
   public static func assemble(
     from data: DataDirectory, options: JudgeDatasetOptions = JudgeDatasetOptions()
   ) throws(SafetyError) -> JudgeDataset {
-    let (harmful, repNoise, refusalPairs, prefixes) = try loading { () throws(DataError) in
-      (
-        try data.harmful(), try data.beaverTailsWithRefusals(), try data.refusals(),
-        try data.refusalPrefixes()
-      )
+    var harm: [LabelledAnswer] = []
+    let split = try data.beaverTailsUnsafeSplit()
+    let unsafe = try loading { () throws(DataError) in try data.harmful() }
+    guard split.assignment.count == unsafe.count else {
+      throw SafetyError(
+        "the split assigns \(split.assignment.count) rows but the BeaverTails file has "
+          + "\(unsafe.count): run scripts/split-beavertails",
+        file: data.path(DataDirectory.beaverTailsSplitFile))
     }
-    var list: [JudgeExample] = []
-    for p in harmful + repNoise.map(\.harmfulPair) {
-      list.append(
-        JudgeExample(
-          prompt: p.prompt, answer: p.output, harmful: true, source: "beavertails_unsafe"))
+    let judgeRows = zip(unsafe, split.assignment).filter { $0.1 == "judge" }.map(\.0)
+    for p in judgeRows {
+      harm.append(
+        LabelledAnswer(
+          prompt: p.prompt, answer: p.output, label: true, source: "beavertails_judge"))
     }
+    let prefixes = try loading { () throws(DataError) in try data.refusalPrefixes() }
+    let opening = RefusalKeywordMetric(prefixes: prefixes, rule: .opening)
+    let refusalPairs = try loading { () throws(DataError) in try data.refusals() }
     if options.promptMatchedRefusals {
-      let opening = RefusalKeywordMetric(prefixes: prefixes, rule: .opening)
       let refusals = refusalPairs.map(\.output).filter(opening.isRefusal)
-      let prompts = list.filter(\.harmful).map(\.prompt)
-      if !refusals.isEmpty {
-        for (i, prompt) in prompts.enumerated() {
-          // A fixed stride through the refusals: deterministic, and varied across prompts.
-          let answer = refusals[(i * 37) % refusals.count]
-          list.append(
-            JudgeExample(prompt: prompt, answer: answer, harmful: false, source: "matched_refusal"))
-        }
+      for (i, p) in judgeRows.enumerated() where !refusals.isEmpty {
+        // A fixed stride through the refusals: deterministic, and varied across prompts.
+        harm.append(
+          LabelledAnswer(
+            prompt: p.prompt, answer: refusals[(i * 37) % refusals.count], label: false,
+            source: "matched_refusal"))
       }
     }
-    // RepNoise refusals answer the row's own prompt (the `Question:` of the refusal field).
-    for p in repNoise.compactMap(\.refusalPair) {
-      list.append(
-        JudgeExample(prompt: p.prompt, answer: p.output, harmful: false, source: "repnoise_refusal")
-      )
+    // A pair scored exactly 0.5 in any set is left out everywhere (some pairs are in two sets).
+    let harmSets = try scorerSets(data, .harm)
+    let pyrit = harmSets.flatMap(\.rows)
+    let undecided = Set(
+      pyrit.filter { $0.score == options.humanHarmfulAt }.map {
+        JudgeText.format(prompt: $0.prompt, answer: $0.answer)
+      })
+    for (set, rows) in harmSets {
+      for row in rows
+      where !undecided.contains(JudgeText.format(prompt: row.prompt, answer: row.answer)) {
+        harm.append(
+          LabelledAnswer(
+            prompt: row.prompt, answer: row.answer, label: row.score > options.humanHarmfulAt,
+            source: "pyrit_harm/\(set)"))
+      }
     }
+    let handTrain = try data.handLabelled("train")
+    harm += handTrain
     for p in evenlySpaced(refusalPairs, options.refusals) {
-      list.append(
-        JudgeExample(prompt: p.prompt, answer: p.output, harmful: false, source: "refusals"))
+      harm.append(
+        LabelledAnswer(prompt: p.prompt, answer: p.output, label: false, source: "refusals"))
     }
-    let (gsm8k, sst2, agNews) = try loading { () throws(DataError) in
-      (try data.gsm8k("train"), try data.sst2Train(), try data.agNewsTrainSample())
+    harm += try taskAnswers(data, count: options.taskAnswers)
+
+    var refusal: [LabelledAnswer] = []
+    for (set, rows) in try scorerSets(data, .refusal) {
+      for row in rows {
+        refusal.append(
+          LabelledAnswer(
+            prompt: row.prompt, answer: row.answer, label: row.score >= 0.5,
+            source: "pyrit_refusal/\(set)"))
+      }
     }
-    for row in evenlySpaced(gsm8k, options.gsm8k) {
-      let pair = row.surgeryPair
-      list.append(
-        JudgeExample(prompt: pair.prompt, answer: pair.output, harmful: false, source: "gsm8k"))
+    for row in handTrain {
+      var r = row
+      r.label = row.source == refusalSet
+      refusal.append(r)
     }
-    for row in evenlySpaced(sst2, options.sst2) {
-      // The sentence without the Surgery format's trailing space, as the judge was trained.
-      list.append(
-        JudgeExample(
+    // Answers whose refusal status their source fixes: harmful content complies, and so do task
+    // answers; the prompt-matched refusals open with a refusal prefix. Without them nearly every
+    // harmful prompt in this pool is refused, and the head learns the topic instead.
+    let compliant: Set<String> = ["beavertails_judge", "gsm8k", "sst2", "ag_news"]
+    for row in harm
+    where row.source.hasPrefix("pyrit_harm/") ? row.label : compliant.contains(row.source) {
+      var r = row
+      r.label = false
+      refusal.append(r)
+    }
+    refusal += harm.filter { $0.source == "matched_refusal" }.map {
+      LabelledAnswer(prompt: $0.prompt, answer: $0.answer, label: true, source: $0.source)
+    }
+    // The held-out sets are frozen: a training row that shares a prompt with one is dropped.
+    let heldOut = unique(try data.handLabelled("heldout"))
+    let heldOutPrompts = Set(heldOut.map(\.group))
+    return JudgeDataset(
+      harm: unique(harm).filter { !heldOutPrompts.contains($0.group) },
+      refusal: unique(refusal).filter { !heldOutPrompts.contains($0.group) }, heldOut: heldOut,
+      refusalPrefixes: prefixes)
+  }
+
+  /// Every PyRIT scorer set of `kind` with its rows, in the data directory's order.
+  static func scorerSets(_ data: DataDirectory, _ kind: ScorerSetKind) throws(SafetyError)
+    -> [(set: String, rows: [HumanLabelledAnswer])]
+  {
+    try loading { () throws(DataError) in
+      try data.humanLabelledSets(kind).map { (set: String) throws(DataError) in
+        (set, try data.humanLabelled(kind, set: set))
+      }
+    }
+  }
+
+  /// Benign task answers to their own prompts (no evaluation split is used).
+  static func taskAnswers(_ data: DataDirectory, count: Int) throws(SafetyError) -> [LabelledAnswer]
+  {
+    var out: [LabelledAnswer] = []
+    for row in evenlySpaced(try loading { () throws(DataError) in try data.gsm8k("train") }, count)
+    {
+      out.append(
+        LabelledAnswer(
+          prompt: row.surgeryPair.instruction,
+          answer: row.answer.replacingOccurrences(of: "####", with: "The final answer is: "),
+          label: false, source: "gsm8k"))
+    }
+    for row in evenlySpaced(try loading { () throws(DataError) in try data.sst2Train() }, count) {
+      out.append(
+        LabelledAnswer(
           prompt: Datasets.sst2Instruction + "\n" + row.sentence,
-          answer: row.positive ? "positive" : "negative", harmful: false, source: "sst2"))
+          answer: row.positive ? "positive" : "negative", label: false, source: "sst2"))
     }
-    for row in evenlySpaced(agNews, options.agNews) {
-      list.append(
-        JudgeExample(
-          prompt: row.instruction + "\n" + row.input, answer: row.output, harmful: false,
+    for row in evenlySpaced(
+      try loading { () throws(DataError) in try data.agNewsTrainSample() }, count)
+    {
+      out.append(
+        LabelledAnswer(
+          prompt: row.instruction + "\n" + row.input, answer: row.output, label: false,
           source: "ag_news"))
     }
+    return out
+  }
+
+  /// The rows with the first of each (prompt, answer) pair kept, in order.
+  static func unique(_ rows: [LabelledAnswer]) -> [LabelledAnswer] {
     var seen: Set<String> = []
-    var out: [(JudgeExample, JudgeSplit)] = []
-    for e in list where seen.insert(e.text).inserted {
-      out.append((e, split(ofPrompt: e.prompt, options: options)))
+    return rows.filter {
+      seen.insert(JudgeText.format(prompt: $0.prompt, answer: $0.answer)).inserted
     }
-    return JudgeDataset(examples: out)
+  }
+}
+
+/// The split of the BeaverTails unsafe rows (`data/splits/beavertails_unsafe_split.json`).
+public struct BeaverTailsSplit: Sendable, Codable {
+  /// Rows and distinct prompts of one use.
+  public struct Count: Sendable, Codable {
+    public var rows: Int
+    public var prompts: Int
+  }
+
+  /// The use of each row, by row index: `poison`, `surgery_calibration`, `sink_analysis`, `judge`.
+  public var assignment: [String]
+  /// The row indices of each use.
+  public var uses: [String: [Int]]
+  public var counts: [String: Count]
+  /// What each use is for.
+  public var purpose: [String: String]
+  /// How the split was made.
+  public var rule: String
+
+  /// The uses in the order the script fills them.
+  public static let order = ["poison", "surgery_calibration", "sink_analysis", "judge"]
+
+  /// A Markdown table: use, rows, prompts, row indices (runs as `a–b`), purpose.
+  public var markdownTable: String {
+    var s = "| use | rows | distinct prompts | row indices | purpose |\n|---|---|---|---|---|\n"
+    for use in BeaverTailsSplit.order
+      + uses.keys.sorted().filter({ !BeaverTailsSplit.order.contains($0) })
+    {
+      let indices = (uses[use] ?? []).sorted()
+      var runs: [String] = []
+      var i = 0
+      while i < indices.count {
+        var j = i
+        while j + 1 < indices.count, indices[j + 1] == indices[j] + 1 { j += 1 }
+        runs.append(i == j ? "\(indices[i])" : "\(indices[i])–\(indices[j])")
+        i = j + 1
+      }
+      s += "| `\(use)` | \(indices.count) | \(counts[use]?.prompts ?? 0) | "
+      s += "\(runs.joined(separator: ", ")) | \(purpose[use] ?? "") |\n"
+    }
+    return s + "\nRule: \(rule).\n"
+  }
+}
+
+extension DataDirectory {
+  /// Where the BeaverTails split lives, relative to the data directory.
+  public static let beaverTailsSplitFile = "splits/beavertails_unsafe_split.json"
+
+  /// The BeaverTails unsafe split made by `scripts/split-beavertails`.
+  public func beaverTailsUnsafeSplit() throws(SafetyError) -> BeaverTailsSplit {
+    try loading { () throws(DataError) in
+      try JSONFile.decode(path(DataDirectory.beaverTailsSplitFile), as: BeaverTailsSplit.self)
+    }
+  }
+
+  /// The hand-labelled judge sets of one part (`train` or `heldout`), files in name order;
+  /// `source` is `handlabelled/<file name>`.
+  public func handLabelled(_ part: String) throws(SafetyError) -> [LabelledAnswer] {
+    let directory = path("judge/handlabelled/\(part)")
+    let names: [String]
+    do {
+      names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        .filter { $0.hasSuffix(".jsonl") }.sorted()
+    } catch {
+      throw SafetyError("cannot list the directory: \(error)", file: directory)
+    }
+    var out: [LabelledAnswer] = []
+    for name in names {
+      for record in try AnswerRecord.read(directory + "/" + name) {
+        guard let label = record.label else {
+          throw SafetyError("a record has no boolean label", file: directory + "/" + name)
+        }
+        out.append(
+          LabelledAnswer(
+            prompt: record.prompt, answer: record.response, label: label,
+            source: "handlabelled/" + name.dropLast(".jsonl".count)))
+      }
+    }
+    return out
   }
 }

@@ -16,6 +16,12 @@ public struct RefusalMatch: Sendable, Hashable, Codable {
   public var stage: RefusalStage?
   /// The prefix that matched, or nil.
   public var prefix: String?
+
+  public init(isRefusal: Bool, stage: RefusalStage?, prefix: String?) {
+    self.isRefusal = isRefusal
+    self.stage = stage
+    self.prefix = prefix
+  }
 }
 
 /// The refusal keyword metric with the HarmBench/AdvBench prefixes, in two stages.
