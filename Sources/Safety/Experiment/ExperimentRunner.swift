@@ -59,8 +59,16 @@ public final class ExperimentRunner {
   /// Status lines and progress (label, done, total, fields) for the caller to show.
   public var log: (String) -> Void = { _ in }
   /// The data the steps use, read once per run.
+  /// Disjoint pools (by prompt, `data/splits/`): the poison rows mixed into fine-tuning, the
+  /// Surgery penalty's harmful calibration rows and the sink analysis's harmful rows; the
+  /// refusal pairs split likewise between alignment, Surgery's safe side (the last 100) and the
+  /// sink analysis's safe side (the 100 before them).
   private var harmfulPairs: [InstructionPair] = []
+  private var calibrationPairs: [InstructionPair] = []
+  private var sinkHarmfulPairs: [InstructionPair] = []
   private var refusalPairs: [InstructionPair] = []
+  private var surgerySafePairs: [InstructionPair] = []
+  private var sinkSafePairs: [InstructionPair] = []
   private var benignPairs: [InstructionPair] = []
 
   public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = {
@@ -99,7 +107,7 @@ public final class ExperimentRunner {
 
   /// Version of what the cached steps contain (the prompt format, the truncation rule,
   /// clipping): a change here makes earlier caches and results stale.
-  static let format = "pairs-2: blank-line prompt, end-of-turn kept, clip 1.0"
+  static let format = "pairs-3: blank-line prompt, end-of-turn kept, clip 1.0, disjoint pools"
 
   /// The gradient clipping of every fine-tuning run (the reference clips at 1.0).
   static let clip = 1.0
@@ -118,8 +126,13 @@ public final class ExperimentRunner {
         "\(outputDirectory) holds results of other settings (preset, model or format): choose "
           + "another --out, or delete it to start over", file: outputDirectory + "/settings.json")
     }
-    harmfulPairs = try data.harmful()
-    refusalPairs = try data.refusals()
+    harmfulPairs = try data.beaverTailsUnsafe(use: "poison")
+    calibrationPairs = try data.beaverTailsUnsafe(use: "surgery_calibration")
+    sinkHarmfulPairs = try data.beaverTailsUnsafe(use: "sink_analysis")
+    let refusals = try data.refusals()
+    refusalPairs = Array(refusals.dropLast(200))
+    surgerySafePairs = Array(refusals.suffix(100))
+    sinkSafePairs = Array(refusals.dropLast(100).suffix(100))
     benignPairs = try data.benign(preset.task)
     let aligned = try alignedWeights()
     let baseline = try cachedStep("\(outputDirectory)/aligned-eval.json") {
@@ -197,8 +210,8 @@ public final class ExperimentRunner {
     if defense == "surgery" {
       let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
       pools = SurgeryPools(
-        harmful: try harmfulPairs.prefix(100).map { try bare.encode($0) },
-        safe: try refusalPairs.prefix(100).map { try bare.encode($0) })
+        harmful: try calibrationPairs.map { try bare.encode($0) },
+        safe: try surgerySafePairs.map { try bare.encode($0) })
     }
     let config = fineTuneConfig(defense: defense)
     log("fine-tuning: \(defense), p = \(ratio) (\(samples.count) samples)")
@@ -298,8 +311,8 @@ public final class ExperimentRunner {
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
       model: model.config, weights: weights,
-      harmful: try harmfulPairs.suffix(preset.sinkSamples).map { try bare.encode($0) },
-      safe: try refusalPairs.suffix(preset.sinkSamples).map { try bare.encode($0) },
+      harmful: try sinkHarmfulPairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
+      safe: try sinkSafePairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       length: preset.maxLength, backend: backend)
     log(
       "\(label): HS \(String(format: "%.1f", beaverTails.harmfulScore))% (BeaverTails), \(String(format: "%.1f", harmBench.harmfulScore))% (HarmBench), FA \(String(format: "%.1f", accuracy.accuracy))%, \(tables.positiveHeads) positive heads"

@@ -99,15 +99,7 @@ public struct JudgeDataset: Sendable {
     from data: DataDirectory, options: JudgeDatasetOptions = JudgeDatasetOptions()
   ) throws(SafetyError) -> JudgeDataset {
     var harm: [LabelledAnswer] = []
-    let split = try data.beaverTailsUnsafeSplit()
-    let unsafe = try loading { () throws(DataError) in try data.harmful() }
-    guard split.assignment.count == unsafe.count else {
-      throw SafetyError(
-        "the split assigns \(split.assignment.count) rows but the BeaverTails file has "
-          + "\(unsafe.count): run scripts/split-beavertails",
-        file: data.path(DataDirectory.beaverTailsSplitFile))
-    }
-    let judgeRows = zip(unsafe, split.assignment).filter { $0.1 == "judge" }.map(\.0)
+    let judgeRows = try data.beaverTailsUnsafe(use: "judge")
     for p in judgeRows {
       harm.append(
         LabelledAnswer(
@@ -287,6 +279,20 @@ extension DataDirectory {
     try loading { () throws(DataError) in
       try JSONFile.decode(path(DataDirectory.beaverTailsSplitFile), as: BeaverTailsSplit.self)
     }
+  }
+
+  /// The BeaverTails unsafe rows (`harmful()`) the split gives to `use` (`poison`,
+  /// `surgery_calibration`, `sink_analysis`, `judge`), in file order.
+  public func beaverTailsUnsafe(use: String) throws(SafetyError) -> [InstructionPair] {
+    let split = try beaverTailsUnsafeSplit()
+    let unsafe = try loading { () throws(DataError) in try harmful() }
+    guard split.assignment.count == unsafe.count else {
+      throw SafetyError(
+        "the split assigns \(split.assignment.count) rows but the BeaverTails file has "
+          + "\(unsafe.count): run scripts/split-beavertails",
+        file: path(DataDirectory.beaverTailsSplitFile))
+    }
+    return zip(unsafe, split.assignment).filter { $0.1 == use }.map(\.0)
   }
 
   /// The hand-labelled judge sets of one part (`train` or `heldout`), files in name order;
