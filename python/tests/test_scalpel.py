@@ -33,7 +33,9 @@ def test_the_installed_package_and_library_are_used():
 def test_print_parses_back_to_the_same_text():
     graph = scalpel.Graph.parse(MLP)
     text = str(graph)
-    assert text.startswith("graph @mlp(%x: f32[4,3], %w: f32[3,2], %y: f32[4,2]) -> (loss: f32[])")
+    # The printer writes every parameter's role (floats default to weights, `input` marks data).
+    assert text.startswith(
+        "graph @mlp(%x: f32[4,3] input, %w: f32[3,2] weight, %y: f32[4,2] input) -> (loss: f32[])")
     assert str(scalpel.Graph.parse(text)) == text
 
 
