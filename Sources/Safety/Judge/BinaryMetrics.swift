@@ -58,28 +58,4 @@ public struct BinaryMetrics: Sendable, Hashable, Codable {
     let u = rankSum - Double(positives) * Double(positives + 1) / 2
     return u / (Double(positives) * Double(negatives))
   }
-
-  /// A JSON-friendly summary with the derived rates.
-  public var summary: MetricsSummary {
-    MetricsSummary(
-      count: count, positives: positives, accuracy: accuracy, precision: precision,
-      recall: recall, f1: f1, rocAUC: rocAUC, truePositives: truePositives,
-      falsePositives: falsePositives, trueNegatives: trueNegatives,
-      falseNegatives: falseNegatives)
-  }
-}
-
-/// `BinaryMetrics` with its rates spelled out, for reports.
-public struct MetricsSummary: Sendable, Hashable, Codable {
-  public var count: Int
-  public var positives: Int
-  public var accuracy: Double
-  public var precision: Double
-  public var recall: Double
-  public var f1: Double
-  public var rocAUC: Double?
-  public var truePositives: Int
-  public var falsePositives: Int
-  public var trueNegatives: Int
-  public var falseNegatives: Int
 }
