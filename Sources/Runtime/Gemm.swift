@@ -148,6 +148,16 @@ public enum Gemm {
     }
   }
 
+  /// OpenBLAS's build configuration, the kernel it chose for this CPU and its thread count, for
+  /// benchmark and test logs.
+  public static var openBLAS: (configuration: String, kernel: String, threads: Int) {
+    (
+      openblas_get_config().map { String(cString: $0) } ?? "unknown",
+      openblas_get_corename().map { String(cString: $0) } ?? "unknown",
+      Int(openblas_get_num_threads())
+    )
+  }
+
   /// OpenBLAS's thread count (a process-wide setting), changed only when it differs.
   static func setBLASThreads(_ n: Int) {
     blasThreadsLock.lock()

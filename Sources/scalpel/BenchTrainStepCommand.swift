@@ -140,6 +140,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       "loss_first": Self.round(losses.first ?? .nan, 4),
       "loss_last": Self.round(losses.last ?? .nan, 4),
       "matmul_threads": blasThreads ? "openblas" : "pool",
+      "host": try Self.host(),
     ]
     if backend == .jit {
       report["compile_cold_s"] = Self.round(compileCold, 3)
@@ -235,6 +236,34 @@ struct BenchTrainStepCommand: ParsableCommand {
   static func round(_ x: Double, _ digits: Int = 2) -> Double {
     let scale = pow(10, Double(digits))
     return (x * scale).rounded() / scale
+  }
+}
+
+extension BenchTrainStepCommand {
+  /// What the numbers depend on: the CPU (model, vector extensions), the JIT's target CPU and
+  /// features, OpenBLAS's build, kernel and threads, and the pool's thread count.
+  static func host() throws -> [String: Any] {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> String {
+      cpuinfo.split(separator: "\n").first { $0.hasPrefix(name) }
+        .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+        .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+    let vector = field("flags").split(separator: " ").filter {
+      ["sse4_2", "avx", "avx2", "fma", "f16c"].contains($0) || $0.hasPrefix("avx512")
+        || $0.hasPrefix("amx")
+    }
+    let jit = try JIT.host()
+    let blas = Gemm.openBLAS
+    return [
+      "cpu": field("model name"), "cpu_family": field("cpu family"), "cpu_model": field("model\t"),
+      "vector_extensions": vector.joined(separator: " "), "jit_cpu": jit.cpu,
+      "jit_vector_bytes": jit.vectorBytes,
+      "jit_features": jit.features.split(separator: ",").filter { $0.hasPrefix("+") }
+        .joined(separator: ","),
+      "openblas": blas.configuration, "openblas_kernel": blas.kernel,
+      "openblas_threads": blas.threads, "pool_threads": JITOptions.hostThreads,
+    ]
   }
 }
 
