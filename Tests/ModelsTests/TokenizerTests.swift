@@ -176,7 +176,13 @@ func randomText(_ rng: inout SplitMix64) -> String {
       (#"{"model": {"type": "BPE"}}"#, "vocab"),
       (#"{"model": {"type": "WordPiece", "vocab": {}}}"#, "not BPE"),
       (#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c"]}}"#, "merge"),
-      (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}}}"#, "no token has id 1"),
+      (#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}}}"#, "token id 2 is outside 0..<2"),
+      // Found by the tokenizer fuzzer: an id of 10¹¹ sized the token table before any check.
+      (
+        #"{"model": {"": "PE", "vocab": {"a": 111111111110, "vvvv": 1, "": 2, "\u0240": 3}}}"#,
+        "token id 111111111110 is outside 0..<4"
+      ),
+      (#"{"model": {"type": "BPE", "vocab": {"a": -1}}}"#, "token id -1 is outside 0..<1"),
       (#"{"model": {"type": "BPE", "vocab": {"a": 0}}}"#, "byte"),
     ]
     for (index, (text, expected)) in cases.enumerated() {

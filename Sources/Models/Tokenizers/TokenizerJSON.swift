@@ -137,7 +137,14 @@ extension TokenizerJSON {
     var byId: [Int: String] = [:]
     for (token, id) in model.vocab { byId[id] = token }
     for added in addedTokens ?? [] { byId[added.id] = added.content }
-    let count = (byId.keys.max() ?? -1) + 1
+    // Ids must be exactly 0..<n for n tokens: check that before sizing anything by the largest
+    // id, which a malformed file can set to anything.
+    let count = byId.count
+    if let bad = byId.keys.first(where: { $0 < 0 || $0 >= count }) {
+      throw ModelError(
+        "token id \(bad) is outside 0..<\(count) (the ids of \(count) tokens must be 0..<\(count))",
+        file: path, key: "model.vocab")
+    }
     var tokens: [String] = []
     tokens.reserveCapacity(count)
     for id in 0..<count {
