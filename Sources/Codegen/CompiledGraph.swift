@@ -125,6 +125,7 @@ public final class CompiledGraph: Sendable {
       let shape = "\(g.shape.m)x\(g.shape.k)x\(g.shape.n)"
       return g.shape.batch > 1 ? "matmul[\(g.shape.batch)×\(shape)]" : "matmul[\(shape)]"
     case .custom(let op, _, _, _): return "custom " + op.name
+    case .allReduce(let s, _): return "all_reduce[\(s.reduction.rawValue)]"
     case .fail: return "fail"
     }
   }
@@ -161,12 +162,14 @@ public final class CompiledGraph: Sendable {
   /// Checks the inputs against the signature with the interpreter's rules and messages
   /// (missing, unexpected, wrong dtype or shape); kernel failures (integer division by zero,
   /// out-of-range index, unrepresentable cast) name the node, op and source location as the
-  /// interpreter does.
-  public func run(inputs: [String: HostTensor]) throws(RuntimeError) -> [String: HostTensor] {
+  /// interpreter does. `all_reduce` nodes use `communicators`.
+  public func run(
+    inputs: [String: HostTensor], communicators: Communicators = .singleProcess
+  ) throws(RuntimeError) -> [String: HostTensor] {
     try Interpreter().checkInputs(graph, inputs)
     let tensors = graph.parameters.compactMap { inputs[$0.name] }
     return try withArgumentPointers(tensors[...], []) { arguments throws(RuntimeError) in
-      try execute(arguments) { locate throws(RuntimeError) in
+      try execute(arguments, communicators) { locate throws(RuntimeError) in
         var outputs: [String: HostTensor] = [:]
         for r in graph.results {
           guard let type = graph.valueTypes()[r.value], let location = plan.locations[r.value]
@@ -182,10 +185,12 @@ public final class CompiledGraph: Sendable {
   /// `results[j]` receives result `j` (row-major, i1 as one byte each), in signature order.
   ///
   /// No input is copied; each result is copied once into its buffer. The caller guarantees
-  /// the buffers' sizes; only the counts are checked here.
-  public func run(arguments: [UnsafeRawPointer], results: [UnsafeMutableRawPointer])
-    throws(RuntimeError)
-  {
+  /// the buffers' sizes; only the counts are checked here. `all_reduce` nodes use
+  /// `communicators`.
+  public func run(
+    arguments: [UnsafeRawPointer], results: [UnsafeMutableRawPointer],
+    communicators: Communicators = .singleProcess
+  ) throws(RuntimeError) {
     guard arguments.count == graph.parameters.count else {
       throw RuntimeError(
         "graph @\(graph.name) takes \(graph.parameters.count) arguments, got \(arguments.count)")
@@ -195,7 +200,7 @@ public final class CompiledGraph: Sendable {
         "graph @\(graph.name) has \(graph.results.count) results, got \(results.count) buffers")
     }
     let types = graph.valueTypes()
-    try execute(arguments) { locate throws(RuntimeError) in
+    try execute(arguments, communicators) { locate throws(RuntimeError) in
       for (r, destination) in zip(graph.results, results) {
         guard let type = types[r.value], let location = plan.locations[r.value] else {
           throw RuntimeError("result '\(r.name)' has no value")
@@ -207,7 +212,7 @@ public final class CompiledGraph: Sendable {
 
   /// Runs every step with a fresh arena, then hands `finish` a way to find any buffer.
   private func execute<R>(
-    _ arguments: [UnsafeRawPointer],
+    _ arguments: [UnsafeRawPointer], _ communicators: Communicators,
     _ finish: ((BufferLocation) -> UnsafeRawPointer) throws(RuntimeError) -> R
   ) throws(RuntimeError) -> R {
     let arena = arenas.take()
@@ -244,6 +249,19 @@ public final class CompiledGraph: Sendable {
         Gemm.run(
           g.shape, a: pointer(g.a), b: pointer(g.b), c: pointer(g.c), pool: pool,
           split: options.splitMatmuls)
+      case .allReduce(let s, let index):
+        let bytes = s.count * s.dtype.byteSize
+        let out = pointer(s.result)
+        memcpy(out, pointer(s.source), bytes)
+        do {
+          try communicators.named(s.communicator).allReduce(
+            UnsafeMutableRawBufferPointer(start: out, count: bytes), dtype: s.dtype,
+            reduction: s.reduction)
+        } catch {
+          let node = graph.nodes[index]
+          throw RuntimeError(
+            error.message, op: node.op.name, node: node.name, location: node.location)
+        }
       case .custom(let op, let operands, let result, let index):
         let node = graph.nodes[index]
         let types = graph.valueTypes()

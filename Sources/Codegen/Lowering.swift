@@ -8,6 +8,9 @@ enum Step: Sendable {
   case kernel(symbol: String, buffers: [BufferLocation], node: Int)
   /// A batched matrix product through Runtime's driver (`Gemm`).
   case gemm(GemmStep, node: Int)
+  /// An `all_reduce` through the run's communicator (Runtime's `Communicator`): the operand is
+  /// copied into the result's buffer, which is then reduced in place.
+  case allReduce(AllReduceStep, node: Int)
   /// A custom op's host kernel.
   case custom(
     any JITLowerableCustomOp, operands: [BufferLocation], result: BufferLocation, node: Int)
@@ -22,6 +25,16 @@ struct GemmStep: Sendable {
   var a: BufferLocation
   var b: BufferLocation
   var c: BufferLocation
+}
+
+/// The buffers and reduction of one `all_reduce`.
+struct AllReduceStep: Sendable {
+  var reduction: CollectiveReduction
+  var communicator: String
+  var source: BufferLocation
+  var result: BufferLocation
+  var dtype: DType
+  var count: Int
 }
 
 /// Turns each node of a verified graph into a step, emitting kernels into one module.
@@ -186,6 +199,14 @@ struct Lowering {
       e.emitTakeAlongAxis(
         symbol, x: operands[0], indices: operands[1], axis: axis(a, rank: operands[0].rank))
       return kernel()
+
+    case .allReduce(let reduction, let communicator):
+      guard let source = plan.locations[node.operands[0]], let out = plan.locations[node.result]
+      else { throw CompileError("memory plan has no buffer for an all_reduce", node: node) }
+      return .allReduce(
+        AllReduceStep(
+          reduction: reduction, communicator: communicator, source: source, result: out,
+          dtype: result.dtype, count: result.count), node: index)
 
     case .custom(let box):
       if let region = box.op as? FusedRegion {
