@@ -77,7 +77,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
-    .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["IR", "Runtime"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),

@@ -111,23 +111,35 @@ public struct AllReduceGradients: Pass, Sendable, Hashable {
     b.locationOverride = SourceLocation(file: name, line: 0)
     var results = graph.results
     var emitted: [(anchor: Int, nodes: Range<Int>)] = []
+    let here = SourceLocation(file: name, line: 0)
     for (k, bucket) in buckets.enumerated() {
       let first = b.graph.nodes.count
       let values = bucket.map { graph.results[$0.result].value }
       let op = Op.allReduce(reduction, communicator: communicator)
       if bucket.count == 1 {
-        results[bucket[0].result].value = b.emit(
-          op, values, name: "bucket\(k)", at: SourceLocation(file: name, line: 0))
+        results[bucket[0].result].value = b.emit(op, values, name: "bucket\(k)", at: here)
       } else {
-        let flat = zip(values, bucket).map { v, g in b.reshape(v, [g.type.count]) }
-        let joined = b.emit(
-          .concat(axis: 0), flat, name: "bucket\(k)_in", at: SourceLocation(file: name, line: 0))
-        let reduced = b.emit(op, [joined], name: "bucket\(k)", at: SourceLocation(file: name, line: 0))
+        // Flatten (rank-1 gradients already are), join, reduce, cut back out.
+        let flat = zip(values, bucket).map { v, g in
+          g.type.rank == 1
+            ? v
+            : b.emit(
+              .reshape(shape: [g.type.count]), [v],
+              name: "\(graph.results[g.result].name)_flat", at: here)
+        }
+        let joined = b.emit(.concat(axis: 0), flat, name: "bucket\(k)_in", at: here)
+        let reduced = b.emit(op, [joined], name: "bucket\(k)", at: here)
         var offset = 0
         for g in bucket {
           let n = g.type.count
-          let piece = b.slice(reduced, start: [offset], limit: [offset + n])
-          results[g.result].value = b.reshape(piece, g.type.shape)
+          let result = graph.results[g.result].name
+          var piece = b.emit(
+            .slice(start: [offset], limit: [offset + n], stride: [1]), [reduced],
+            name: "\(result)_reduced", at: here)
+          if g.type.rank != 1 {
+            piece = b.emit(.reshape(shape: g.type.shape), [piece], name: "\(result)_shaped", at: here)
+          }
+          results[g.result].value = piece
           offset += n
         }
       }

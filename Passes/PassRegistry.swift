@@ -1,3 +1,5 @@
+import IR
+
 /// Maps pass names to constructors, so pipelines can be written as text.
 ///
 /// Extensible: other targets register their passes on a copy of `.standard`

@@ -49,7 +49,7 @@ extension Communicator {
   ) throws(RuntimeError) {
     var failure: RuntimeError?
     values.withUnsafeMutableBytes { bytes in
-      do {
+      do throws(RuntimeError) {
         try allReduce(bytes, dtype: dtype, reduction: reduction)
       } catch {
         failure = error
