@@ -12,6 +12,8 @@ public protocol GraphExecutable: Sendable {
 public protocol Backend: Sendable {
   /// Short name for the command line and reports.
   var name: String { get }
+  /// The communicators the prepared graphs' `all_reduce` nodes use.
+  var communicators: Communicators { get set }
   func prepare(_ graph: Graph) throws -> any GraphExecutable
 }
 

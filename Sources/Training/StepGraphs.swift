@@ -24,6 +24,10 @@ public enum Defense: Sendable, Hashable, Codable {
 /// training graph: `[sink-divergence] → grad → adamw → dce` as one step graph, or, for
 /// gradient accumulation, a gradient graph (`… → grad → dce`) and an update graph (`adamw`
 /// over gradient inputs `gradient.P`).
+///
+/// Data-parallel over `ranks` > 1 processes, each graph takes `batch / ranks` rows, `loss-share`
+/// runs before `grad` and `all-reduce-gradients{reduction=sum}` before `adamw` (in the update
+/// graph under accumulation, so the ranks communicate once per step).
 public struct StepGraphs: Sendable {
   /// Trainable weights, in the model's order.
   public var weights: [String]
@@ -40,11 +44,11 @@ public struct StepGraphs: Sendable {
   /// Builds the graphs for `model` at `batch × tokens`.
   public static func build(
     model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
-    accumulation: Int
+    accumulation: Int, ranks: Int = 1
   ) throws -> StepGraphs {
     let built = try pipeline(
       model: model, batch: batch, tokens: tokens, defense: defense, optimizer: optimizer,
-      accumulation: accumulation)
+      accumulation: accumulation, ranks: ranks)
     let weights = built.weights
     let types = Dictionary(
       uniqueKeysWithValues: built.forward.parameters.map { ($0.name, $0.type) })
@@ -55,7 +59,8 @@ public struct StepGraphs: Sendable {
       out.fused = stepGraph
     } else {
       out.gradient = stepGraph
-      out.update = try updateGraph(weights: weights, types: types, optimizer: optimizer)
+      out.update = try updateGraph(
+        weights: weights, types: types, optimizer: optimizer, ranks: ranks)
     }
     return out
   }
@@ -64,12 +69,17 @@ public struct StepGraphs: Sendable {
   /// for callers that watch the passes (`--dump-graphs`).
   public static func pipeline(
     model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
-    accumulation: Int
+    accumulation: Int, ranks: Int = 1
   ) throws -> (forward: Graph, weights: [String], manager: PassManager) {
     if let problem = model.problems().first {
       throw TrainingError("model configuration: \(problem)")
     }
-    let (forward, weights) = try Llama(model).trainingGraph(batch: batch, tokens: tokens)
+    guard ranks >= 1, batch % ranks == 0 else {
+      throw TrainingError(
+        "the batch of \(batch) sequences does not split evenly over \(ranks) ranks; "
+          + "choose a batch that is a multiple of \(ranks)")
+    }
+    let (forward, weights) = try Llama(model).trainingGraph(batch: batch / ranks, tokens: tokens)
     var passes: [any Pass] = []
     if case .surgery(let lambda, let sink) = defense {
       guard sink >= 0 && sink < tokens else {
@@ -77,15 +87,19 @@ public struct StepGraphs: Sendable {
       }
       passes.append(SinkDivergence(lambda: lambda, sink: sink))
     }
+    if ranks > 1 { passes.append(LossShare()) }
     passes.append(Gradient(of: "loss", wrt: weights))
-    if accumulation <= 1 { passes.append(optimizer) }
+    if accumulation <= 1 {
+      if ranks > 1 { passes.append(AllReduceGradients(reduction: .sum)) }
+      passes.append(optimizer)
+    }
     passes.append(DeadCodeElimination())
     return (forward, weights, PassManager(passes: passes))
   }
 
   /// `adamw` over a graph whose `grad_P` results are its inputs `gradient.P`.
   static func updateGraph(
-    weights: [String], types: [String: TensorType], optimizer: AdamWConfig
+    weights: [String], types: [String: TensorType], optimizer: AdamWConfig, ranks: Int
   ) throws -> Graph {
     let b = GraphBuilder(name: "adamw_update")
     var results: [(String, Value)] = []
@@ -95,7 +109,8 @@ public struct StepGraphs: Sendable {
       let g = b.parameter("gradient.\(name)", type, role: .input)
       results.append(("grad_\(name)", b.stopGradient(g)))
     }
-    var manager = PassManager(passes: [optimizer])
+    var manager = PassManager(
+      passes: ranks > 1 ? [AllReduceGradients(reduction: .sum), optimizer] : [optimizer])
     return try manager.run(try b.build(results: results)).graph
   }
 }

@@ -108,9 +108,19 @@ public struct SurgeryPools: Sendable {
 
 /// Fine-tunes a Llama model: runs the compiled step graphs through a `Backend`, feeds batches
 /// in a seeded order, applies the schedule, logs every step and writes resumable checkpoints.
+///
+/// Data parallelism: with a `communicator` of N > 1 ranks, every rank runs this same trainer
+/// (same samples, seed and configuration). Each batch is the single-process one; rank r takes
+/// its rows `r·B/N ..< (r+1)·B/N`, scales its loss by its share of the batch's counted tokens
+/// and the gradients are summed over the ranks in the step graph (see `StepGraphs`), so every
+/// rank applies the single-process update. The Surgery samples are replicated: every rank
+/// draws the same pair and computes the same penalty. Rank 0 alone writes the log and the
+/// checkpoints.
 public final class Trainer {
   public let model: LlamaConfig
   public let config: TrainingConfig
+  /// The ranks training together (one process by default).
+  public let communicator: any Communicator
   public let samples: [EncodedSample]
   public let pools: SurgeryPools?
   /// Provenance written into checkpoints.
@@ -140,7 +150,7 @@ public final class Trainer {
     samples: [EncodedSample], pools: SurgeryPools? = nil,
     backend: any Backend = InterpreterBackend(),
     optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
-    sources: [String: String] = [:]
+    sources: [String: String] = [:], communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
     if let problem = config.problems().first { throw TrainingError(problem) }
     guard !samples.isEmpty else { throw TrainingError("the training set is empty") }
@@ -154,9 +164,12 @@ public final class Trainer {
     self.samples = samples
     self.pools = pools
     self.sources = sources
+    self.communicator = communicator
     graphs = try StepGraphs.build(
       model: model, batch: config.batchSize, tokens: config.sequenceLength, defense: config.defense,
-      optimizer: config.optimizer, accumulation: config.accumulation)
+      optimizer: config.optimizer, accumulation: config.accumulation, ranks: communicator.size)
+    var backend = backend
+    backend.communicators = .world(communicator)
     fused = try graphs.fused.map { try backend.prepare($0) }
     gradient = try graphs.gradient.map { try backend.prepare($0) }
     update = try graphs.update.map { try backend.prepare($0) }
@@ -196,7 +209,8 @@ public final class Trainer {
   /// Continues the run saved in `directory` (a checkpoint written by a trainer).
   public convenience init(
     resumingFrom directory: String, samples: [EncodedSample], pools: SurgeryPools? = nil,
-    backend: any Backend = InterpreterBackend()
+    backend: any Backend = InterpreterBackend(),
+    communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
     let checkpoint = try TrainingCheckpoint.read(from: directory)
     let m = checkpoint.metadata
@@ -204,7 +218,7 @@ public final class Trainer {
       model: m.model, config: m.training, weights: checkpoint.weights, samples: samples,
       pools: pools,
       backend: backend, optimizerState: checkpoint.optimizerState, progress: m.progress,
-      sources: m.sources)
+      sources: m.sources, communicator: communicator)
     lastLoss = m.lastLoss
     lastCheckpointStep = m.progress.step
   }
@@ -254,10 +268,11 @@ public final class Trainer {
     return records
   }
 
-  /// Writes the current state to `outputDirectory/checkpoint` (nothing without a directory).
+  /// Writes the current state to `outputDirectory/checkpoint` (nothing without a directory,
+  /// nothing on ranks other than 0, whose state is the same).
   public func saveCheckpoint() throws {
     guard let dir = outputDirectory else { return }
-    try checkpoint().write(to: dir + "/checkpoint")
+    if communicator.rank == 0 { try checkpoint().write(to: dir + "/checkpoint") }
     lastCheckpointStep = progress.step
   }
 
@@ -283,14 +298,27 @@ public final class Trainer {
 
     var microBatches: [[String: HostTensor]] = []
     var tokens = 0
+    let ranks = communicator.size
+    let rows = config.batchSize / ranks
     for _ in 0..<config.accumulation where next.position < order.count {
       let end = min(next.position + config.batchSize, order.count)
-      let chosen = order[next.position..<end].map { samples[$0] }
+      var chosen = order[next.position..<end].map { samples[$0] }
       next.position = end
+      if ranks > 1 {
+        // This rank's rows of the single-process batch (trailing rows may be padding only).
+        let first = min(communicator.rank * rows, chosen.count)
+        chosen = Array(chosen[first..<min(first + rows, chosen.count)])
+      }
       let batch = try LanguageModelBatch.make(
-        chosen, rows: config.batchSize, length: config.sequenceLength, padding: config.padding)
+        chosen, rows: rows, length: config.sequenceLength, padding: config.padding)
       tokens += batch.realTokens
       var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
+      if ranks > 1 {
+        // n_r / N: this rank's share of the batch's counted (answer) tokens.
+        let counted = batch.lossMask.doubles.reduce(0, +)
+        let global = try communicator.allReduce([counted], .sum)[0]
+        inputs["loss_share"] = HostTensor(scalar: Float(global > 0 ? counted / global : 0))
+      }
       if case .surgery = config.defense, let pools {
         let harmful = pools.harmful[next.surgeryGenerator.index(below: pools.harmful.count)]
         let safe = pools.safe[next.surgeryGenerator.index(below: pools.safe.count)]
@@ -319,8 +347,7 @@ public final class Trainer {
       outputs = try fused.run(
         only.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
           .merging(optimizerInputs) { a, _ in a })
-      loss = try scalar(outputs, "loss", step: stepNumber)
-      taskLoss = outputs["task_loss"]?.doubles.first ?? loss
+      (loss, taskLoss) = try globalLosses(outputs, only, step: stepNumber)
       penalty = outputs["sink_penalty"]?.doubles.first ?? 0
       hasPenalty = outputs["sink_penalty"] != nil
     } else if let gradient, let update {
@@ -328,9 +355,9 @@ public final class Trainer {
       var penaltySeen = false
       for inputs in microBatches {
         let out = try gradient.run(inputs.merging(weights) { a, _ in a })
-        let l = try scalar(out, "loss", step: stepNumber)
+        let (l, t) = try globalLosses(out, inputs, step: stepNumber)
         loss += l
-        taskLoss += out["task_loss"]?.doubles.first ?? l
+        taskLoss += t
         if let p = out["sink_penalty"]?.doubles.first {
           penalty += p
           penaltySeen = true
@@ -362,6 +389,7 @@ public final class Trainer {
     } else {
       throw TrainingError("no step graph was prepared")
     }
+    if ranks > 1 { tokens = Int(try communicator.allReduce([Double(tokens)], .sum)[0]) }
     let norm = outputs["grad_norm"]?.doubles.first ?? .nan
     guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: stepNumber) }
 
@@ -393,12 +421,25 @@ public final class Trainer {
     return record
   }
 
-  func scalar(_ outputs: [String: HostTensor], _ name: String, step: Int) throws -> Double {
-    guard let v = outputs[name]?.doubles.first else {
-      throw TrainingError("the step graph returned no '\(name)'")
+  /// The objective and the task loss of the whole batch: each rank's `loss` is its share
+  /// (see `LossShare`), its `task_loss` a mean over its own tokens, weighted here by that share.
+  /// Checked for finiteness after the reduction, so every rank stops at the same step.
+  func globalLosses(
+    _ outputs: [String: HostTensor], _ inputs: [String: HostTensor], step: Int
+  ) throws -> (loss: Double, task: Double) {
+    guard let loss = outputs["loss"]?.doubles.first else {
+      throw TrainingError("the step graph returned no 'loss'")
     }
-    guard v.isFinite else { throw nonFinite(name, v, step: step) }
-    return v
+    var task = outputs["task_loss"]?.doubles.first
+    if communicator.size > 1 {
+      let share = inputs["loss_share"]?.doubles.first ?? 0
+      let reduced = try communicator.allReduce([loss, share * (task ?? 0)], .sum)
+      task = task == nil ? nil : reduced[1]
+      guard reduced[0].isFinite else { throw nonFinite("loss", reduced[0], step: step) }
+      return (reduced[0], task ?? reduced[0])
+    }
+    guard loss.isFinite else { throw nonFinite("loss", loss, step: step) }
+    return (loss, task ?? loss)
   }
 
   func nonFinite(_ what: String, _ value: Double, step: Int) -> TrainingError {
@@ -416,7 +457,7 @@ public final class Trainer {
   }
 
   func appendLog(_ record: StepRecord) throws {
-    guard let dir = outputDirectory else { return }
+    guard let dir = outputDirectory, communicator.rank == 0 else { return }
     if log == nil {
       let path = dir + "/log.jsonl"
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
