@@ -85,7 +85,9 @@ let package = Package(
     .testTarget(
       name: "CodegenTests",
       dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data", "TestSupport"]),
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
     .testTarget(name: "DataTests", dependencies: ["Data"]),
     .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),
