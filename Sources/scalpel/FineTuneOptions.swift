@@ -51,8 +51,7 @@ struct FineTuneOptions: ParsableArguments {
       valueName: "DIR"))
   var dumpGraphs: String?
 
-  /// Joins the data-parallel world, then checks the output directory against --resume before
-  /// anything slow happens.
+  /// Checks the output directory against --resume before anything slow happens.
   func checkOutput() throws {
     let world = try World.join(dataParallel)
     if batch % world.size != 0 {
@@ -120,13 +119,13 @@ struct FineTuneOptions: ParsableArguments {
       if let problem = config.problems().first { throw ValidationError(problem) }
       if let dumpGraphs, World.isLeader {
         try writeStepGraphPage(
-          model: loaded.config, config: config, ranks: world.size, to: dumpGraphs)
+          model: loaded.architecture, config: config, ranks: world.size, to: dumpGraphs)
       }
       let split = world.size > 1 ? ", \(batch / world.size) per rank on \(world.size) ranks" : ""
       note(
         "compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens\(split))…")
       trainer = try Trainer(
-        model: loaded.config, config: config, weights: loaded.weights, samples: samples,
+        model: loaded.architecture, config: config, weights: loaded.weights, samples: samples,
         pools: pools,
         backend: try makeBackend(), sources: sources, communicator: world)
     }

@@ -32,7 +32,7 @@ private func unevenSamples(count: Int, seed: UInt64) -> [EncodedSample] {
     let pools = SurgeryPools(
       harmful: [EncodedSample(ids: [1, 50, 51, 52, 53], answerStart: 3)],
       safe: [EncodedSample(ids: [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 3], answerStart: 6)])
-    let weights = try Llama(tinyModel).randomWeights(seed: 3)
+    let weights = try tinyModel.initialWeights(seed: 3)
     let samples = unevenSamples(count: 10, seed: 8)
     let single = try Trainer(
       model: tinyModel, config: config, weights: weights, samples: samples, pools: pools)
@@ -73,7 +73,7 @@ private func unevenSamples(count: Int, seed: UInt64) -> [EncodedSample] {
     let config = TrainingConfig(batchSize: 3, sequenceLength: 12)
     #expect(throws: TrainingError.self) {
       try Trainer(
-        model: tinyModel, config: config, weights: try Llama(tinyModel).randomWeights(seed: 1),
+        model: tinyModel, config: config, weights: try tinyModel.initialWeights(seed: 1),
         samples: unevenSamples(count: 4, seed: 1), communicator: world.rank(0))
     }
   }
