@@ -137,7 +137,8 @@ public struct AllReduceGradients: Pass, Sendable, Hashable {
             .slice(start: [offset], limit: [offset + n], stride: [1]), [reduced],
             name: "\(result)_reduced", at: here)
           if g.type.rank != 1 {
-            piece = b.emit(.reshape(shape: g.type.shape), [piece], name: "\(result)_shaped", at: here)
+            piece = b.emit(
+              .reshape(shape: g.type.shape), [piece], name: "\(result)_shaped", at: here)
           }
           results[g.result].value = piece
           offset += n

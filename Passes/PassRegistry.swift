@@ -165,7 +165,8 @@ public struct PassRegistry: Sendable {
     ) { (o: PassOptions) throws(PassError) -> any Pass in
       let text = try o.string("reduction") ?? "mean"
       guard let reduction = CollectiveReduction(rawValue: text) else {
-        throw PassError("option 'reduction' of 'all-reduce-gradients' is mean or sum, got '\(text)'")
+        throw PassError(
+          "option 'reduction' of 'all-reduce-gradients' is mean or sum, got '\(text)'")
       }
       let megabytes = try o.double("bucket-mb", default: 25)
       guard megabytes > 0, megabytes * 1_048_576 < 1e15 else {

@@ -57,7 +57,8 @@ public final class MPICommunicator: Communicator {
     guard code != 0 else { return }
     var text = [CChar](repeating: 0, count: 512)
     scalpel_mpi_error_string(code, &text, Int32(text.count))
-    let message = String(decoding: text.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+    let bytes = text.prefix { $0 != 0 }.map(UInt8.init(bitPattern:))
+    let message = String(decoding: bytes, as: UTF8.self)
     throw RuntimeError("\(call) failed (code \(code)): \(message)")
   }
 }

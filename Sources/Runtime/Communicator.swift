@@ -104,9 +104,8 @@ public struct Communicators: Sendable {
   public func named(_ name: String) throws(RuntimeError) -> any Communicator {
     guard let c = byName[name] else {
       let known = byName.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-      throw RuntimeError(
-        "no communicator \"\(name)\" in this execution context (it has \(known.isEmpty ? "none" : known))"
-      )
+      let has = known.isEmpty ? "none" : known
+      throw RuntimeError("no communicator \"\(name)\" in this execution context (it has \(has))")
     }
     return c
   }
