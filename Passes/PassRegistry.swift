@@ -159,8 +159,11 @@ public struct PassRegistry: Sendable {
     }
     r.register(name: "dce", summary: "dead code elimination") { _ in DeadCodeElimination() }
     r.register(
-      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions"
-    ) { _ in Fusion() }
+      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions",
+      options: [("reductions", "fold elementwise producers into row reductions (default true)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      Fusion(reductions: try o.bool("reductions", default: true))
+    }
     return r
   }()
 }
