@@ -21,7 +21,7 @@ public final class CompiledGraph: Sendable {
   let session: JITSession?
   let steps: [ResolvedStep]
   let plan: MemoryPlan
-  private let arenas: ArenaPool
+  let arenas: ArenaPool
   /// The threads runs use.
   let pool: ThreadPool
   /// Per-step clocks when `JITOptions.profile` is set.
@@ -30,7 +30,7 @@ public final class CompiledGraph: Sendable {
 
   init(
     graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
-    steps: [ResolvedStep], plan: MemoryPlan, options: JITOptions
+    steps: [ResolvedStep], plan: MemoryPlan, options: JITOptions, arenas: ArenaPool? = nil
   ) {
     self.graph = graph
     self.llvmIR = llvmIR
@@ -39,13 +39,14 @@ public final class CompiledGraph: Sendable {
     self.steps = steps
     self.plan = plan
     self.options = options
-    arenas = ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
+    self.arenas = arenas ?? ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
     pool = ThreadPool.shared(threads: options.threads)
     profiler = options.profile ? StepProfiler(steps: steps.count) : nil
   }
 
   /// The same machine code for `graph`, which prints identically to this one's graph (a cache
-  /// hit): errors then name `graph`'s source locations, which printing leaves out.
+  /// hit): errors then name `graph`'s source locations, which printing leaves out. Runs of
+  /// both share one arena pool.
   func reused(for graph: Graph, statistics: CompileStatistics, options: JITOptions)
     -> CompiledGraph
   {
@@ -58,7 +59,7 @@ public final class CompiledGraph: Sendable {
     }
     return CompiledGraph(
       graph: graph, llvmIR: llvmIR, statistics: statistics, session: session, steps: steps,
-      plan: plan, options: options)
+      plan: plan, options: options, arenas: arenas)
   }
 
   /// Runs the graph on `inputs` (parameter name → tensor) and returns result name → tensor.
