@@ -201,9 +201,12 @@ struct BenchTrainStepCommand: ParsableCommand {
   ) {
     guard let path else { return (config, nil) }
     if path.hasSuffix(".safetensors") {
-      return (config, try failing { () throws(ModelError) in
-        try SafetensorsFile(path: path).allTensors()
-      })
+      return (
+        config,
+        try failing { () throws(ModelError) in
+          try SafetensorsFile(path: path).allTensors()
+        }
+      )
     }
     let loaded = try failing { () throws(ModelError) in
       try ModelOptions.store().loadLanguageModel(ModelReference(path))
@@ -212,8 +215,7 @@ struct BenchTrainStepCommand: ParsableCommand {
   }
 
   /// Timings as JSON rows: label, milliseconds and calls per step, share of `total` seconds.
-  static func profileJSON(_ timings: [StepTiming], runs: Double, total: Double) -> [[String: Any]]
-  {
+  static func profileJSON(_ timings: [StepTiming], runs: Double, total: Double) -> [[String: Any]] {
     timings.map { t in
       [
         "label": t.label, "ms_per_step": round(t.seconds / runs * 1000, 3),
