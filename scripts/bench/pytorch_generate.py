@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The PyTorch side of `scalpel bench generate`: transformers' greedy `generate`, same prompts.
 
-Needs a virtual environment with torch, transformers and gguf (never CI):
+Needs a virtual environment with torch, transformers, gguf and accelerate (never CI;
+`python3 -m venv /work/venv-torch && /work/venv-torch/bin/pip install torch transformers gguf
+accelerate safetensors`):
     /work/venv-torch/bin/python scripts/bench/pytorch_generate.py --batch 32 --new-tokens 128
 
 The model is the GGUF `scalpel bench generate --model smollm2` reads, dequantized by

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The PyTorch side of `scalpel bench train-step`: the same model and step, measured the same way.
 
-Needs a virtual environment with torch, transformers and gguf (never CI):
+Needs a virtual environment with torch, transformers, gguf and accelerate (never CI;
+`python3 -m venv /work/venv-torch && /work/venv-torch/bin/pip install torch transformers gguf
+accelerate safetensors`):
     /work/venv-torch/bin/python scripts/bench/pytorch_train_step.py --config tiny [--surgery]
 
 The "tiny" model of docs/PERFORMANCE.md: Llama, vocab 8192, d_model 256, 4 layers, 4 heads,
