@@ -189,8 +189,11 @@ public struct PassRegistry: Sendable {
       summary: "adds grad_P to an input running sum gradient_sum.P (result next_gradient_sum.P)"
     ) { _ in AccumulateGradients() }
     r.register(
-      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions"
-    ) { _ in Fusion() }
+      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions",
+      options: [("reductions", "fold elementwise producers into row reductions (default true)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      Fusion(reductions: try o.bool("reductions", default: true))
+    }
     return r
   }()
 }

@@ -19,6 +19,16 @@ enum Step: Sendable {
   case fail(RuntimeError)
 }
 
+extension Step {
+  /// The node the step computes (nil for a compile-time failure).
+  var node: Int? {
+    switch self {
+    case .kernel(_, _, let node), .gemm(_, let node), .custom(_, _, _, let node): node
+    case .fail: nil
+    }
+  }
+}
+
 /// The sizes and buffers of one batched matrix product.
 struct GemmStep: Sendable {
   var shape: GemmShape
@@ -42,19 +52,15 @@ struct AllReduceStep: Sendable {
 /// Kernels go to the emitters in turn (one module each, optimized and compiled in parallel).
 struct Lowering {
   let graph: Graph
-  let fusion: ElementwiseFusion
   let plan: MemoryPlan
   let emitters: [Emitter]
   let types: [Value: TensorType]
-  let producers: [Value: Node]
 
-  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitters: [Emitter]) {
+  init(graph: Graph, plan: MemoryPlan, emitters: [Emitter]) {
     self.graph = graph
-    self.fusion = fusion
     self.plan = plan
     self.emitters = emitters
     types = graph.valueTypes()
-    producers = Dictionary(graph.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// The steps of the whole graph.
@@ -88,11 +94,9 @@ struct Lowering {
     func kernel() -> Step {
       .kernel(
         symbol: symbol,
-        buffers: (fusion.reads[index] + [node.result]).compactMap { plan.locations[$0] },
+        buffers: (node.operands + [node.result]).compactMap { plan.locations[$0] },
         node: index)
     }
-    // Computed in registers inside a consumer's kernel.
-    if fusion.inlined.contains(node.result) { return nil }
     func failure(_ message: String) -> Step {
       .fail(RuntimeError(message, op: node.op.name, node: node.name, location: node.location))
     }
@@ -105,12 +109,7 @@ struct Lowering {
 
     switch node.op {
     case .unary, .binary, .compare, .select, .cast:
-      if ElementwiseFusion.fusable(node, operands: operands) {
-        let tree = FusedExpression(
-          producers: producers, inlined: fusion.inlined, leaves: fusion.reads[index], types: types)
-        e.emitFusedElementwise(symbol, root: node, tree)
-        return kernel()
-      }
+      // One node alone (the `fuse` pass puts connected ones into regions).
       e.emitElementwise(
         symbol, node.op, operands: operands.map(\.dtype), result: result.dtype, count: result.count
       )
