@@ -23,7 +23,9 @@ extension Step {
   /// The node the step computes (nil for a compile-time failure).
   var node: Int? {
     switch self {
-    case .kernel(_, _, let node), .gemm(_, let node), .custom(_, _, _, let node): node
+    case .kernel(_, _, let node), .gemm(_, let node), .allReduce(_, let node),
+      .custom(_, _, _, let node):
+      node
     case .fail: nil
     }
   }
