@@ -61,7 +61,8 @@ public struct PassRegistry: Sendable {
     }.joined(separator: "\n")
   }
 
-  /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence.
+  /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence,
+  /// proximal.
   public static let standard: PassRegistry = {
     var r = PassRegistry()
     r.register(
@@ -150,6 +151,23 @@ public struct PassRegistry: Sendable {
         heads: try indices("heads"),
         detachSafe: try o.bool("detach-safe", default: false), loss: try o.string("loss") ?? "loss",
         tokens: try o.string("tokens") ?? "tokens")
+    }
+    r.register(
+      name: "proximal",
+      summary: "adds rho/2·Σ (P - anchor.P)² over the weights to the loss (inputs anchor.P)",
+      options: [
+        ("rho", "weight of the proximal term (default 1)"),
+        ("weights", "the weights that get an anchor, comma-separated (default every float weight)"),
+        ("loss", "the loss result (default loss)"),
+      ]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      let weights = o.list("weights")
+      if let weights, weights.isEmpty {
+        throw PassError("option 'weights' of 'proximal' lists no parameter")
+      }
+      return Proximal(
+        rho: try o.double("rho", default: 1), weights: weights,
+        loss: try o.string("loss") ?? "loss")
     }
     r.register(name: "fold", summary: "constant folding of splat constants") { _ in
       ConstantFolding()

@@ -62,7 +62,7 @@ import Testing
       try PassRegistry.standard.makePasses("canonicalize,frobnicate")
     } throws: { error in
       "\(error)"
-        == "unknown pass 'frobnicate'; known passes: adamw, canonicalize, cse, dce, fold, fuse, grad, sgd, sink-divergence"
+        == "unknown pass 'frobnicate'; known passes: adamw, canonicalize, cse, dce, fold, fuse, grad, proximal, sgd, sink-divergence"
     }
   }
 
@@ -116,8 +116,8 @@ import Testing
     #expect((passes[0] as? RecordingPass)?.note == "w+b")
     #expect(
       registry.names == [
-        "adamw", "canonicalize", "cse", "dce", "fold", "fuse", "grad", "record", "sgd",
-        "sink-divergence",
+        "adamw", "canonicalize", "cse", "dce", "fold", "fuse", "grad", "proximal", "record",
+        "sgd", "sink-divergence",
       ])
     #expect(PassRegistry.standard.entries["record"] == nil)
   }
