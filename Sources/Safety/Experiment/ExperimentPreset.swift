@@ -12,7 +12,7 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
   /// Fine-tuning seeds (the mixture's draw, the batch order, Surgery's draws): every defense
   /// runs once per seed.
   public var seeds: [UInt64]
-  /// Fine-tuning samples n: int(p·n) harmful + int((1−p)·n) benign.
+  /// Fine-tuning samples n: int(p·n) harmful + int((1−p)·n) benign (SafeInstr adds its share).
   public var samples: Int
   public var epochs: Int
   public var batch: Int
@@ -60,28 +60,31 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
     beaverTailsItems: 0..<12, harmBenchItems: 0..<12, taskItems: 0..<12, maxNewTokens: 32,
     sinkSamples: 2, bootstrapReplicates: 1000)
 
-  /// The paper's comparison on this machine (issue 16): alignment; SFT and Surgery at
-  /// p ∈ {0, 0.1, 0.2}, SafeInstr and Lisa at p ∈ {0, 0.2}; two seeds; 300
-  /// BeaverTails-Evaluation prompts, 100 HarmBench standard behaviours, 200 SST-2 items;
-  /// answers up to 128 new tokens; dₕ from 32 harmful/safe pairs.
+  /// The paper's comparison on this machine (issue 16), cut to fit 4 hours on 2 cores:
+  /// alignment; SFT, Surgery, SafeInstr and Lisa at p ∈ {0, 0.2} (p = 0.1 dropped first, as
+  /// the issue orders, then n reduced); two seeds; 300 BeaverTails-Evaluation prompts, 100
+  /// HarmBench standard behaviours, 200 SST-2 items; answers up to 128 new tokens (batches of
+  /// 16 with the KV cache); dₕ from 32 harmful/safe pairs.
   ///
   /// The alignment strength and the fine-tuning's n, learning rate and epochs are the `pilot`
-  /// preset's choice (made on SFT alone); the values here are the provisional ones the pilot
-  /// starts from, and the time estimate below is for them.
+  /// preset's choice (on SFT alone); these are the provisional values it starts from.
   ///
-  /// Wall time, estimated from costs measured on the 2-core Zen 2 machine (docs/experiment.md,
-  /// "Time budget"): 20 fine-tuning runs (2 seeds × (3 + 3 + 2 + 2)) of 50 steps (n = 200,
-  /// 2 epochs, batch 8 × 128 tokens) and 21 evaluations of 600 answers of up to 128 tokens;
-  /// the estimate and what to drop if it is over 4 h are in docs/experiment.md.
+  /// Wall time, estimated from costs measured on the 2-core Zen 2 machine while other jobs ran
+  /// (docs/experiment.md, "Time budget"): 17 evaluations (aligned + 2 seeds × 8 runs) of at
+  /// most 11.3 min each (400 harmful answers at 1.37 s when every batch of 16 runs to 128
+  /// tokens: 9.1 min; 200 short SST-2 answers; judge and sink tables) = 192 min; alignment
+  /// 63 steps × 8.1 s = 8.5 min; fine-tuning (n = 48, 2 epochs, batch 8: 12 steps; SafeInstr
+  /// and Lisa 14; SFT 8.1 s/step, Surgery 11.6) 31 min: at most 3 h 52 min. The pilot may
+  /// trade n for epochs (n·epochs ≤ 96 keeps the budget).
   public static let paper = ExperimentPreset(
     name: "paper", task: .sst2,
     runs: [
-      .init(.sft, [0, 0.1, 0.2]), .init(surgery, [0, 0.1, 0.2]),
+      .init(.sft, [0, 0.2]), .init(surgery, [0, 0.2]),
       .init(safeInstruction, [0, 0.2]), .init(lisa, [0, 0.2]),
     ],
     seeds: [1, 2],
-    samples: 200, epochs: 2, batch: 8, learningRate: 1e-5, maxLength: 128,
-    alignRefusals: 400, alignBenign: 100, alignEpochs: 2, alignLearningRate: 2e-5,
+    samples: 48, epochs: 2, batch: 8, learningRate: 1e-5, maxLength: 128,
+    alignRefusals: 400, alignBenign: 100, alignEpochs: 1, alignLearningRate: 5e-5,
     beaverTailsItems: 0..<300, harmBenchItems: 0..<100, taskItems: 0..<200, maxNewTokens: 128,
     sinkSamples: 32, bootstrapReplicates: 10_000)
 
@@ -91,12 +94,13 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
   /// behaviours 100..<200, SST-2 items 200..<300. Criteria (issue 16): (a) the aligned model
   /// refuses most harmful prompts; (b) SFT at p = 0 keeps most of those refusals while
   /// reaching the task's accuracy; (c) SFT at p = 0.2 raises HS over p = 0 by a margin whose
-  /// interval excludes 0. Vary `samples`, `learningRate`, `epochs` and the alignment fields
-  /// with `scalpel experiment --preset pilot --set KEY=VALUE` (docs/experiment.md).
+  /// interval excludes 0. Vary the settings with `scalpel experiment --preset pilot --set
+  /// KEY=VALUE --out DIR` (docs/experiment.md); about 45 minutes per setting (5 evaluations
+  /// of 300 answers, 4 runs of 12 steps, the alignment when it changes).
   public static let pilot = ExperimentPreset(
     name: "pilot", task: .sst2, runs: [.init(.sft, [0, 0.2])], seeds: [1, 2],
-    samples: 200, epochs: 2, batch: 8, learningRate: 1e-5, maxLength: 128,
-    alignRefusals: 400, alignBenign: 100, alignEpochs: 2, alignLearningRate: 2e-5,
+    samples: 48, epochs: 2, batch: 8, learningRate: 1e-5, maxLength: 128,
+    alignRefusals: 400, alignBenign: 100, alignEpochs: 1, alignLearningRate: 5e-5,
     beaverTailsItems: 300..<400, harmBenchItems: 100..<200, taskItems: 200..<300,
     maxNewTokens: 128, sinkSamples: 32, bootstrapReplicates: 10_000)
 

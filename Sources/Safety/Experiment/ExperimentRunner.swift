@@ -79,6 +79,9 @@ public final class ExperimentRunner {
   static let clip = 1.0
   /// The seed of the alignment run.
   static let alignmentSeed: UInt64 = 7
+  /// Prompts per generation batch: 16 answers 1.37 s each at 128 new tokens on the 2-core
+  /// machine, against 2.0 s at 8 and 1.2 s at 32 (`scalpel bench generate`, docs/experiment.md).
+  static let generationBatch = 16
   /// Refusal pairs reserved for the baselines (SafeInstr, Lisa).
   static let baselineRefusals = 300
 
@@ -323,7 +326,8 @@ public final class ExperimentRunner {
     evaluated.weights = weights
     let answering = BatchAnswers(
       model: evaluated, backend: backend, template: ChatTemplate.smolLM2,
-      system: .custom(ChatEncoder.fineTuningSystemPrompt), maxNewTokens: preset.maxNewTokens)
+      system: .custom(ChatEncoder.fineTuningSystemPrompt), maxNewTokens: preset.maxNewTokens,
+      batch: Self.generationBatch)
     var outcome = RunOutcomes(
       defense: defense, poisonRatio: ratio, seed: seed, beaverTailsHarmful: [],
       beaverTailsRefusal: [], harmBenchHarmful: [], taskCorrect: [], positiveHeads: 0,
