@@ -293,7 +293,7 @@ public final class ExperimentRunner {
         resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.config, config: config, weights: weights, samples: samples, pools: pools,
+        model: model.architecture, config: config, weights: weights, samples: samples, pools: pools,
         backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
     }
@@ -375,7 +375,7 @@ public final class ExperimentRunner {
     try JSONLines.write(lines, to: "\(outputDirectory)/generations/\(name).jsonl")
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
-      model: model.config, weights: weights,
+      model: model.architecture, weights: weights,
       harmful: try sinkHarmfulPairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       safe: try sinkSafePairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       length: preset.maxLength, backend: backend)
