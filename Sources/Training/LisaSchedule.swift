@@ -6,10 +6,13 @@
 public struct LisaSchedule: Sendable, Hashable, Codable {
   public var alignmentSteps: Int
   public var fineTuneSteps: Int
+  /// ρ of the proximal term ρ/2·‖w − w_anchor‖².
+  public var rho: Double
 
-  public init(alignmentSteps: Int, fineTuneSteps: Int) {
+  public init(alignmentSteps: Int, fineTuneSteps: Int, rho: Double) {
     self.alignmentSteps = alignmentSteps
     self.fineTuneSteps = fineTuneSteps
+    self.rho = rho
   }
 
   /// The phase of an optimizer step.
@@ -20,8 +23,12 @@ public struct LisaSchedule: Sendable, Hashable, Codable {
 
   /// Problems that make the schedule unusable, as sentences.
   public func problems() -> [String] {
-    alignmentSteps >= 1 && fineTuneSteps >= 1
-      ? [] : ["Lisa needs at least one step of each phase"]
+    var out: [String] = []
+    if alignmentSteps < 1 || fineTuneSteps < 1 {
+      out.append("Lisa needs at least one step of each phase")
+    }
+    if !(rho >= 0 && rho.isFinite) { out.append("Lisa's rho must be non-negative, got \(rho)") }
+    return out
   }
 
   /// The phase of step `step` (1-based): each cycle opens with its alignment steps.
