@@ -25,7 +25,8 @@ func writeStepGraphPage(
   note("writing the step graph's page (\(config.defense.summary))…")
   let built = try StepGraphs.pipeline(
     model: model, batch: config.batchSize, tokens: config.sequenceLength,
-    defense: config.defense, optimizer: config.optimizer, accumulation: config.accumulation)
+    defense: config.defense, optimizer: config.optimizer, accumulation: config.accumulation,
+    proximal: config.lisa?.rho)
   let (history, _, _) = try PassHistory.run(built.manager, on: built.forward)
   let path = directory + "/\(name).html"
   try writeGraphPage(

@@ -217,7 +217,10 @@ public final class ExperimentRunner {
     TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
       schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
-      defense: defense.objective, seed: seed)
+      defense: defense.objective, seed: seed,
+      lisa: defense.lisa.map {
+        LisaSchedule(alignmentSteps: $0.alignmentSteps, fineTuneSteps: $0.fineTuneSteps, rho: $0.rho)
+      })
   }
 
   /// The fine-tuning samples of one run: the poisoned mixture (n samples), plus SafeInstr's
@@ -247,10 +250,6 @@ public final class ExperimentRunner {
     from aligned: [String: HostTensor], defense: FineTuneDefense, ratio: Double, seed: UInt64,
     name: String
   ) throws -> RunOutcomes {
-    if defense.lisa != nil {
-      throw SafetyError(
-        "Lisa's alternating phases need the Trainer's phase schedule, which is not merged yet")
-    }
     let samples = try fineTuneSamples(defense: defense, ratio: ratio, seed: seed)
     var pools: SurgeryPools?
     if defense.surgery != nil {
@@ -262,8 +261,11 @@ public final class ExperimentRunner {
     let config = fineTuneConfig(defense: defense, seed: seed)
     log("fine-tuning: \(defense.name), p = \(ratio), seed \(seed) (\(samples.count) samples)")
     let directory = "\(outputDirectory)/runs/\(name)"
+    let alignment =
+      defense.lisa == nil ? [] : try baselineRefusalPairs.map { try fineTuneEncoder.encode($0) }
     let trainer = try trainer(
-      in: directory, config: config, weights: aligned, samples: samples, pools: pools)
+      in: directory, config: config, weights: aligned, samples: samples,
+      alignmentSamples: alignment, pools: pools)
     let records = try train(trainer, label: name)
     var outcome = try evaluate(
       trainer.weights, name: name, defense: defense.name, ratio: ratio, seed: seed)
@@ -285,15 +287,17 @@ public final class ExperimentRunner {
   /// A trainer writing to `directory`, resumed from its checkpoint when one exists.
   func trainer(
     in directory: String, config: TrainingConfig, weights: [String: HostTensor],
-    samples: [EncodedSample], pools: SurgeryPools?
+    samples: [EncodedSample], alignmentSamples: [EncodedSample] = [], pools: SurgeryPools?
   ) throws -> Trainer {
     let trainer: Trainer
     if FileManager.default.fileExists(atPath: directory + "/checkpoint/trainer_state.json") {
       trainer = try Trainer(
-        resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
+        resumingFrom: directory + "/checkpoint", samples: samples,
+        alignmentSamples: alignmentSamples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.architecture, config: config, weights: weights, samples: samples, pools: pools,
+        model: model.architecture, config: config, weights: weights, samples: samples,
+        alignmentSamples: alignmentSamples, pools: pools,
         backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
     }
