@@ -190,7 +190,8 @@ public final class Trainer {
     let m = checkpoint.metadata
     try self.init(
       model: checkpoint.model, config: m.training, weights: checkpoint.weights, samples: samples,
-      alignmentSamples: alignmentSamples, pools: pools, backend: backend, optimizerState: checkpoint.optimizerState,
+      alignmentSamples: alignmentSamples, pools: pools, backend: backend,
+      optimizerState: checkpoint.optimizerState,
       progress: m.progress, sources: m.sources)
     lastLoss = m.lastLoss
     lastCheckpointStep = m.progress.step

@@ -30,7 +30,9 @@ struct ExperimentCommand: ParsableCommand {
   @Option(help: "Output directory (default: out/experiment-PRESET).") var out: String?
   @Option(
     name: .customLong("set"),
-    help: "Change a pilot setting, KEY=VALUE (repeatable): \(ExperimentPreset.settableKeys.joined(separator: ", ")).")
+    help:
+      "Change a pilot setting, KEY=VALUE (repeatable): \(ExperimentPreset.settableKeys.joined(separator: ", "))."
+  )
   var settings: [String] = []
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
     String = "smollm2"
@@ -49,7 +51,9 @@ struct ExperimentCommand: ParsableCommand {
     }
     for setting in settings {
       let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2 else { throw ValidationError("--set takes KEY=VALUE, got '\(setting)'") }
+      guard parts.count == 2 else {
+        throw ValidationError("--set takes KEY=VALUE, got '\(setting)'")
+      }
       try chosen.set(parts[0], to: parts[1])
     }
     let output = out ?? "out/experiment-\(chosen.name)"

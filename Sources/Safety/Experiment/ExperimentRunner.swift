@@ -106,7 +106,8 @@ public final class ExperimentRunner {
     let refusals = try data.refusals()
     let reserved = 200 + Self.baselineRefusals
     guard refusals.count > reserved else {
-      throw SafetyError("the refusal pool holds \(refusals.count) pairs, fewer than \(reserved + 1)")
+      throw SafetyError(
+        "the refusal pool holds \(refusals.count) pairs, fewer than \(reserved + 1)")
     }
     refusalPairs = Array(refusals.dropLast(reserved))
     baselineRefusalPairs = Array(refusals.dropLast(200).suffix(Self.baselineRefusals))
@@ -118,7 +119,8 @@ public final class ExperimentRunner {
     let aligned = try alignedWeights()
     var outcomes = [
       try cachedStep("\(outputDirectory)/runs/aligned/result.json") {
-        try evaluate(aligned, name: "aligned", defense: "aligned", ratio: nil, seed: Self.alignmentSeed)
+        try evaluate(
+          aligned, name: "aligned", defense: "aligned", ratio: nil, seed: Self.alignmentSeed)
       }
     ]
     for seed in preset.seeds {
@@ -181,7 +183,8 @@ public final class ExperimentRunner {
   func writePrompts() throws {
     for (benchmark, items) in try items() {
       try JSONLines.write(
-        items.map { ["prompt": $0.message] }, to: "\(outputDirectory)/prompts/\(benchmark.rawValue).jsonl")
+        items.map { ["prompt": $0.message] },
+        to: "\(outputDirectory)/prompts/\(benchmark.rawValue).jsonl")
     }
   }
 
@@ -219,7 +222,8 @@ public final class ExperimentRunner {
       schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
       defense: defense.objective, seed: seed,
       lisa: defense.lisa.map {
-        LisaSchedule(alignmentSteps: $0.alignmentSteps, fineTuneSteps: $0.fineTuneSteps, rho: $0.rho)
+        LisaSchedule(
+          alignmentSteps: $0.alignmentSteps, fineTuneSteps: $0.fineTuneSteps, rho: $0.rho)
       })
   }
 
@@ -236,7 +240,8 @@ public final class ExperimentRunner {
     if added > 0 {
       guard added <= baselineRefusalPairs.count else {
         throw SafetyError(
-          "SafeInstr needs \(added) refusal pairs, the baselines' share holds \(baselineRefusalPairs.count)")
+          "SafeInstr needs \(added) refusal pairs, the baselines' share holds \(baselineRefusalPairs.count)"
+        )
       }
       var g = SeededRandom(seed: seed, stream: 0x7361_6665)
       pairs += g.permutation(baselineRefusalPairs.count).prefix(added).map {
