@@ -95,7 +95,7 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
   /// refuses most harmful prompts; (b) SFT at p = 0 keeps most of those refusals while
   /// reaching the task's accuracy; (c) SFT at p = 0.2 raises HS over p = 0 by a margin whose
   /// interval excludes 0. Vary the settings with `scalpel experiment --preset pilot --set
-  /// KEY=VALUE --out DIR` (docs/experiment.md); about 45 minutes per setting (5 evaluations
+  /// KEY=VALUE --out DIR` (docs/experiment.md); at most about 50 minutes per setting (5 evaluations
   /// of 300 answers, 4 runs of 12 steps, the alignment when it changes).
   public static let pilot = ExperimentPreset(
     name: "pilot", task: .sst2, runs: [.init(.sft, [0, 0.2])], seeds: [1, 2],
