@@ -64,7 +64,7 @@ public struct PassRegistry: Sendable {
   }
 
   /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence,
-  /// all-reduce-gradients, fuse.
+  /// all-reduce-gradients, proximal, fuse.
   public static let standard: PassRegistry = {
     var r = PassRegistry()
     r.register(
@@ -176,6 +176,23 @@ public struct PassRegistry: Sendable {
       return AllReduceGradients(
         communicator: try o.string("communicator") ?? "world", reduction: reduction,
         bucketBytes: max(1, Int(megabytes * 1_048_576)))
+    }
+    r.register(
+      name: "proximal",
+      summary: "adds rho/2·Σ (P - anchor.P)² over the weights to the loss (inputs anchor.P)",
+      options: [
+        ("rho", "weight of the proximal term (default 1)"),
+        ("weights", "the weights that get an anchor, comma-separated (default every float weight)"),
+        ("loss", "the loss result (default loss)"),
+      ]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      let weights = o.list("weights")
+      if let weights, weights.isEmpty {
+        throw PassError("option 'weights' of 'proximal' lists no parameter")
+      }
+      return Proximal(
+        rho: try o.double("rho", default: 1), weights: weights,
+        loss: try o.string("loss") ?? "loss")
     }
     r.register(name: "fold", summary: "constant folding of splat constants") { _ in
       ConstantFolding()

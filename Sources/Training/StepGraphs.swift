@@ -46,11 +46,12 @@ public struct StepGraphs: Sendable {
   /// Builds the graphs for `model` at `batch × tokens`.
   public static func build(
     model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
-    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1
+    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1,
+    proximal: Double? = nil
   ) throws -> StepGraphs {
     let built = try pipeline(
       model: model, batch: batch, tokens: tokens, defense: defense, optimizer: optimizer,
-      accumulation: accumulation, ranks: ranks)
+      accumulation: accumulation, ranks: ranks, proximal: proximal)
     let weights = built.forward.weights.map(\.name)
     let types = Dictionary(
       uniqueKeysWithValues: built.forward.weights.map { ($0.name, $0.type) })
@@ -69,9 +70,11 @@ public struct StepGraphs: Sendable {
 
   /// The model's training graph and the passes that make the step (or gradient) graph from it,
   /// for callers that watch the passes (`--dump-graphs`).
+  /// With `proximal` (Lisa's ρ) the loss also gets `proximal{rho}` after `sink-divergence`.
   public static func pipeline(
     model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
-    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1
+    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1,
+    proximal: Double? = nil
   ) throws -> (forward: Graph, manager: PassManager) {
     if let problem = model.problems().first {
       throw TrainingError("model configuration: \(problem)")
@@ -89,6 +92,7 @@ public struct StepGraphs: Sendable {
       }
       passes.append(SinkDivergence(lambda: lambda, sink: sink))
     }
+    if let rho = proximal { passes.append(Proximal(rho: rho)) }
     if ranks > 1 { passes.append(LossShare()) }
     passes.append(Gradient(of: "loss"))
     if accumulation <= 1 && ranks > 1 { passes.append(AllReduceGradients(reduction: .sum)) }

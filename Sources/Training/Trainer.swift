@@ -22,12 +22,16 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
   public var checkpointEvery: Int
   /// The padding token id.
   public var padding: Int
+  /// Lisa: alternate alignment and fine-tuning phases with the proximal term (nil: one phase).
+  public var lisa: LisaSchedule?
 
   public init(
     batchSize: Int = 10, accumulation: Int = 1, sequenceLength: Int = 512, epochs: Int = 1,
     schedule: LearningRateSchedule = .constant(rate: 5e-6), optimizer: AdamWConfig = AdamWConfig(),
-    defense: Defense = .sft, seed: UInt64 = 43, checkpointEvery: Int = 0, padding: Int = 0
+    defense: Defense = .sft, seed: UInt64 = 43, checkpointEvery: Int = 0, padding: Int = 0,
+    lisa: LisaSchedule? = nil
   ) {
+    self.lisa = lisa
     self.batchSize = batchSize
     self.accumulation = accumulation
     self.sequenceLength = sequenceLength
@@ -54,6 +58,7 @@ public struct TrainingConfig: Sendable, Hashable, Codable {
     if checkpointEvery < 0 { out.append("the checkpoint interval must be non-negative") }
     out += schedule.problems()
     out += optimizer.problems()
+    out += lisa?.problems() ?? []
     if case .surgery(let lambda, let sink) = defense {
       if !(lambda >= 0 && lambda.isFinite) {
         out.append("lambda must be non-negative, got \(lambda)")
@@ -123,6 +128,8 @@ public final class Trainer {
   /// The ranks training together (one process by default).
   public let communicator: any Communicator
   public let samples: [EncodedSample]
+  /// Lisa's alignment-phase data (refusal pairs), used in a seeded cyclic order.
+  public let alignmentSamples: [EncodedSample]
   public let pools: SurgeryPools?
   /// Provenance written into checkpoints.
   public var sources: [String: String]
@@ -148,13 +155,16 @@ public final class Trainer {
   /// A fresh run from `weights` (every weight of the model, by name).
   public init(
     model: any LanguageModel, config: TrainingConfig, weights: [String: HostTensor],
-    samples: [EncodedSample], pools: SurgeryPools? = nil,
+    samples: [EncodedSample], alignmentSamples: [EncodedSample] = [], pools: SurgeryPools? = nil,
     backend: any Backend = InterpreterBackend(),
     optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
     sources: [String: String] = [:], communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
     if let problem = config.problems().first { throw TrainingError(problem) }
     guard !samples.isEmpty else { throw TrainingError("the training set is empty") }
+    if config.lisa != nil && alignmentSamples.isEmpty {
+      throw TrainingError("Lisa needs alignment samples for its alignment phase")
+    }
     if case .surgery = config.defense {
       guard let pools, !pools.harmful.isEmpty, !pools.safe.isEmpty else {
         throw TrainingError("Surgery needs non-empty harmful and safe pools")
@@ -163,19 +173,22 @@ public final class Trainer {
     self.model = model
     self.config = config
     self.samples = samples
+    self.alignmentSamples = alignmentSamples
     self.pools = pools
     self.sources = sources
     self.communicator = communicator
     graphs = try StepGraphs.build(
       model: model, batch: config.batchSize, tokens: config.sequenceLength, defense: config.defense,
-      optimizer: config.optimizer, accumulation: config.accumulation, ranks: communicator.size)
+      optimizer: config.optimizer, accumulation: config.accumulation, ranks: communicator.size,
+      proximal: config.lisa?.rho)
     var backend = backend
     backend.communicators = .world(communicator)
     fused = try graphs.fused.map { try backend.prepare($0) }
     gradient = try graphs.gradient.map { try backend.prepare($0) }
     update = try graphs.update.map { try backend.prepare($0) }
     self.weights = try Self.checked(weights, against: graphs)
-    self.optimizerState = try Self.checkedState(optimizerState, against: graphs)
+    self.optimizerState = try Self.checkedState(
+      optimizerState, against: graphs, anchors: config.lisa != nil)
     self.progress =
       progress
       ?? TrainingProgress(surgeryGenerator: SeededRandom(seed: config.seed, stream: 0x7375_7267))
@@ -183,7 +196,8 @@ public final class Trainer {
 
   /// Continues the run saved in `directory` (a checkpoint written by a trainer).
   public convenience init(
-    resumingFrom directory: String, samples: [EncodedSample], pools: SurgeryPools? = nil,
+    resumingFrom directory: String, samples: [EncodedSample],
+    alignmentSamples: [EncodedSample] = [], pools: SurgeryPools? = nil,
     backend: any Backend = InterpreterBackend(),
     communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
@@ -191,8 +205,9 @@ public final class Trainer {
     let m = checkpoint.metadata
     try self.init(
       model: checkpoint.model, config: m.training, weights: checkpoint.weights, samples: samples,
-      pools: pools, backend: backend, optimizerState: checkpoint.optimizerState,
-      progress: m.progress, sources: m.sources, communicator: communicator)
+      alignmentSamples: alignmentSamples, pools: pools, backend: backend,
+      optimizerState: checkpoint.optimizerState, progress: m.progress, sources: m.sources,
+      communicator: communicator)
     lastLoss = m.lastLoss
     lastCheckpointStep = m.progress.step
   }
@@ -215,10 +230,11 @@ public final class Trainer {
   }
 
   /// AdamW's `adam_m.P` and `adam_v.P` for every weight: the given state (complete, with the
-  /// weights' types) or zeros when none is given.
-  static func checkedState(_ given: [String: HostTensor]?, against graphs: StepGraphs) throws
-    -> [String: HostTensor]
-  {
+  /// weights' types) or zeros when none is given. Under Lisa the state also keeps the proximal
+  /// anchors `anchor.P` (saved in checkpoints with it; set at every phase change).
+  static func checkedState(
+    _ given: [String: HostTensor]?, against graphs: StepGraphs, anchors: Bool = false
+  ) throws -> [String: HostTensor] {
     let fresh = given?.isEmpty ?? true
     var state: [String: HostTensor] = [:]
     for name in graphs.weights {
@@ -235,6 +251,11 @@ public final class Trainer {
           }
           state[key] = t
         }
+      }
+    }
+    for name in graphs.weights where anchors {
+      if let t = given?["anchor.\(name)"], t.type == graphs.weightTypes[name] {
+        state["anchor.\(name)"] = t
       }
     }
     return state
@@ -255,8 +276,11 @@ public final class Trainer {
   public var stepsPerEpoch: Int {
     (microBatchesPerEpoch + config.accumulation - 1) / config.accumulation
   }
-  /// Optimizer steps of the whole run.
-  public var totalSteps: Int { stepsPerEpoch * config.epochs }
+  /// Optimizer steps of the whole run (under Lisa with its alignment steps).
+  public var totalSteps: Int {
+    let fineTuning = stepsPerEpoch * config.epochs
+    return config.lisa?.totalSteps(fineTuning: fineTuning) ?? fineTuning
+  }
   /// Whether every epoch has run.
   public var isFinished: Bool { progress.epoch >= config.epochs }
 
@@ -314,7 +338,7 @@ public final class Trainer {
     let stepNumber = progress.step + 1
     let rate = config.schedule.rate(at: stepNumber)
     var next = progress
-    var (microBatches, tokens) = try nextMicroBatches(advancing: &next)
+    var (microBatches, tokens) = try lisaPhase(step: stepNumber, advancing: &next)
     if communicator.size > 1 {
       tokens = Int(try communicator.allReduce([Double(tokens)], .sum)[0])
     }
@@ -360,41 +384,100 @@ public final class Trainer {
     let order = currentOrder?.order ?? []
     var microBatches: [[String: HostTensor]] = []
     var tokens = 0
-    let ranks = communicator.size
-    let rows = config.batchSize / ranks
     for _ in 0..<config.accumulation where progress.position < order.count {
       let end = min(progress.position + config.batchSize, order.count)
-      var chosen = order[progress.position..<end].map { samples[$0] }
+      let chosen = shard(order[progress.position..<end].map { samples[$0] })
       progress.position = end
-      if ranks > 1 {
-        // This rank's rows of the single-process batch (trailing rows may be padding only).
-        let first = min(communicator.rank * rows, chosen.count)
-        chosen = Array(chosen[first..<min(first + rows, chosen.count)])
-      }
       let batch = try LanguageModelBatch.make(
-        chosen, rows: rows, length: config.sequenceLength, padding: config.padding)
+        chosen, rows: config.batchSize / communicator.size, length: config.sequenceLength,
+        padding: config.padding)
       tokens += batch.realTokens
       var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
-      if ranks > 1 {
-        // n_r / N: this rank's share of the batch's counted (answer) tokens.
-        let counted = batch.lossMask.doubles.reduce(0, +)
-        let global = try communicator.allReduce([counted], .sum)[0]
-        inputs["loss_share"] = HostTensor(scalar: Float(global > 0 ? counted / global : 0))
-      }
-      if case .surgery = config.defense, let pools {
-        for (prefix, pool) in [("harmful", pools.harmful), ("safe", pools.safe)] {
-          let drawn = pool[progress.surgeryGenerator.index(below: pool.count)]
-          let s = try LanguageModelBatch.sequence(
-            drawn, length: config.sequenceLength, padding: config.padding)
-          inputs["\(prefix)_tokens"] = s.tokens
-          inputs["\(prefix)_mask"] = s.mask
-        }
-      }
+      if communicator.size > 1 { inputs["loss_share"] = try lossShare(batch) }
+      try addSurgeryInputs(&inputs, advancing: &progress)
       microBatches.append(inputs)
     }
     if progress.position >= order.count {
       progress.epoch += 1
       progress.position = 0
+    }
+    return (microBatches, tokens)
+  }
+
+  /// This rank's rows of a single-process batch (trailing rows may be padding only).
+  func shard(_ chosen: [EncodedSample]) -> [EncodedSample] {
+    guard communicator.size > 1 else { return chosen }
+    let rows = config.batchSize / communicator.size
+    let first = min(communicator.rank * rows, chosen.count)
+    return Array(chosen[first..<min(first + rows, chosen.count)])
+  }
+
+  /// n_r / N: this rank's share of the batch's counted (answer) tokens, reduced over the ranks.
+  func lossShare(_ batch: LanguageModelBatch) throws -> HostTensor {
+    let counted = batch.lossMask.doubles.reduce(0, +)
+    let global = try communicator.allReduce([counted], .sum)[0]
+    return HostTensor(scalar: Float(global > 0 ? counted / global : 0))
+  }
+
+  /// Under Surgery, one harmful and one safe sample drawn into a micro-batch's inputs.
+  func addSurgeryInputs(
+    _ inputs: inout [String: HostTensor], advancing progress: inout TrainingProgress
+  ) throws {
+    guard case .surgery = config.defense, let pools else { return }
+    for (prefix, pool) in [("harmful", pools.harmful), ("safe", pools.safe)] {
+      let drawn = pool[progress.surgeryGenerator.index(below: pool.count)]
+      let s = try LanguageModelBatch.sequence(
+        drawn, length: config.sequenceLength, padding: config.padding)
+      inputs["\(prefix)_tokens"] = s.tokens
+      inputs["\(prefix)_mask"] = s.mask
+    }
+  }
+
+  // MARK: - Lisa's phases
+
+  /// The step's micro-batches: without Lisa, the next ones of the training data; under Lisa,
+  /// those of the step's phase (alignment or fine-tuning), the anchors reset to the current
+  /// weights when the step opens a phase, and passed to the proximal term.
+  func lisaPhase(step: Int, advancing progress: inout TrainingProgress) throws -> (
+    [[String: HostTensor]], tokens: Int
+  ) {
+    guard let lisa = config.lisa else { return try nextMicroBatches(advancing: &progress) }
+    if lisa.startsPhase(step) {
+      for (name, w) in weights { optimizerState["anchor.\(name)"] = w }
+    }
+    var (microBatches, tokens) =
+      lisa.phase(ofStep: step) == .alignment
+      ? try alignmentMicroBatches(step: step, advancing: &progress)
+      : try nextMicroBatches(advancing: &progress)
+    let anchors = optimizerState.filter { $0.key.hasPrefix("anchor.") }
+    for i in microBatches.indices { microBatches[i].merge(anchors) { a, _ in a } }
+    return (microBatches, tokens)
+  }
+
+  /// An alignment step's micro-batches: the alignment samples in a seeded order, read
+  /// cyclically from where the previous alignment steps stopped (counted from the step number,
+  /// so a resumed run continues the same order).
+  func alignmentMicroBatches(step: Int, advancing progress: inout TrainingProgress) throws -> (
+    [[String: HostTensor]], tokens: Int
+  ) {
+    guard let lisa = config.lisa else { return ([], 0) }
+    let before = (1..<step).filter { lisa.phase(ofStep: $0) == .alignment }.count
+    var g = SeededRandom(seed: config.seed, stream: 0x6c69_7361)
+    let order = g.permutation(alignmentSamples.count)
+    var microBatches: [[String: HostTensor]] = []
+    var tokens = 0
+    for m in 0..<config.accumulation {
+      let first = (before * config.accumulation + m) * config.batchSize
+      let chosen = shard(
+        (0..<config.batchSize).map { alignmentSamples[order[(first + $0) % order.count]] })
+      let batch = try LanguageModelBatch.make(
+        chosen, rows: config.batchSize / communicator.size, length: config.sequenceLength,
+        padding: config.padding)
+      tokens += batch.realTokens
+      var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
+      if communicator.size > 1 { inputs["loss_share"] = try lossShare(batch) }
+      try addSurgeryInputs(&inputs, advancing: &progress)
+      microBatches.append(inputs)
     }
     return (microBatches, tokens)
   }
@@ -437,7 +520,8 @@ public final class Trainer {
     let count = Double(microBatches.count)
     total = StepLosses(
       loss: total.loss / count, task: total.task / count, penalty: total.penalty.map { $0 / count })
-    let inputs = weights.merging(optimizerState) { a, _ in a }
+    let adam = optimizerState.filter { !$0.key.hasPrefix("anchor.") }
+    let inputs = weights.merging(adam) { a, _ in a }
       .merging(optimizerInputs) { a, _ in a }.merging(sums) { a, _ in a }
       .merging(["gradient_scale": HostTensor(scalar: Float(1 / count))]) { a, _ in a }
     return (total, try update.run(inputs))

@@ -11,32 +11,50 @@ struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "experiment",
     abstract:
-      "Run the harmful fine-tuning experiment: align, fine-tune (SFT vs Surgery) on poisoned data, evaluate, report.",
+      "Run the harmful fine-tuning experiment: align, fine-tune (SFT and defenses) on poisoned data, evaluate, report.",
     discussion: """
-      Aligns the model on refusal pairs (cached), fine-tunes it at every poison ratio of the \
-      preset with plain fine-tuning and with Surgery, measures the harmful score on \
-      BeaverTails-Evaluation and HarmBench prompts (the two-stage judge of docs/judge.md, trained on \
-      first use), the task accuracy and the heads with positive sink divergence, and writes \
-      results.json, report.md and plots (SVG, PNG). Finished steps stay on disk: running the \
-      same command again resumes. Presets: quick (minutes), standard (hours).
+      The CLI's own steps in one process: aligns the model on refusal pairs (cached), \
+      fine-tunes it at every poison ratio and seed of the preset with plain fine-tuning (SFT) \
+      and each defense (Surgery, SafeInstr, Lisa), answers BeaverTails-Evaluation and \
+      HarmBench prompts and task items (as scalpel generate --in), judges them (the two-stage \
+      judge of docs/judge.md), measures the heads with positive sink divergence, and writes \
+      results.json (HS and FA with 95 % bootstrap intervals, each defense against SFT with an \
+      exact McNemar test), report.md, plots (SVG, PNG) and generations/*.jsonl. Every run has \
+      its own directory (runs/NAME: checkpoint, log.jsonl, answers/); finished steps stay on \
+      disk and running the same command again resumes model by model. Presets: quick \
+      (minutes), pilot (chooses the paper's settings on SFT, disjoint prompts), paper (about \
+      4 hours; docs/experiment.md).
       """)
 
-  @Option(help: "quick or standard.") var preset: String = "quick"
+  @Option(help: "quick, pilot or paper.") var preset: String = "quick"
   @Option(help: "Output directory (default: out/experiment-PRESET).") var out: String?
+  @Option(
+    name: .customLong("set"),
+    help:
+      "Change a pilot setting, KEY=VALUE (repeatable): \(ExperimentPreset.settableKeys.joined(separator: ", "))."
+  )
+  var settings: [String] = []
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
     String = "smollm2"
   @OptionGroup var data: DataOptions
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
   @Flag(
     help:
-      "Write the step graphs' viewer pages to OUT/graphs (step-sft.html, step-surgery.html); the report's heat maps link to them."
+      "Write the step graphs' viewer pages to OUT/graphs (step-DEFENSE.html); the report's heat maps link to them."
   )
   var dumpGraphs = false
   @OptionGroup var memory: MemoryOptions
 
   func run() throws {
-    guard let chosen = ExperimentPreset.named(preset) else {
-      throw ValidationError("--preset must be quick or standard, got '\(preset)'")
+    guard var chosen = ExperimentPreset.named(preset) else {
+      throw ValidationError("--preset must be quick, pilot or paper, got '\(preset)'")
+    }
+    for setting in settings {
+      let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2 else {
+        throw ValidationError("--set takes KEY=VALUE, got '\(setting)'")
+      }
+      try chosen.set(parts[0], to: parts[1])
     }
     let output = out ?? "out/experiment-\(chosen.name)"
     let store = ModelOptions.store()
@@ -64,10 +82,10 @@ struct ExperimentCommand: ParsableCommand {
       model: loaded, judge: judge, data: dataDirectory, backend: backendValue)
     runner.log = { note("== " + $0) }
     if dumpGraphs {
-      for defense in ["sft", "surgery"] {
+      for defense in chosen.runs.map(\.defense) {
         try writeStepGraphPage(
           model: loaded.architecture, config: runner.fineTuneConfig(defense: defense),
-          to: output + "/graphs", name: "step-\(defense)")
+          to: output + "/graphs", name: "step-\(defense.name)")
       }
     }
     runner.progress = show
@@ -78,10 +96,9 @@ struct ExperimentCommand: ParsableCommand {
       print(
         String(
           format:
-            "%@ p=%.2f: HS %.1f%% (BeaverTails) %.1f%% (HarmBench), FA %.1f%%, %d positive heads",
-          run.defense, run.poisonRatio, run.evaluation.beaverTails.harmfulScore,
-          run.evaluation.harmBench.harmfulScore,
-          run.evaluation.fineTuneAccuracy.accuracy, run.evaluation.positiveHeads))
+            "%@ p=%@ seed %d: HS %.1f%% (BeaverTails) %.1f%% (HarmBench), FA %.1f%%, %d positive heads",
+          run.defense, run.poisonRatio.map { String($0) } ?? "-", Int(run.seed),
+          run.hsBeavertails, run.hsHarmbench, run.faSst2, run.positiveHeads))
     }
     print("wrote \(output)/report.md, \(output)/results.json and \(output)/plots/")
   }

@@ -1,20 +1,28 @@
 import ArgumentParser
 import Foundation
 import Models
+import Safety
 
 /// `scalpel generate`: continue a prompt with a language model, streaming the tokens.
 struct GenerateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "generate",
-    abstract: "Generate text from a prompt, streaming tokens as they come.",
+    abstract: "Generate text from a prompt (streaming), or answers for a file of prompts.",
     discussion: """
-      Greedy by default; --temperature T (> 0) samples with top-p (nucleus) filtering, \
+      With --in PROMPTS.jsonl --out ANSWERS.jsonl: reads {"prompt"} lines, answers them greedily \
+      in batches of --batch with the KV cache (up to --max-new-tokens each) and writes \
+      {"prompt", "response"} lines atomically, progress on standard error; the experiment's \
+      generation step calls the same function. With --prompt: greedy by default; --temperature T (> 0) samples with top-p (nucleus) filtering, \
       reproducibly for a given --seed. Generation stops at the end-of-sequence token \
       (<|im_end|> for chat models) or after --max-new-tokens. Timing goes to standard error.
       """)
 
   @OptionGroup var model: ModelOptions
-  @Option(help: "The prompt text.") var prompt: String
+  @Option(help: "The prompt text.") var prompt: String?
+  @Option(name: .customLong("in"), help: "Prompts to answer (JSON Lines with \"prompt\").")
+  var input: String?
+  @Option(help: "Where to write the answers (JSON Lines: prompt, response).") var out: String?
+  @Option(help: "Prompts per generation batch with --in.") var batch: Int = 8
   @Flag(help: "Wrap the prompt in the model's chat template (ChatML).") var chat = false
   @Option(help: "The system prompt with --chat (default: the model's).") var system: String?
   @Option(help: "The most tokens to generate.") var maxNewTokens: Int = 128
@@ -24,12 +32,22 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: "Seed of the sampler.") var seed: UInt64 = 0
 
   func validate() throws {
+    if (input == nil) != (out == nil) { throw ValidationError("--in and --out go together") }
+    if (input == nil) == (prompt == nil) {
+      throw ValidationError("give either --prompt or --in PROMPTS.jsonl --out ANSWERS.jsonl")
+    }
+    if input != nil && temperature != 0 {
+      throw ValidationError("--in answers greedily: --temperature does not apply")
+    }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
     guard temperature >= 0 else { throw ValidationError("--temperature must not be negative") }
     guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
   }
 
   func run() throws {
+    if let input, let out { return try answerFile(input, out) }
+    guard let prompt else { throw ValidationError("--prompt is missing") }
     let backend = try model.selectedBackend()
     let clock = ContinuousClock()
     let start = clock.now
@@ -72,5 +90,23 @@ struct GenerateCommand: ParsableCommand {
       firstSeconds, rate)
     FileHandle.standardError.write(
       Data("[\(ids.count) prompt tokens, \(count) generated (\(reason)); \(timing)]\n".utf8))
+  }
+
+  /// `--in`/`--out`: answers every prompt of a file.
+  func answerFile(_ input: String, _ out: String) throws {
+    let prompts = try BatchAnswers.readPrompts(input)
+    let backend = try model.selectedBackend()
+    let loaded = try model.loadLanguageModel()
+    if !chat && system != nil { throw ValidationError("--system needs --chat") }
+    if chat && loaded.chatTemplate == nil {
+      throw CommandFailure("\(loaded.location.path): this model has no chat template")
+    }
+    let answering = BatchAnswers(
+      model: loaded, backend: backend, template: chat ? loaded.chatTemplate : nil,
+      system: system.map { .custom($0) } ?? .standard, maxNewTokens: maxNewTokens, batch: batch)
+    var bar = ProgressBar(total: prompts.count, label: "answers")
+    let answers = try answering.answers(prompts) { done, _ in bar.update(done, fields: "") }
+    try BatchAnswers.write(prompts: prompts, answers: answers, to: out)
+    print("wrote \(prompts.count) answers to \(out)")
   }
 }

@@ -27,7 +27,7 @@ func writeStepGraphPage(
   let built = try StepGraphs.pipeline(
     model: model, batch: config.batchSize, tokens: config.sequenceLength,
     defense: config.defense, optimizer: config.optimizer, accumulation: config.accumulation,
-    ranks: ranks)
+    ranks: ranks, proximal: config.lisa?.rho)
   let (history, _, _) = try PassHistory.run(built.manager, on: built.forward)
   let path = directory + "/\(name).html"
   try writeGraphPage(

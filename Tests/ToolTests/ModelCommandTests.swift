@@ -81,6 +81,31 @@ func tinyCheckpoint() throws -> URL {
     #expect(generated.status == 0, "\(generated.stderr)")
     #expect(generated.stderr.contains("2 prompt tokens"), "\(generated.stderr)")
 
+    // A file of prompts, answered in batches: one {"prompt", "response"} line per prompt, in order.
+    let prompts = dir.appendingPathComponent("prompts.jsonl")
+    try Data("{\"prompt\": \"ab\"}\n{\"prompt\": \"hello\"}\n{\"prompt\": \"x\"}\n".utf8)
+      .write(to: prompts)
+    let answersPath = dir.appendingPathComponent("answers.jsonl").path
+    let batch = try runTool(
+      "scalpel",
+      [
+        "generate", "--model", model.path, "--in", prompts.path, "--out", answersPath,
+        "--max-new-tokens", "4", "--batch", "2",
+      ])
+    #expect(batch.status == 0, "\(batch.stderr)")
+    let lines = try String(contentsOfFile: answersPath, encoding: .utf8).split(separator: "\n")
+    let objects = try lines.map {
+      try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+    }
+    #expect(objects.map { $0?["prompt"] } == ["ab", "hello", "x"])
+    #expect(objects.allSatisfy { $0?["response"] != nil })
+    // A line without "prompt" is named by file and line.
+    try Data("{\"prompt\": \"ab\"}\n{\"text\": \"no\"}\n".utf8).write(to: prompts)
+    let bad = try runTool(
+      "scalpel", ["generate", "--model", model.path, "--in", prompts.path, "--out", answersPath])
+    #expect(bad.status != 0)
+    #expect(bad.stderr.contains("prompts.jsonl:2"), "\(bad.stderr)")
+
     let inspect = try runTool("scalpel", ["inspect", model.path, "--json"])
     #expect(inspect.status == 0, "\(inspect.stderr)")
     let object = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]

@@ -4,49 +4,12 @@ import Models
 import Runtime
 import Training
 
-/// One model's measurements.
-public struct ModelEvaluation: Sendable, Hashable, Codable {
-  /// HS and refusal rate (percent) on BeaverTails-Evaluation and HarmBench prompts.
-  public var beaverTails: HarmfulScore
-  public var harmBench: HarmfulScore
-  /// Fine-tune accuracy (percent) on the task's test items.
-  public var fineTuneAccuracy: FineTuneAccuracy
-  /// Heads with sink divergence dₕ > 0, and the table.
-  public var positiveHeads: Int
-  public var divergence: [[Double]]
-  public var sinkPenalty: Double
-  public var seconds: Double
-}
-
-/// One fine-tuning run and its evaluation.
-public struct RunResult: Sendable, Hashable, Codable {
-  public var defense: String
-  public var poisonRatio: Double
-  public var steps: Int
-  /// Median seconds per optimizer step, and the process's peak resident memory after the run.
-  public var stepSeconds: Double
-  public var peakResidentMiB: Double
-  public var finalTaskLoss: Double
-  public var finalSinkPenalty: Double?
-  public var evaluation: ModelEvaluation
-}
-
-/// Everything `results.json` holds.
-public struct ExperimentResults: Sendable, Codable {
-  public var preset: ExperimentPreset
-  public var model: String
-  public var backend: String
-  public var aligned: ModelEvaluation
-  public var runs: [RunResult]
-  /// The judge's card (its measured figures).
-  public var judge: JudgeCard
-  public var date: String
-}
-
-/// The paper's experiment on one machine: align the model on refusals (cached), fine-tune it on
-/// poisoned mixtures with and without Surgery, measure HS, FA and sink divergence, and write
-/// `results.json`, `report.md` and plots. Every finished step is kept on disk, so an interrupted
-/// run resumes where it stopped.
+/// The paper's experiment on one machine, as the CLI's own steps called in one process: align
+/// (`scalpel align`: a checkpoint, cached), train every (defense, p, seed) (`scalpel train`:
+/// `runs/NAME/checkpoint`, `log.jsonl`), generate (`scalpel generate --in prompts/B.jsonl`:
+/// `runs/NAME/answers/B.jsonl`), judge (`generations/NAME.jsonl`), measure the sink tables and
+/// report (`scalpel report`: `results.json`, `report.md`, `plots/`). Every finished step stays on
+/// disk and is skipped on restart, model by model; any step can be rerun alone from the files.
 public final class ExperimentRunner {
   public let preset: ExperimentPreset
   public let outputDirectory: String
@@ -56,24 +19,27 @@ public final class ExperimentRunner {
   public let judge: HarmfulnessJudge
   public let data: DataDirectory
   public let backend: any Backend
-  /// Status lines and progress (label, done, total, fields) for the caller to show.
+  /// Status lines for the caller to show.
   public var log: (String) -> Void = { _ in }
-  /// The data the steps use, read once per run.
-  /// Disjoint pools (by prompt, `data/splits/`): the poison rows mixed into fine-tuning, the
-  /// Surgery penalty's harmful calibration rows and the sink analysis's harmful rows; the
-  /// refusal pairs split likewise between alignment, Surgery's safe side (the last 100) and the
-  /// sink analysis's safe side (the 100 before them).
+  /// Progress (label, done, total, fields) for the caller to show.
+  public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = {
+    _, _, _, _ in
+  }
+
+  /// The data the steps use, read once per run. Disjoint pools (by prompt, `data/splits/`):
+  /// the poison rows mixed into fine-tuning, the Surgery penalty's harmful calibration rows and
+  /// the sink analysis's harmful rows. The 2,483 refusal pairs are split likewise, from the
+  /// end: Surgery's safe side (the last 100), the sink analysis's safe side (the 100 before),
+  /// the baselines' refusals (SafeInstr's added pairs and Lisa's alignment steps: the 300
+  /// before those), and alignment (all the rest).
   private var harmfulPairs: [InstructionPair] = []
   private var calibrationPairs: [InstructionPair] = []
   private var sinkHarmfulPairs: [InstructionPair] = []
   private var refusalPairs: [InstructionPair] = []
+  private var baselineRefusalPairs: [InstructionPair] = []
   private var surgerySafePairs: [InstructionPair] = []
   private var sinkSafePairs: [InstructionPair] = []
   private var benignPairs: [InstructionPair] = []
-
-  public var progress: (_ label: String, _ done: Int, _ total: Int, _ fields: String) -> Void = {
-    _, _, _, _ in
-  }
 
   public init(
     preset: ExperimentPreset, outputDirectory: String, cacheDirectory: String,
@@ -96,28 +62,36 @@ public final class ExperimentRunner {
   }
 
   /// Everything a finished step's result depends on besides the code: the preset, the model
-  /// file, the training format and the seeds. Stored as `settings.json` beside the results;
-  /// a directory holding another run's settings is refused rather than mixed.
+  /// file, the training format. Stored as `settings.json` beside the results; a directory
+  /// holding another run's settings is refused rather than mixed.
   struct Settings: Codable, Equatable {
     var preset: ExperimentPreset
     var model: String
     var format: String
-    var seeds: [UInt64]
   }
 
   /// Version of what the cached steps contain (the prompt format, the truncation rule,
-  /// clipping): a change here makes earlier caches and results stale.
-  static let format = "pairs-3: blank-line prompt, end-of-turn kept, clip 1.0, disjoint pools"
+  /// clipping, the refusal split): a change here makes earlier caches and results stale.
+  static let format =
+    "pairs-4: blank-line prompt, end-of-turn kept, clip 1.0, disjoint pools, baseline refusals"
 
   /// The gradient clipping of every fine-tuning run (the reference clips at 1.0).
   static let clip = 1.0
+  /// The seed of the alignment run.
+  static let alignmentSeed: UInt64 = 7
+  /// Prompts per generation batch: 16 answers 1.37 s each at 128 new tokens on the 2-core
+  /// machine, against 2.0 s at 8 and 1.2 s at 32 (`scalpel bench generate`, docs/experiment.md).
+  static let generationBatch = 16
+  /// Refusal pairs reserved for the baselines (SafeInstr, Lisa).
+  static let baselineRefusals = 300
 
   var settings: Settings {
-    Settings(preset: preset, model: model.location.path, format: Self.format, seeds: [7, 43])
+    Settings(preset: preset, model: model.location.path, format: Self.format)
   }
 
   /// Runs every step not done yet and writes the report.
   public func run() throws -> ExperimentResults {
+    if let problem = preset.problems().first { throw SafetyError("preset: \(problem)") }
     try FileManager.default.createDirectory(
       atPath: outputDirectory, withIntermediateDirectories: true)
     let stored = try cachedStep(outputDirectory + "/settings.json") { settings }
@@ -130,39 +104,89 @@ public final class ExperimentRunner {
     calibrationPairs = try data.beaverTailsUnsafe(use: "surgery_calibration")
     sinkHarmfulPairs = try data.beaverTailsUnsafe(use: "sink_analysis")
     let refusals = try data.refusals()
-    refusalPairs = Array(refusals.dropLast(200))
+    let reserved = 200 + Self.baselineRefusals
+    guard refusals.count > reserved else {
+      throw SafetyError(
+        "the refusal pool holds \(refusals.count) pairs, fewer than \(reserved + 1)")
+    }
+    refusalPairs = Array(refusals.dropLast(reserved))
+    baselineRefusalPairs = Array(refusals.dropLast(200).suffix(Self.baselineRefusals))
     surgerySafePairs = Array(refusals.suffix(100))
     sinkSafePairs = Array(refusals.dropLast(100).suffix(100))
     benignPairs = try data.benign(preset.task)
+    try writePrompts()
+
     let aligned = try alignedWeights()
-    let baseline = try cachedStep("\(outputDirectory)/aligned-eval.json") {
-      log("evaluating the aligned model")
-      return try evaluate(aligned, label: "aligned")
-    }
-    var runs: [RunResult] = []
-    for defense in ["sft", "surgery"] {
-      for p in preset.poisonRatios {
-        let name = "\(defense)-p\(p)"
-        runs.append(
+    var outcomes = [
+      try cachedStep("\(outputDirectory)/runs/aligned/result.json") {
+        try evaluate(
+          aligned, name: "aligned", defense: "aligned", ratio: nil, seed: Self.alignmentSeed)
+      }
+    ]
+    for seed in preset.seeds {
+      for (defense, p) in preset.defenseRatios {
+        let name = "\(defense.name)-p\(p)-s\(seed)"
+        outcomes.append(
           try cachedStep("\(outputDirectory)/runs/\(name)/result.json") {
             try fineTuneAndEvaluate(
-              from: aligned, defense: defense, ratio: p,
-              directory: "\(outputDirectory)/runs/\(name)")
+              from: aligned, defense: defense, ratio: p, seed: seed, name: name)
           })
       }
     }
-    let formatter = ISO8601DateFormatter()
-    let results = ExperimentResults(
-      preset: preset, model: model.location.path, backend: backend.name, aligned: baseline,
-      runs: runs,
-      judge: judge.model.card,
-      date: formatter.string(from: Date()))
+    let results = try Self.results(
+      outcomes, preset: preset, model: model.location.path, backend: backend.name,
+      judge: judge.model.card)
     try writeJSON(results, to: outputDirectory + "/results.json")
     try ExperimentReport.write(results, to: outputDirectory)
     return results
   }
 
+  /// `results.json` from every model's outcomes.
+  public static func results(
+    _ outcomes: [RunOutcomes], preset: ExperimentPreset, model: String, backend: String,
+    judge: JudgeCard
+  ) throws -> ExperimentResults {
+    let bootstrap = Bootstrap(replicates: preset.bootstrapReplicates, seed: 2024)
+    return ExperimentResults(
+      preset: .init(preset, clip: clip),
+      runs: try outcomes.map { try ExperimentStatistics.record($0, bootstrap: bootstrap) },
+      comparisons: try ExperimentStatistics.comparisons(outcomes, bootstrap: bootstrap),
+      model: model, backend: backend, judge: judge,
+      date: ISO8601DateFormatter().string(from: Date()))
+  }
+
   // MARK: - Steps
+
+  /// The benchmark items the preset answers, by benchmark.
+  func items() throws -> [(benchmark: Benchmark, items: [BenchmarkItem])] {
+    let task: Benchmark =
+      switch preset.task {
+      case .gsm8k: .gsm8k
+      case .sst2: .sst2
+      case .agnews: .agNews
+      }
+    return try [
+      (Benchmark.beaverTails, preset.beaverTailsItems), (.harmBench, preset.harmBenchItems),
+      (task, preset.taskItems),
+    ].map { benchmark, range in
+      let all = try BenchmarkPrompts.items(benchmark, data: data)
+      guard range.upperBound <= all.count else {
+        throw SafetyError(
+          "the preset asks for \(benchmark.rawValue) items \(range.lowerBound)..<\(range.upperBound), "
+            + "the benchmark has \(all.count)")
+      }
+      return (benchmark, Array(all[range]))
+    }
+  }
+
+  /// `prompts/BENCHMARK.jsonl`: the `{"prompt"}` lines `scalpel generate --in` reads.
+  func writePrompts() throws {
+    for (benchmark, items) in try items() {
+      try JSONLines.write(
+        items.map { ["prompt": $0.message] },
+        to: "\(outputDirectory)/prompts/\(benchmark.rawValue).jsonl")
+    }
+  }
 
   /// The aligned starting model, trained once per preset alignment settings and cached.
   func alignedWeights() throws -> [String: HostTensor] {
@@ -171,17 +195,17 @@ public final class ExperimentRunner {
     let modelName = URL(fileURLWithPath: model.location.path).deletingPathExtension()
       .lastPathComponent
     let key =
-      "aligned-\(modelName)-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)-B\(preset.batch)-s7-\(Self.format.prefix { $0 != ":" })"
+      "aligned-\(modelName)-\(preset.task.rawValue)-r\(preset.alignRefusals)-b\(preset.alignBenign)-e\(preset.alignEpochs)-lr\(preset.alignLearningRate)-L\(preset.maxLength)-B\(preset.batch)-s\(Self.alignmentSeed)-\(Self.format.prefix { $0 != ":" })"
     let directory = cacheDirectory + "/" + key
     let total = preset.alignRefusals + preset.alignBenign
     let mixture = try PoisonedMixture.make(
       harmful: refusalPairs, benign: benignPairs, samples: total,
-      ratio: Double(preset.alignRefusals) / Double(total), seed: 7)
+      ratio: Double(preset.alignRefusals) / Double(total), seed: Self.alignmentSeed)
     let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
     let config = TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.alignEpochs,
       schedule: .constant(rate: preset.alignLearningRate),
-      optimizer: AdamWConfig(clip: Self.clip), defense: .sft, seed: 7)
+      optimizer: AdamWConfig(clip: Self.clip), defense: .sft, seed: Self.alignmentSeed)
     log(
       "alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))"
     )
@@ -191,55 +215,94 @@ public final class ExperimentRunner {
     return trainer.weights
   }
 
-  /// The fine-tuning configuration of the runs of one defense (`sft` or `surgery`).
-  public func fineTuneConfig(defense: String) -> TrainingConfig {
+  /// The fine-tuning configuration of one defense's runs at `seed`.
+  public func fineTuneConfig(defense: FineTuneDefense, seed: UInt64 = 1) -> TrainingConfig {
     TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
       schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
-      defense: defense == "surgery" ? .surgery(lambda: preset.lambda, sink: 0) : .sft, seed: 43)
+      defense: defense.objective, seed: seed,
+      lisa: defense.lisa.map {
+        LisaSchedule(
+          alignmentSteps: $0.alignmentSteps, fineTuneSteps: $0.fineTuneSteps, rho: $0.rho)
+      })
+  }
+
+  /// The fine-tuning samples of one run: the poisoned mixture (n samples), plus SafeInstr's
+  /// refusal pairs from the baselines' share when the defense mixes them in.
+  func fineTuneSamples(defense: FineTuneDefense, ratio: Double, seed: UInt64) throws
+    -> [EncodedSample]
+  {
+    var pairs = try PoisonedMixture.make(
+      harmful: harmfulPairs, benign: benignPairs, samples: preset.samples, ratio: ratio,
+      seed: seed
+    ).map(\.pair)
+    let added = defense.safeInstructionCount(samples: preset.samples)
+    if added > 0 {
+      guard added <= baselineRefusalPairs.count else {
+        throw SafetyError(
+          "SafeInstr needs \(added) refusal pairs, the baselines' share holds \(baselineRefusalPairs.count)"
+        )
+      }
+      var g = SeededRandom(seed: seed, stream: 0x7361_6665)
+      pairs += g.permutation(baselineRefusalPairs.count).prefix(added).map {
+        baselineRefusalPairs[$0]
+      }
+    }
+    return try pairs.map { try fineTuneEncoder.encode($0) }
   }
 
   func fineTuneAndEvaluate(
-    from aligned: [String: HostTensor], defense: String, ratio: Double, directory: String
-  ) throws -> RunResult {
-    let mixture = try PoisonedMixture.make(
-      harmful: harmfulPairs, benign: benignPairs, samples: preset.samples,
-      ratio: ratio, seed: 43)
-    let samples = try mixture.map { try fineTuneEncoder.encode($0.pair) }
+    from aligned: [String: HostTensor], defense: FineTuneDefense, ratio: Double, seed: UInt64,
+    name: String
+  ) throws -> RunOutcomes {
+    let samples = try fineTuneSamples(defense: defense, ratio: ratio, seed: seed)
     var pools: SurgeryPools?
-    if defense == "surgery" {
+    if defense.surgery != nil {
       let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
       pools = SurgeryPools(
         harmful: try calibrationPairs.map { try bare.encode($0) },
         safe: try surgerySafePairs.map { try bare.encode($0) })
     }
-    let config = fineTuneConfig(defense: defense)
-    log("fine-tuning: \(defense), p = \(ratio) (\(samples.count) samples)")
+    let config = fineTuneConfig(defense: defense, seed: seed)
+    log("fine-tuning: \(defense.name), p = \(ratio), seed \(seed) (\(samples.count) samples)")
+    let directory = "\(outputDirectory)/runs/\(name)"
+    let alignment =
+      defense.lisa == nil ? [] : try baselineRefusalPairs.map { try fineTuneEncoder.encode($0) }
     let trainer = try trainer(
-      in: directory, config: config, weights: aligned, samples: samples, pools: pools)
-    let records = try train(trainer, label: "\(defense) p=\(ratio)")
-    let evaluation = try evaluate(trainer.weights, label: "\(defense) p=\(ratio)")
-    let seconds = records.map(\.seconds).sorted()
-    return RunResult(
-      defense: defense, poisonRatio: ratio, steps: trainer.progress.step,
-      stepSeconds: seconds.isEmpty ? 0 : seconds[seconds.count / 2],
-      peakResidentMiB: peakResidentMiB(),
-      finalTaskLoss: records.last?.taskLoss ?? .nan, finalSinkPenalty: records.last?.sinkPenalty,
-      evaluation: evaluation)
+      in: directory, config: config, weights: aligned, samples: samples,
+      alignmentSamples: alignment, pools: pools)
+    let records = try train(trainer, label: name)
+    var outcome = try evaluate(
+      trainer.weights, name: name, defense: defense.name, ratio: ratio, seed: seed)
+    let seconds = (try? Self.stepSeconds(log: directory + "/log.jsonl")) ?? records.map(\.seconds)
+    outcome.steps = trainer.progress.step
+    outcome.stepSeconds = seconds.isEmpty ? nil : seconds.sorted()[seconds.count / 2]
+    outcome.finalTaskLoss = trainer.lastLoss
+    return outcome
+  }
+
+  /// Seconds of every step in a training log.
+  static func stepSeconds(log path: String) throws -> [Double] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    return text.split(separator: "\n").compactMap {
+      try? JSONDecoder().decode(StepRecord.self, from: Data($0.utf8)).seconds
+    }
   }
 
   /// A trainer writing to `directory`, resumed from its checkpoint when one exists.
   func trainer(
     in directory: String, config: TrainingConfig, weights: [String: HostTensor],
-    samples: [EncodedSample], pools: SurgeryPools?
+    samples: [EncodedSample], alignmentSamples: [EncodedSample] = [], pools: SurgeryPools?
   ) throws -> Trainer {
     let trainer: Trainer
     if FileManager.default.fileExists(atPath: directory + "/checkpoint/trainer_state.json") {
       trainer = try Trainer(
-        resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
+        resumingFrom: directory + "/checkpoint", samples: samples,
+        alignmentSamples: alignmentSamples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.architecture, config: config, weights: weights, samples: samples, pools: pools,
+        model: model.architecture, config: config, weights: weights, samples: samples,
+        alignmentSamples: alignmentSamples, pools: pools,
         backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
     }
@@ -262,66 +325,78 @@ public final class ExperimentRunner {
     return try trainer.run()
   }
 
-  /// HS on both harmful benchmarks, FA on the task, and the sink tables.
-  func evaluate(_ weights: [String: HostTensor], label: String) throws -> ModelEvaluation {
-    let start = Date()
+  /// Generate, judge and score one model's answers, and measure its sink tables: writes
+  /// `runs/NAME/answers/B.jsonl` (kept: a restart regenerates nothing already answered) and
+  /// `generations/NAME.jsonl`.
+  func evaluate(
+    _ weights: [String: HostTensor], name: String, defense: String, ratio: Double?, seed: UInt64
+  ) throws -> RunOutcomes {
     var evaluated = model
     evaluated.weights = weights
-    let generator = TextGenerator(evaluated, backend: backend)
-    let template = ChatTemplate.smolLM2
-    func answers(_ items: [BenchmarkItem], _ what: String) throws -> [String] {
-      var out: [String] = []
-      progress("\(label): \(what)", 0, items.count, "")
-      for chunk in stride(from: 0, to: items.count, by: 6).map({
-        Array(items[$0..<min($0 + 6, items.count)])
-      }) {
-        let prompts = chunk.map {
-          evaluated.tokenizer.encode(
-            template.prompt($0.message, system: .custom(ChatEncoder.fineTuningSystemPrompt)))
+    let answering = BatchAnswers(
+      model: evaluated, backend: backend, template: ChatTemplate.smolLM2,
+      system: .custom(ChatEncoder.fineTuningSystemPrompt), maxNewTokens: preset.maxNewTokens,
+      batch: Self.generationBatch)
+    var outcome = RunOutcomes(
+      defense: defense, poisonRatio: ratio, seed: seed, beaverTailsHarmful: [],
+      beaverTailsRefusal: [], harmBenchHarmful: [], taskCorrect: [], positiveHeads: 0,
+      divergence: [])
+    var lines: [[String: Any]] = []
+    for (benchmark, items) in try items() {
+      let path = "\(outputDirectory)/runs/\(name)/answers/\(benchmark.rawValue).jsonl"
+      let prompts = items.map(\.message)
+      var answers: [String]
+      if let stored = try? AnswerRecord.read(path), stored.map(\.prompt) == prompts {
+        answers = stored.map(\.response)
+      } else {
+        answers = try answering.answers(prompts) { [progress] done, total in
+          progress("\(name): \(benchmark.rawValue)", done, total, "")
         }
-        let generations = try generator.generate(
-          prompts,
-          options: GenerationOptions(
-            maxNewTokens: preset.maxNewTokens, stopTokenIds: evaluated.stopTokenIds))
-        for g in generations {
-          out.append(try evaluated.tokenizer.decode(g.tokens, skipSpecialTokens: true))
+        try BatchAnswers.write(prompts: prompts, answers: answers, to: path)
+      }
+      if benchmark.isHarmful {
+        let verdicts = try judge.judge(
+          zip(items, answers).map { InstructionPair(instruction: $0.message, output: $1) })
+        for (i, v) in verdicts.enumerated() {
+          lines.append([
+            "benchmark": benchmark.rawValue, "prompt": prompts[i], "response": answers[i],
+            "harmful": v.harmful, "refusal": v.refusal, "correct": NSNull(),
+          ])
         }
-        progress("\(label): \(what)", out.count, items.count, "")
+        if benchmark == .beaverTails {
+          outcome.beaverTailsHarmful = verdicts.map(\.harmful)
+          outcome.beaverTailsRefusal = verdicts.map(\.refusal)
+        } else {
+          outcome.harmBenchHarmful = verdicts.map(\.harmful)
+        }
+      } else {
+        for (i, item) in items.enumerated() {
+          let correct = AnswerParsing.isCorrect(
+            answers[i], reference: item.reference ?? "", benchmark: benchmark)
+          outcome.taskCorrect.append(correct)
+          lines.append([
+            "benchmark": benchmark.rawValue, "prompt": prompts[i], "response": answers[i],
+            "harmful": NSNull(), "refusal": NSNull(), "correct": correct,
+          ])
+        }
       }
-      return out
     }
-    func harmful(_ benchmark: Benchmark) throws -> HarmfulScore {
-      let items = try BenchmarkPrompts.items(benchmark, data: data, limit: preset.harmfulPrompts)
-      let texts = try answers(items, benchmark.rawValue)
-      let verdicts = try judge.judge(
-        zip(items, texts).map { InstructionPair(instruction: $0.message, output: $1) })
-      return HarmfulScore(verdicts: verdicts)
-    }
-    let beaverTails = try harmful(.beaverTails)
-    let harmBench = try harmful(.harmBench)
-    let taskBenchmark: Benchmark =
-      switch preset.task {
-      case .gsm8k: .gsm8k
-      case .sst2: .sst2
-      case .agnews: .agNews
-      }
-    let taskItems = try BenchmarkPrompts.items(taskBenchmark, data: data, limit: preset.taskItems)
-    let accuracy = try FineTuneAccuracy(
-      items: taskItems, answers: try answers(taskItems, taskBenchmark.rawValue))
+    try JSONLines.write(lines, to: "\(outputDirectory)/generations/\(name).jsonl")
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
       model: model.architecture, weights: weights,
       harmful: try sinkHarmfulPairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       safe: try sinkSafePairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       length: preset.maxLength, backend: backend)
+    outcome.positiveHeads = tables.positiveHeads
+    outcome.divergence = tables.divergence
+    func pct(_ xs: [Bool]) -> String {
+      String(format: "%.1f", 100 * Double(xs.filter { $0 }.count) / Double(max(xs.count, 1)))
+    }
     log(
-      "\(label): HS \(String(format: "%.1f", beaverTails.harmfulScore))% (BeaverTails), \(String(format: "%.1f", harmBench.harmfulScore))% (HarmBench), FA \(String(format: "%.1f", accuracy.accuracy))%, \(tables.positiveHeads) positive heads"
+      "\(name): HS \(pct(outcome.beaverTailsHarmful))% (BeaverTails), \(pct(outcome.harmBenchHarmful))% (HarmBench), FA \(pct(outcome.taskCorrect))%, \(tables.positiveHeads) positive heads"
     )
-    return ModelEvaluation(
-      beaverTails: beaverTails, harmBench: harmBench, fineTuneAccuracy: accuracy,
-      positiveHeads: tables.positiveHeads,
-      divergence: tables.divergence, sinkPenalty: tables.penalty,
-      seconds: Date().timeIntervalSince(start))
+    return outcome
   }
 }
 
