@@ -26,6 +26,8 @@ struct ExperimentCommand: ParsableCommand {
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
     String = "smollm2"
   @OptionGroup var data: DataOptions
+  @Option(help: "The judge's encoder: minilm or smollm2 (see `scalpel judge --help`).")
+  var judgeEncoder: String = JudgeEncoderOptions.defaultEncoder
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
   @Flag(
     help:
@@ -46,8 +48,9 @@ struct ExperimentCommand: ParsableCommand {
     let loaded = try failing { () throws(ModelError) in
       try store.loadLanguageModel(ModelReference(model))
     }
-    let miniLM = try failing { () throws(ModelError) in try store.locate(ModelReference("minilm")) }
-    let embedder = try SentenceEmbedder(miniLMDirectory: miniLM.path, backend: backendValue)
+    let embedder = try JudgeEncoderOptions.make(
+      judgeEncoder, modelDir: nil, maxTokens: nil, batchSize: nil, store: store,
+      backend: backendValue)
     var bars: [String: ProgressBar] = [:]
     func show(_ label: String, _ done: Int, _ total: Int, _ fields: String) {
       if bars[label] == nil { bars[label] = ProgressBar(total: total, label: label) }

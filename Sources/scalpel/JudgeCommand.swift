@@ -36,13 +36,10 @@ struct JudgeCommand: ParsableCommand {
   @Option(help: "Write the judge card into this Markdown file (between its generated markers).")
   var card: String?
   @OptionGroup var data: DataOptions
-  @Option(help: "The encoder directory (default: the cached all-MiniLM-L6-v2).")
-  var modelDir: String?
+  @OptionGroup var encoder: JudgeEncoderOptions
   @Option(help: "Directory for the trained heads and the embedding cache (default: CACHE/judge).")
   var cache: String?
   @Option(help: "Where the encoder runs: jit or interpreter.") var backend: String = "jit"
-  @Option(help: "Tokens per embedded text.") var maxTokens: Int = 128
-  @Option(help: "Texts per embedding batch.") var batchSize: Int = 16
   @Option(help: "Features of the heads: pair, answer or pair+answer.")
   var features: String = JudgeFeatures.pairAndAnswer.rawValue
   @Option(help: "Folds of the grouped cross-validation behind the card.") var folds: Int = 5
@@ -63,14 +60,11 @@ struct JudgeCommand: ParsableCommand {
     let answers = try input.map(AnswerRecord.read)
     let labelled = try evaluate.map(AnswerRecord.read)
     let store = ModelOptions.store()
-    let directory =
-      try modelDir
-      ?? failing { () throws(ModelError) in try store.locate(ModelReference("minilm")) }.path
-    let embedder = try SentenceEmbedder(
-      miniLMDirectory: directory, backend: try ModelOptions.backend(named: backend),
-      maxTokens: maxTokens, batchSize: batchSize)
+    let embedder = try encoder.make(store: store, backend: try ModelOptions.backend(named: backend))
     var settings = JudgeTrainingSettings()
     settings.features = JudgeFeatures(rawValue: features) ?? .pairAndAnswer
+    // The other feature sets are compared only when the answers are encoded anyway.
+    settings.compareFeatures = settings.features == .pairAndAnswer
     settings.folds = folds
     var bars: [TrainingStage: ProgressBar] = [:]
     let cacheDirectory = cache ?? store.cacheDirectory + "/judge"
