@@ -37,7 +37,9 @@ struct JudgeCommand: ParsableCommand {
   var card: String?
   @OptionGroup var data: DataOptions
   @OptionGroup var encoder: JudgeEncoderOptions
-  @Option(help: "Directory for the trained heads and the embedding cache (default: CACHE/judge).")
+  @Option(
+    help: "Directory for the trained heads and the embedding cache (default: CACHE/judge/ENCODER)."
+  )
   var cache: String?
   @Option(help: "Where the encoder runs: jit or interpreter.") var backend: String = "jit"
   @Option(help: "Features of the heads: pair, answer or pair+answer.")
@@ -67,7 +69,8 @@ struct JudgeCommand: ParsableCommand {
     settings.compareFeatures = settings.features == .pairAndAnswer
     settings.folds = folds
     var bars: [TrainingStage: ProgressBar] = [:]
-    let cacheDirectory = cache ?? store.cacheDirectory + "/judge"
+    let cacheDirectory =
+      cache ?? JudgeEncoderOptions.cacheDirectory(encoder.encoder, store: store)
     let (judge, trained) = try HarmfulnessJudge.prepared(
       embedder: embedder, data: dataDirectory, cacheDirectory: cacheDirectory, settings: settings,
       retrain: retrain

@@ -7,8 +7,9 @@ import Safety
 struct JudgeEncoderOptions: ParsableArguments {
   @Option(
     help: """
-      The judge's encoder: minilm (all-MiniLM-L6-v2 sentence embeddings) or smollm2 \
-      (SmolLM2-135M-Instruct asked a moderation question: its hidden states feed the heads).
+      The judge's encoder: minilm (all-MiniLM-L6-v2 sentence embeddings), smollm2 \
+      (SmolLM2-135M-Instruct asked a moderation question: its hidden states feed the heads) or \
+      minilm+smollm2 (both, concatenated).
       """)
   var encoder: String = JudgeEncoderOptions.defaultEncoder
   @Option(help: "The encoder's model directory or file (default: the cached model).")
@@ -20,7 +21,7 @@ struct JudgeEncoderOptions: ParsableArguments {
 
   /// The encoder the judge uses unless told otherwise (chosen by measurement, docs/judge.md).
   static let defaultEncoder = "minilm"
-  static let choices = ["minilm", "smollm2"]
+  static let choices = ["minilm", "smollm2", "minilm+smollm2"]
 
   func validate() throws {
     guard Self.choices.contains(encoder) else {
@@ -37,7 +38,13 @@ struct JudgeEncoderOptions: ParsableArguments {
       backend: backend)
   }
 
-  /// The encoder called `name` (defaults for nil settings).
+  /// Where the judge made with encoder `name` keeps its heads and embedding cache by default.
+  static func cacheDirectory(_ name: String, store: ModelStore) -> String {
+    store.cacheDirectory + "/judge/" + name
+  }
+
+  /// The encoder called `name` (defaults for nil settings; `modelDir`, `maxTokens` and
+  /// `batchSize` apply to a single encoder only).
   static func make(
     _ name: String, modelDir: String?, maxTokens: Int?, batchSize: Int?, store: ModelStore,
     backend: any Backend
@@ -46,6 +53,15 @@ struct JudgeEncoderOptions: ParsableArguments {
       throw ValidationError("the judge's encoder must be one of \(choices), got '\(name)'")
     }
     switch name {
+    case "minilm+smollm2":
+      let parts = try ["minilm", "smollm2"].map { part in
+        let e = try make(
+          part, modelDir: nil, maxTokens: nil, batchSize: nil, store: store, backend: backend)
+        let file = cacheDirectory(part, store: store) + "/" + JudgeStore.embeddingFile
+        let cache: EmbeddingCache? = EmbeddingCache(path: file, dimension: e.dimension)
+        return (encoder: e, cache: cache)
+      }
+      return try ConcatenatedEncoder(parts)
     case "smollm2":
       let model = try failing { () throws(ModelError) in
         try store.loadLanguageModel(ModelReference(modelDir ?? "smollm2"))

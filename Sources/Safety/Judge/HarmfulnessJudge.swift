@@ -139,7 +139,7 @@ public enum JudgeEmbeddings {
     var vectors: [[Float]] = []
     if let cache {
       // Saved every `chunk` texts, so an interrupted run keeps what it embedded.
-      let chunk = 512
+      let chunk = 128
       for start in stride(from: 0, to: texts.count, by: chunk) {
         let part = Array(texts[start..<min(start + chunk, texts.count)])
         vectors += try cache.embeddings(part, with: embedder) { done, _ in

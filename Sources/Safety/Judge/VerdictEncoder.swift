@@ -15,7 +15,8 @@ import Runtime
 ///   `logsumexp(logits[yes ids]) − logsumexp(logits[no ids])` (the softmax's normalizer cancels).
 ///
 /// The heads read `last` and `mean`; `verdict` is the zero-shot classifier. Batches are
-/// left-padded with positions counted from each text's first token, so a padded row computes what the text alone would.
+/// left-padded with positions counted from each text's first token, so a padded row computes
+/// what the text alone would.
 public final class VerdictEncoder: TextEncoder {
   /// The moderation instruction before the judged text.
   public static let instruction = """
@@ -52,10 +53,12 @@ public final class VerdictEncoder: TextEncoder {
   private let tail: [Int]
   private var executables: [[Int]: any GraphExecutable] = [:]
 
-  /// An encoder from a loaded model.
+  /// An encoder from a loaded model; `verdictTokens` overrides the ids of the "Yes" and "No"
+  /// tokens (found in the tokenizer by default).
   public init(
     model: LoadedLanguageModel, backend: any Backend = InterpreterBackend(),
-    maxTokens: Int = 320, batchSize: Int = 8, identity: String = "SmolLM2-135M-Instruct"
+    maxTokens: Int = 320, batchSize: Int = 8, identity: String = "SmolLM2-135M-Instruct",
+    verdictTokens: (yes: [Int], no: [Int])? = nil
   ) throws(SafetyError) {
     guard batchSize >= 1 else { throw SafetyError("batchSize must be positive, got \(batchSize)") }
     let template = model.chatTemplate ?? .smolLM2
@@ -70,15 +73,20 @@ public final class VerdictEncoder: TextEncoder {
           + "got \(maxTokens)")
     }
     func ids(_ words: [String]) -> [Int] {
-      Array(Set(words.compactMap { w in
-        let t = model.tokenizer.encode(w)
-        return t.count == 1 ? t[0] : nil
-      })).sorted()
+      Array(
+        Set(
+          words.compactMap { w in
+            let t = model.tokenizer.encode(w)
+            return t.count == 1 ? t[0] : nil
+          })
+      ).sorted()
     }
-    yesIds = ids(Self.yesWords)
-    noIds = ids(Self.noWords)
-    guard !yesIds.isEmpty, !noIds.isEmpty else {
-      throw SafetyError("the tokenizer has no single-token \"Yes\" / \"No\"")
+    yesIds = verdictTokens?.yes ?? ids(Self.yesWords)
+    noIds = verdictTokens?.no ?? ids(Self.noWords)
+    let all = yesIds + noIds
+    guard !yesIds.isEmpty, !noIds.isEmpty, all.allSatisfy({ (0..<model.config.vocabulary) ~= $0 })
+    else {
+      throw SafetyError("no single-token \"Yes\" / \"No\" in the vocabulary")
     }
     let name = model.config.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"
     let d = model.config.dimension
