@@ -10,7 +10,8 @@ import Runtime
 /// text is cut so the whole stays within `maxTokens` and the question is always kept. One forward
 /// pass gives, per text, `[last, mean, verdict]`:
 /// - `last`: the final hidden state (after the last norm) at the last position, L2-normalized;
-/// - `mean`: the mean of the final hidden states over real tokens, L2-normalized;
+/// - `mean`: the mean of the final hidden states over the judged text's own tokens (not the
+///   instruction and question around it, which would dominate a short text), L2-normalized;
 /// - `verdict`: the log-odds of answering "Yes" rather than "No" there,
 ///   `logsumexp(logits[yes ids]) − logsumexp(logits[no ids])` (the softmax's normalizer cancels).
 ///
@@ -102,7 +103,7 @@ public final class VerdictEncoder: TextEncoder {
     self.backend = backend
     self.maxTokens = maxTokens
     self.batchSize = batchSize
-    self.identity = "\(identity)/verdict-v1/t\(maxTokens)"
+    self.identity = "\(identity)/verdict-v2/t\(maxTokens)"
   }
 
   /// `last` and `mean`, then the verdict.
@@ -111,33 +112,52 @@ public final class VerdictEncoder: TextEncoder {
   public var verdictIndex: Int? { 2 * config.dimension }
 
   /// The token ids of the moderation prompt around `text`, cut to `maxTokens`.
-  public func promptIds(_ text: String) -> [Int] {
-    head + tokenizer.encode(text).prefix(maxTokens - head.count - tail.count) + tail
+  public func promptIds(_ text: String) -> [Int] { prompt(text).ids }
+
+  /// The moderation prompt around `text` and the range of the text's own tokens in it.
+  func prompt(_ text: String) -> (ids: [Int], pooled: Range<Int>) {
+    let body = tokenizer.encode(text).prefix(maxTokens - head.count - tail.count)
+    let pooled = head.count..<(head.count + max(1, body.count))
+    return (head + body + tail, pooled)
   }
 
   public func encode(_ texts: [String], progress: ((Int) -> Void)?) throws(SafetyError)
     -> [[Float]]
   {
-    try encode(ids: texts.map(promptIds), progress: progress)
+    try encode(prompts: texts.map(prompt), progress: progress)
   }
 
-  /// Vectors for token-id sequences (each already a whole prompt), in order. Sequences are
-  /// sorted by length and batched; lengths are padded up to a multiple of 32 and short batches
-  /// repeat their last row, so few graph shapes are compiled.
+  /// Vectors for token-id sequences (each a whole prompt of at most `maxTokens`), in order,
+  /// `mean` over all of each sequence.
   public func encode(ids: [[Int]], progress: ((Int) -> Void)? = nil) throws(SafetyError)
     -> [[Float]]
   {
-    if let empty = ids.firstIndex(where: \.isEmpty) {
-      throw SafetyError("text \(empty) has no tokens")
+    try encode(prompts: ids.map { ($0, 0..<$0.count) }, progress: progress)
+  }
+
+  /// Vectors for prompts, `mean` over each one's `pooled` positions. Sequences are sorted by
+  /// length and batched; lengths are padded up to a multiple of 32 and short batches repeat
+  /// their last row, so few graph shapes are compiled.
+  func encode(prompts: [(ids: [Int], pooled: Range<Int>)], progress: ((Int) -> Void)?)
+    throws(SafetyError) -> [[Float]]
+  {
+    for (i, p) in prompts.enumerated() {
+      guard !p.ids.isEmpty, p.ids.count <= maxTokens, !p.pooled.isEmpty,
+        p.pooled.upperBound <= p.ids.count
+      else {
+        throw SafetyError(
+          "text \(i) has \(p.ids.count) tokens (expected 1...\(maxTokens)) or no pooled range")
+      }
     }
+    let ids = prompts.map(\.ids)
     let order = ids.indices.sorted { (ids[$0].count, $0) < (ids[$1].count, $1) }
     var out = [[Float]](repeating: [], count: ids.count)
     var done = 0
     for start in stride(from: 0, to: order.count, by: batchSize) {
       let members = Array(order[start..<min(start + batchSize, order.count)])
-      var rows = members.map { Array(ids[$0].suffix(maxTokens)) }
+      var rows = members.map { prompts[$0] }
       while rows.count < batchSize, let last = rows.last { rows.append(last) }
-      let longest = rows.map(\.count).max() ?? 1
+      let longest = rows.map(\.ids.count).max() ?? 1
       let length = min((longest + 31) / 32 * 32, maxTokens)
       let vectors = try run(rows, length: length)
       for (k, i) in members.enumerated() { out[i] = vectors[k] }
@@ -148,7 +168,9 @@ public final class VerdictEncoder: TextEncoder {
   }
 
   /// Runs one left-padded batch.
-  private func run(_ rows: [[Int]], length: Int) throws(SafetyError) -> [[Float]] {
+  private func run(_ rows: [(ids: [Int], pooled: Range<Int>)], length: Int) throws(SafetyError)
+    -> [[Float]]
+  {
     let b = rows.count
     let d = config.dimension
     // Left padding: row r has `length − count` padding tokens (mask 0, position 0), then its
@@ -156,13 +178,15 @@ public final class VerdictEncoder: TextEncoder {
     var tokens = [Int32](repeating: 0, count: b * length)
     var mask = [Int32](repeating: 0, count: b * length)
     var positions = [Int32](repeating: 0, count: b * length)
+    var pool = [Float](repeating: 0, count: b * length)
     for (r, row) in rows.enumerated() {
-      let pad = length - row.count
-      for (t, id) in row.enumerated() {
+      let pad = length - row.ids.count
+      for (t, id) in row.ids.enumerated() {
         tokens[r * length + pad + t] = Int32(id)
         mask[r * length + pad + t] = 1
         positions[r * length + pad + t] = Int32(t)
       }
+      for t in row.pooled { pool[r * length + pad + t] = 1 }
     }
     do {
       let executable = try prepared(batch: b, length: length)
@@ -173,6 +197,7 @@ public final class VerdictEncoder: TextEncoder {
       inputs["tokens"] = try HostTensor(shape: [b, length], tokens)
       inputs["attention_mask"] = try HostTensor(shape: [b, length], mask)
       inputs["positions"] = try HostTensor(shape: [b, length], positions)
+      inputs["pool_mask"] = try HostTensor(shape: [b, length], pool)
       let result = try executable.run(inputs)
       guard let last = result["last"]?.array(of: Float.self), last.count == b * d,
         let mean = result["mean"]?.array(of: Float.self), mean.count == b * d
@@ -199,7 +224,7 @@ public final class VerdictEncoder: TextEncoder {
     if let e = executables[[batch, length]] { return e }
     let graph = try Self.graph(config, batch: batch, tokens: length)
     if let missing = graph.parameters.map(\.name).first(where: {
-      !["tokens", "attention_mask", "positions"].contains($0) && weights[$0] == nil
+      !["tokens", "attention_mask", "positions", "pool_mask"].contains($0) && weights[$0] == nil
     }) {
       throw SafetyError("the model weights have no tensor '\(missing)'")
     }
@@ -208,22 +233,24 @@ public final class VerdictEncoder: TextEncoder {
     return e
   }
 
-  /// The graph: inputs `tokens`, `attention_mask`, `positions` (i32 `[B, T]`, left-padded) and
-  /// the weights; results `last` (final hidden state at position T−1) and `mean` (mean final
-  /// hidden state over real tokens), both `[B, D]`.
+  /// The graph: inputs `tokens`, `attention_mask`, `positions` (i32 `[B, T]`, left-padded),
+  /// `pool_mask` (f32 `[B, T]`, 1 on the positions to average) and the weights; results `last`
+  /// (final hidden state at position T−1) and `mean` (mean final hidden state over the pooled
+  /// positions), both `[B, D]`.
   public static func graph(_ config: LlamaConfig, batch: Int, tokens: Int) throws -> Graph {
     let m = ModelBuilder(name: "llama_verdict")
     let b = m.graph
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
     let keyMask = m.input("attention_mask", TensorType(.i32, [batch, tokens]))
     let positions = m.input("positions", TensorType(.i32, [batch, tokens]))
+    let pool = m.input("pool_mask", TensorType(.f32, [batch, tokens]))
     let mask = AttentionMasks.causal(batch: batch, tokens: tokens, keyMask: keyMask, in: b)
     let (hidden, _) = Llama(config).hiddenStates(
       tokens: ids, positions: positions, mask: mask, in: m)
     let d = config.dimension
     let last = b.reshape(
       b.slice(hidden, start: [0, tokens - 1, 0], limit: [batch, tokens, d]), [batch, d])
-    let weights = b.reshape(b.cast(keyMask, to: .f32), [batch, tokens, 1])
+    let weights = b.reshape(pool, [batch, tokens, 1])
     let summed = b.sum(b.mul(hidden, weights), axes: [1])
     let counts = b.maximum(b.sum(weights, axes: [1]), b.constant(1, .scalar(.f32)))
     return try b.build(results: [("last", last), ("mean", b.div(summed, counts))])
