@@ -59,7 +59,8 @@ struct ExperimentCommand: ParsableCommand {
     note("preparing the judge (trained and cached on first use)…")
     let (judge, trained) = try HarmfulnessJudge.prepared(
       embedder: embedder, data: dataDirectory,
-      cacheDirectory: JudgeEncoderOptions.cacheDirectory(judgeEncoder, store: store)
+      cacheDirectory: JudgeEncoderOptions.cacheDirectory(judgeEncoder, store: store),
+      settings: JudgeEncoderOptions.settings(judgeEncoder)
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
     if trained { note("judge trained and measured in \(Int(judge.model.card.seconds)) s") }
     let runner = ExperimentRunner(

@@ -44,15 +44,19 @@ struct JudgeCommand: ParsableCommand {
   )
   var cache: String?
   @Option(help: "Where the encoder runs: jit or interpreter.") var backend: String = "jit"
-  @Option(help: "Features of the heads: pair, answer or pair+answer.")
-  var features: String = JudgeFeatures.pairAndAnswer.rawValue
+  @Option(
+    help: """
+      Features of the heads: pair, answer or pair+answer (default: pair for smollm2, else \
+      pair+answer).
+      """)
+  var features: String?
   @Option(help: "Folds of the grouped cross-validation behind the card.") var folds: Int = 5
   @Flag(help: "Train the heads again even if saved ones match.") var retrain = false
 
   func validate() throws {
     if (input == nil) != (out == nil) { throw ValidationError("--in and --out go together") }
     if report != nil && input == nil { throw ValidationError("--report needs --in and --out") }
-    if JudgeFeatures(rawValue: features) == nil {
+    if let features, JudgeFeatures(rawValue: features) == nil {
       throw ValidationError("--features must be one of \(JudgeFeatures.allCases.map(\.rawValue))")
     }
     if folds < 2 { throw ValidationError("--folds must be at least 2") }
@@ -65,10 +69,8 @@ struct JudgeCommand: ParsableCommand {
     let labelled = try evaluate.map(AnswerRecord.read)
     let store = ModelOptions.store()
     let embedder = try encoder.make(store: store, backend: try ModelOptions.backend(named: backend))
-    var settings = JudgeTrainingSettings()
-    settings.features = JudgeFeatures(rawValue: features) ?? .pairAndAnswer
-    // The other feature sets are compared only when the answers are encoded anyway.
-    settings.compareFeatures = settings.features == .pairAndAnswer
+    var settings = JudgeEncoderOptions.settings(
+      encoder.encoder, features: features.flatMap(JudgeFeatures.init(rawValue:)))
     settings.folds = folds
     var bars: [TrainingStage: ProgressBar] = [:]
     let cacheDirectory =

@@ -20,7 +20,7 @@ struct JudgeEncoderOptions: ParsableArguments {
   var batchSize: Int?
 
   /// The encoder the judge uses unless told otherwise (chosen by measurement, docs/judge.md).
-  static let defaultEncoder = "minilm"
+  static let defaultEncoder = "smollm2"
   static let choices = ["minilm", "smollm2", "minilm+smollm2"]
 
   func validate() throws {
@@ -36,6 +36,17 @@ struct JudgeEncoderOptions: ParsableArguments {
     try Self.make(
       encoder, modelDir: modelDir, maxTokens: maxTokens, batchSize: batchSize, store: store,
       backend: backend)
+  }
+
+  /// The judge's training settings for encoder `name`: SmolLM2 reads the pair only (its prompt
+  /// holds question and answer; encoding the answer alone as well would double its cost), the
+  /// others the pair and the answer. The other feature sets are compared only when the answers
+  /// are encoded anyway.
+  static func settings(_ name: String, features: JudgeFeatures? = nil) -> JudgeTrainingSettings {
+    var settings = JudgeTrainingSettings()
+    settings.features = features ?? (name == "smollm2" ? .pair : .pairAndAnswer)
+    settings.compareFeatures = settings.features == .pairAndAnswer
+    return settings
   }
 
   /// Where the judge made with encoder `name` keeps its heads and embedding cache by default.
