@@ -36,6 +36,13 @@ struct ExperimentCommand: ParsableCommand {
   var dumpGraphs = false
   @OptionGroup var memory: MemoryOptions
 
+  func validate() throws {
+    guard JudgeEncoderOptions.choices.contains(judgeEncoder) else {
+      throw ValidationError(
+        "--judge-encoder must be one of \(JudgeEncoderOptions.choices), got '\(judgeEncoder)'")
+    }
+  }
+
   func run() throws {
     guard let chosen = ExperimentPreset.named(preset) else {
       throw ValidationError("--preset must be quick or standard, got '\(preset)'")
