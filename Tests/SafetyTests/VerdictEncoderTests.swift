@@ -13,7 +13,7 @@ func tinyVerdictModel() throws -> LoadedLanguageModel {
     tiedEmbeddings: true)
   var random = SeededRandom(seed: 11)
   var weights: [String: HostTensor] = [:]
-  for p in try Llama(config).forwardGraph(batch: 1, tokens: 1).graph.parameters
+  for p in try Llama(config).forwardGraph(batch: 1, tokens: 1).parameters
   where !["tokens", "attention_mask", "positions"].contains(p.name) {
     let values = (0..<p.type.count).map { _ -> Float in
       let u = Float(random.nextUnitInterval()) * 2 - 1
@@ -59,7 +59,7 @@ func tinyVerdictModel() throws -> LoadedLanguageModel {
     #expect(encoder.verdictIndex == 2 * d)
     for (ids, v) in zip(sequences, vectors) {
       #expect(v.count == encoder.dimension)
-      let (graph, _) = try Llama(model.config).forwardGraph(batch: 1, tokens: ids.count)
+      let graph = try Llama(model.config).forwardGraph(batch: 1, tokens: ids.count)
       var inputs: [String: HostTensor] = model.weights.filter { name, _ in
         graph.parameters.contains { $0.name == name }
       }
