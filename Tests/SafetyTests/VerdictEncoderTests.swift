@@ -85,7 +85,7 @@ func tinyVerdictModel() throws -> LoadedLanguageModel {
       }
       let alone = try encoder.encode(ids: [ids])[0]
       let difference = zip(alone, v).map { abs($0 - $1) }.max() ?? 1
-      #expect(difference < 1e-4 * scale, "\(ids)")
+      #expect(Double(difference) < 1e-4 * scale, "\(ids)")
     }
   }
 
