@@ -37,6 +37,8 @@ struct ExperimentCommand: ParsableCommand {
   @Option(help: "The starting model (smollm2, a .gguf file or a model directory).") var model:
     String = "smollm2"
   @OptionGroup var data: DataOptions
+  @Option(help: "The judge's encoder: minilm or smollm2 (see `scalpel judge --help`).")
+  var judgeEncoder: String = JudgeEncoderOptions.defaultEncoder
   @Option(help: "Where graphs run: jit or interpreter.") var backend: String = "jit"
   @Flag(
     help:
@@ -44,6 +46,13 @@ struct ExperimentCommand: ParsableCommand {
   )
   var dumpGraphs = false
   @OptionGroup var memory: MemoryOptions
+
+  func validate() throws {
+    guard JudgeEncoderOptions.choices.contains(judgeEncoder) else {
+      throw ValidationError(
+        "--judge-encoder must be one of \(JudgeEncoderOptions.choices), got '\(judgeEncoder)'")
+    }
+  }
 
   func run() throws {
     guard var chosen = ExperimentPreset.named(preset) else {
@@ -64,8 +73,9 @@ struct ExperimentCommand: ParsableCommand {
     let loaded = try failing { () throws(ModelError) in
       try store.loadLanguageModel(ModelReference(model))
     }
-    let miniLM = try failing { () throws(ModelError) in try store.locate(ModelReference("minilm")) }
-    let embedder = try SentenceEmbedder(miniLMDirectory: miniLM.path, backend: backendValue)
+    let embedder = try JudgeEncoderOptions.make(
+      judgeEncoder, modelDir: nil, maxTokens: nil, batchSize: nil, store: store,
+      backend: backendValue)
     var bars: [String: ProgressBar] = [:]
     func show(_ label: String, _ done: Int, _ total: Int, _ fields: String) {
       if bars[label] == nil { bars[label] = ProgressBar(total: total, label: label) }
@@ -73,7 +83,9 @@ struct ExperimentCommand: ParsableCommand {
     }
     note("preparing the judge (trained and cached on first use)…")
     let (judge, trained) = try HarmfulnessJudge.prepared(
-      embedder: embedder, data: dataDirectory, cacheDirectory: store.cacheDirectory + "/judge"
+      embedder: embedder, data: dataDirectory,
+      cacheDirectory: JudgeEncoderOptions.cacheDirectory(judgeEncoder, store: store),
+      settings: JudgeEncoderOptions.settings(judgeEncoder)
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
     if trained { note("judge trained and measured in \(Int(judge.model.card.seconds)) s") }
     let runner = ExperimentRunner(

@@ -40,7 +40,7 @@ public final class EmbeddingCache {
 
   /// Embeddings of `texts` from the cache, embedding (with `embedder`) only the missing ones.
   public func embeddings(
-    _ texts: [String], with embedder: SentenceEmbedder, progress: ((Int, Int) -> Void)? = nil
+    _ texts: [String], with embedder: any TextEncoder, progress: ((Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> [[Float]] {
     let keys = texts.map { EmbeddingCache.key($0, identity: embedder.identity) }
     var missing: [Int] = []
@@ -49,7 +49,9 @@ public final class EmbeddingCache {
       missing.append(i)
     }
     if !missing.isEmpty {
-      let vectors = try embedder.embed(missing.map { texts[$0] }) { progress?($0, missing.count) }
+      let vectors = try embedder.encode(missing.map { texts[$0] }) {
+        progress?($0, missing.count)
+      }
       for (i, v) in zip(missing, vectors) { rows[keys[i]] = v }
       dirty = true
     }

@@ -50,14 +50,17 @@ public enum JudgeFeatures: String, Sendable, Hashable, Codable, CaseIterable {
   /// keeps it visible.
   case pairAndAnswer = "pair+answer"
 
-  /// The feature row from the two embeddings.
-  func row(pair: [Float], answer: [Float]) -> [Float] {
+  /// The feature row from the two vectors, each cut to its first `count` coordinates.
+  func row(pair: [Float], answer: [Float], count: Int) -> [Float] {
     switch self {
-    case .pair: pair
-    case .answer: answer
-    case .pairAndAnswer: pair + answer
+    case .pair: Array(pair.prefix(count))
+    case .answer: Array(answer.prefix(count))
+    case .pairAndAnswer: Array(pair.prefix(count)) + Array(answer.prefix(count))
     }
   }
+
+  /// Whether the answer alone is encoded.
+  var needsAnswers: Bool { self != .pair }
 }
 
 /// The trained judge: two logistic heads over the same features, the rule, and its card.
@@ -93,12 +96,12 @@ public struct HarmfulnessModel: Sendable, Codable {
 /// sentence encoder, a refusal stage and a harm stage (see `JudgeRule`).
 public final class HarmfulnessJudge {
   public let model: HarmfulnessModel
-  public let embedder: SentenceEmbedder
+  public let embedder: any TextEncoder
   public let cache: EmbeddingCache?
   public let refusalMetric: RefusalKeywordMetric
 
   public init(
-    model: HarmfulnessModel, embedder: SentenceEmbedder, cache: EmbeddingCache?,
+    model: HarmfulnessModel, embedder: any TextEncoder, cache: EmbeddingCache?,
     refusalMetric: RefusalKeywordMetric
   ) {
     self.model = model
@@ -124,18 +127,19 @@ public final class HarmfulnessJudge {
 
 /// Embeds pairs (through the cache when there is one) and builds feature rows.
 public enum JudgeEmbeddings {
-  /// The (pair, answer) embeddings of `pairs`, every text in one embedding call.
+  /// The (pair, answer) vectors of `pairs`, every text in one encoder call; without
+  /// `answers` only the pairs are encoded and the answer vectors are empty.
   public static func embed(
-    _ pairs: [InstructionPair], embedder: SentenceEmbedder, cache: EmbeddingCache?,
-    progress: ((Int, Int) -> Void)?
+    _ pairs: [InstructionPair], embedder: any TextEncoder, cache: EmbeddingCache?,
+    answers: Bool = true, progress: ((Int, Int) -> Void)?
   ) throws(SafetyError) -> (pair: [[Float]], answer: [[Float]]) {
     let texts =
       pairs.map { JudgeText.format(prompt: $0.prompt, answer: $0.output) }
-      + pairs.map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) }
+      + (answers ? pairs.map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } : [])
     var vectors: [[Float]] = []
     if let cache {
       // Saved every `chunk` texts, so an interrupted run keeps what it embedded.
-      let chunk = 512
+      let chunk = 128
       for start in stride(from: 0, to: texts.count, by: chunk) {
         let part = Array(texts[start..<min(start + chunk, texts.count)])
         vectors += try cache.embeddings(part, with: embedder) { done, _ in
@@ -145,18 +149,22 @@ public enum JudgeEmbeddings {
         progress?(start + part.count, texts.count)
       }
     } else {
-      vectors = try embedder.embed(texts) { progress?($0, texts.count) }
+      vectors = try embedder.encode(texts) { progress?($0, texts.count) }
     }
-    return (Array(vectors[..<pairs.count]), Array(vectors[pairs.count...]))
+    let answerVectors = answers ? Array(vectors[pairs.count...]) : pairs.map { _ in [Float]() }
+    return (Array(vectors[..<pairs.count]), answerVectors)
   }
 
   /// The feature rows of `pairs` for `mode`.
   public static func features(
-    _ pairs: [InstructionPair], _ mode: JudgeFeatures, embedder: SentenceEmbedder,
+    _ pairs: [InstructionPair], _ mode: JudgeFeatures, embedder: any TextEncoder,
     cache: EmbeddingCache?, progress: ((Int, Int) -> Void)?
   ) throws(SafetyError) -> [[Float]] {
-    let e = try embed(pairs, embedder: embedder, cache: cache, progress: progress)
-    return pairs.indices.map { mode.row(pair: e.pair[$0], answer: e.answer[$0]) }
+    let e = try embed(
+      pairs, embedder: embedder, cache: cache, answers: mode.needsAnswers, progress: progress)
+    return pairs.indices.map {
+      mode.row(pair: e.pair[$0], answer: e.answer[$0], count: embedder.featureCount)
+    }
   }
 }
 
@@ -164,7 +172,7 @@ extension HarmfulnessJudge {
   /// The judge saved in `cacheDirectory` when its fingerprint (embedder, features, options and
   /// training rows) matches; otherwise trains one (measuring the card) and saves it.
   public static func prepared(
-    embedder: SentenceEmbedder, data: DataDirectory, cacheDirectory: String,
+    embedder: any TextEncoder, data: DataDirectory, cacheDirectory: String,
     settings: JudgeTrainingSettings = JudgeTrainingSettings(), retrain: Bool = false,
     progress: ((TrainingStage, Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> (judge: HarmfulnessJudge, trained: Bool) {

@@ -51,16 +51,17 @@ public enum JudgeTrainer {
 
   /// Trains on `dataset`; `progress(stage, done, total)`.
   public static func train(
-    _ dataset: JudgeDataset, settings: JudgeTrainingSettings, embedder: SentenceEmbedder,
+    _ dataset: JudgeDataset, settings: JudgeTrainingSettings, embedder: any TextEncoder,
     cache: EmbeddingCache?, progress: ((TrainingStage, Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> HarmfulnessModel {
     let start = Date()
     let rows = dataset.harm + dataset.refusal + dataset.heldOut
     let e = try JudgeEmbeddings.embed(
-      rows.map(\.pair), embedder: embedder, cache: cache
+      rows.map(\.pair), embedder: embedder, cache: cache,
+      answers: settings.features.needsAnswers || settings.compareFeatures
     ) { progress?(.embedding, $0, $1) }
     func features(_ mode: JudgeFeatures, _ range: Range<Int>) -> [[Float]] {
-      range.map { mode.row(pair: e.pair[$0], answer: e.answer[$0]) }
+      range.map { mode.row(pair: e.pair[$0], answer: e.answer[$0], count: embedder.featureCount) }
     }
     let harmRange = 0..<dataset.harm.count
     let refusalRange = harmRange.upperBound..<(harmRange.upperBound + dataset.refusal.count)
@@ -165,6 +166,11 @@ public enum JudgeTrainer {
               }, resamples: r)))
       }
     }
+    if let v = embedder.verdictIndex {
+      comparison += zeroShotFigures(
+        dataset, verdicts: rows.indices.map { Double(e.pair[$0][v]) }, metric: metric,
+        resamples: r)
+    }
     let refusalCard = refusalFigures(
       dataset.refusal, scores: refusalOnRefusal, metric: metric, rule: rule, resamples: r)
 
@@ -206,6 +212,37 @@ public enum JudgeTrainer {
       throw SafetyError("a training split has only one class (\(y.count) rows)")
     }
     return try LogisticRegression.train(features: x, labels: y, options: settings.training).head
+  }
+
+  /// The encoder's own zero-shot verdict (log-odds ≥ 0 = harmful; probability = sigmoid), with
+  /// and without the opening prefixes, on the harm pool's human-labelled and hand-labelled rows
+  /// and on the held-out sets. Nothing is trained, so every row counts.
+  static func zeroShotFigures(
+    _ dataset: JudgeDataset, verdicts: [Double], metric: RefusalKeywordMetric, resamples: Int
+  ) -> [NamedFigures] {
+    let rows = dataset.harm + dataset.refusal + dataset.heldOut
+    let heldOutStart = dataset.harm.count + dataset.refusal.count
+    func figures(_ name: String, _ idx: [Int], prefixes: Bool) -> NamedFigures {
+      NamedFigures(
+        name: name,
+        figures: ClassifierFigures(
+          idx.map { i in
+            let refused = prefixes && metric.match(rows[i].answer).stage == .opening
+            return ScoredAnswer(
+              label: rows[i].label, prediction: !refused && verdicts[i] >= 0,
+              score: 1 / (1 + exp(-verdicts[i])), group: rows[i].group)
+          }, resamples: resamples))
+    }
+    let pyrit = dataset.harm.indices.filter { dataset.harm[$0].source.hasPrefix("pyrit_harm/") }
+    let hand = dataset.harm.indices.filter { dataset.harm[$0].source.hasPrefix("handlabelled/") }
+    let heldOut = Array(heldOutStart..<rows.count)
+    return [
+      figures("PyRIT harm: zero-shot verdict alone", pyrit, prefixes: false),
+      figures("PyRIT harm: opening prefixes, then zero-shot verdict", pyrit, prefixes: true),
+      figures("hand-labelled: zero-shot verdict alone", hand, prefixes: false),
+      figures("hand-labelled: opening prefixes, then zero-shot verdict", hand, prefixes: true),
+      figures("held out: opening prefixes, then zero-shot verdict", heldOut, prefixes: true),
+    ]
   }
 
   /// The refusal rules on the PyRIT refusal rows (out of fold): keywords alone, the head alone,

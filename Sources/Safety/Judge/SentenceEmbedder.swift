@@ -9,7 +9,7 @@ import Runtime
 /// length so each batch pads little, padded to a multiple of 8 tokens with `[PAD]` and an
 /// attention mask of 0, and embedded `batchSize` at a time. One prepared graph per
 /// (batch, padded length) shape is kept. Results come back in the order of the input texts.
-public final class SentenceEmbedder {
+public final class SentenceEmbedder: TextEncoder {
   /// The encoder's hyper-parameters.
   public let config: BertConfig
   /// The encoder's tokenizer.
@@ -68,6 +68,17 @@ public final class SentenceEmbedder {
 
   /// The embedding dimension.
   public var dimension: Int { config.dimension }
+  /// The heads read the whole embedding.
+  public var featureCount: Int { config.dimension }
+  /// A sentence encoder gives no verdict of its own.
+  public var verdictIndex: Int? { nil }
+
+  /// `embed`, as a `TextEncoder`.
+  public func encode(_ texts: [String], progress: ((Int) -> Void)?) throws(SafetyError)
+    -> [[Float]]
+  {
+    try embed(texts, progress: progress)
+  }
 
   /// Unit-length embeddings of `texts`, in order; `progress` receives the number done so far.
   public func embed(_ texts: [String], progress: ((Int) -> Void)? = nil) throws(SafetyError)
