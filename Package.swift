@@ -69,6 +69,10 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // The example architectures of examples/ (GPT-2-style, ALiBi), built on the layers API.
+    .target(
+      name: "ExampleArchitectures", dependencies: ["IR", "Models"], path: "examples/Architectures"),
+
     .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
@@ -81,6 +85,11 @@ let package = Package(
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
     .testTarget(name: "DataTests", dependencies: ["Data"]),
     .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),
+    .testTarget(
+      name: "ExamplesTests",
+      dependencies: [
+        "ExampleArchitectures", "IR", "Passes", "Runtime", "Models", "Codegen", "TestSupport",
+      ]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )
