@@ -1,5 +1,6 @@
 import Codegen
 import ExampleArchitectures
+import Foundation
 import IR
 import Models
 import Passes
@@ -8,7 +9,7 @@ import Testing
 
 @Suite struct ExampleArchitectureTests {
   @Test func gpt2GradientsMatchFiniteDifferences() throws {
-    let graph = try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6, dtype: .f64)
+    let graph = try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6)
     try checkWeightGradients(
       graph, inputs: try trainingBatch(vocabulary: 19, batch: 2, tokens: 6, seed: 1),
       weights: try randomWeights(graph, seed: 2))
@@ -16,14 +17,14 @@ import Testing
 
   @Test(arguments: [TinyExamples.alibi, TinyExamples.alibiWindow])
   func alibiGradientsMatchFiniteDifferences(_ model: ALiBiDecoder) throws {
-    let graph = try model.trainingGraph(batch: 2, tokens: 6, dtype: .f64)
+    let graph = try model.trainingGraph(batch: 2, tokens: 6)
     try checkWeightGradients(
       graph, inputs: try trainingBatch(vocabulary: 19, batch: 2, tokens: 6, seed: 3),
       weights: try randomWeights(graph, seed: 4))
   }
 
   @Test func tiedEmbeddingIsOneWeight() throws {
-    let graph = try TinyExamples.gpt2.trainingGraph(batch: 1, tokens: 4, dtype: .f32)
+    let graph = try TinyExamples.gpt2.trainingGraph(batch: 1, tokens: 4)
     let names = graph.weights.map(\.name)
     #expect(names.filter { $0 == "wte.weight" }.count == 1)
     #expect(!names.contains { $0.hasPrefix("lm_head") })
@@ -35,9 +36,9 @@ import Testing
   /// model's head count, whatever the masking (causal, sliding window) or the ALiBi bias.
   @Test func surgeryFindsEveryLayersHeads() throws {
     let graphs = [
-      (try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6, dtype: .f32), 2),
-      (try TinyExamples.alibi.trainingGraph(batch: 2, tokens: 6, dtype: .f32), 3),
-      (try TinyExamples.alibiWindow.trainingGraph(batch: 2, tokens: 6, dtype: .f32), 4),
+      (try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6), 2),
+      (try TinyExamples.alibi.trainingGraph(batch: 2, tokens: 6), 3),
+      (try TinyExamples.alibiWindow.trainingGraph(batch: 2, tokens: 6), 4),
     ]
     for (graph, heads) in graphs {
       let found = try SinkDivergence.attention(in: graph)
@@ -53,8 +54,8 @@ import Testing
   /// the ALiBi bias and the learned positions are not copied as inputs.
   @Test func surgeryObjectiveGradientsMatchFiniteDifferences() throws {
     let models: [(Graph, Int)] = [
-      (try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6, dtype: .f64), 19),
-      (try TinyExamples.alibi.trainingGraph(batch: 2, tokens: 6, dtype: .f64), 19),
+      (try TinyExamples.gpt2.trainingGraph(batch: 2, tokens: 6), 19),
+      (try TinyExamples.alibi.trainingGraph(batch: 2, tokens: 6), 19),
     ]
     for (plain, vocabulary) in models {
       let graph = try SinkDivergence(lambda: 5, sink: 0).apply(to: plain)
@@ -80,8 +81,8 @@ import Testing
   /// O(d·u) relative with u = 2⁻⁵³, is far below the 1e-10 allowed.
   @Test func jitMatchesTheInterpreter() throws {
     let graphs = [
-      try TinyExamples.gpt2.forwardGraph(batch: 2, tokens: 6, dtype: .f64),
-      try TinyExamples.alibiWindow.forwardGraph(batch: 2, tokens: 6, dtype: .f64),
+      try TinyExamples.gpt2.forwardGraph(batch: 2, tokens: 6),
+      try TinyExamples.alibiWindow.forwardGraph(batch: 2, tokens: 6),
     ]
     for graph in graphs {
       var inputs = try randomWeights(graph, seed: 9)
@@ -102,13 +103,43 @@ import Testing
 
   @Test func tooLongSequencesAndBadConfigurationsAreErrors() throws {
     #expect(throws: ModelError.self) {
-      try TinyExamples.gpt2.trainingGraph(batch: 1, tokens: 9, dtype: .f32)
+      try TinyExamples.gpt2.trainingGraph(batch: 1, tokens: 9)
     }
     let bad = ALiBiDecoder(
       ALiBiConfig(vocabulary: 10, dimension: 10, layers: 1, heads: 3, hidden: 4))
-    #expect(throws: ModelError.self) { try bad.forwardGraph(batch: 1, tokens: 4, dtype: .f32) }
+    #expect(throws: ModelError.self) { try bad.forwardGraph(batch: 1, tokens: 4) }
     let window = ALiBiConfig(
       vocabulary: 10, dimension: 8, layers: 1, heads: 2, hidden: 4, window: 0)
     #expect(window.problems() == ["the window must be at least 1, got 0"])
+  }
+}
+
+extension ExampleArchitectureTests {
+  /// `config.json` through JSON text and back gives the same model; bad fields name the key.
+  @Test func configJSONRoundTrips() throws {
+    func reparsed(_ object: [String: Any]) throws -> [String: Any] {
+      let data = try JSONSerialization.data(withJSONObject: object)
+      return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+    let gpt2 = try GPT2(configJSON: try reparsed(TinyExamples.gpt2.configJSON()), file: "c.json")
+    #expect(gpt2.config == TinyExamples.gpt2.config)
+    for model in [TinyExamples.alibi, TinyExamples.alibiWindow] {
+      let back = try ALiBiDecoder(configJSON: try reparsed(model.configJSON()), file: "c.json")
+      #expect(back.config == model.config)
+    }
+    var broken = TinyExamples.alibiWindow.configJSON()
+    broken["sliding_window"] = "three"
+    #expect {
+      try ALiBiDecoder(configJSON: broken, file: "c.json")
+    } throws: { ($0 as? ModelError)?.key == "sliding_window" }
+    broken["sliding_window"] = 0
+    #expect {
+      try ALiBiDecoder(configJSON: broken, file: "c.json")
+    } throws: { "\($0)".contains("window must be at least 1") }
+    var missing = TinyExamples.gpt2.configJSON()
+    missing["max_position_embeddings"] = nil
+    #expect {
+      try GPT2(configJSON: missing, file: "c.json")
+    } throws: { ($0 as? ModelError)?.key == "max_position_embeddings" }
   }
 }

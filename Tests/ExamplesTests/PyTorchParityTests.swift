@@ -49,7 +49,7 @@ import Testing
         vocabulary: try f.int("vocab_size"), dimension: try f.int("hidden_size"),
         layers: try f.int("num_hidden_layers"), heads: try f.int("num_attention_heads"),
         hidden: try f.int("intermediate_size"),
-        contextLength: try f.int("max_position_embeddings")))
+        contextLength: try f.int("max_position_embeddings")), dtype: .f64)
   }
 
   static func alibi(_ f: Fixture) throws -> ALiBiDecoder {
@@ -57,7 +57,8 @@ import Testing
       ALiBiConfig(
         vocabulary: try f.int("vocab_size"), dimension: try f.int("hidden_size"),
         layers: try f.int("num_hidden_layers"), heads: try f.int("num_attention_heads"),
-        hidden: try f.int("intermediate_size"), window: f.config["sliding_window"] as? Int))
+        hidden: try f.int("intermediate_size"), window: f.config["sliding_window"] as? Int),
+      dtype: .f64)
   }
 
   /// Training and forward graphs of the fixture's model, in f64.
@@ -66,14 +67,14 @@ import Testing
     if name == "gpt2" {
       let model = try gpt2(f)
       return (
-        try model.trainingGraph(batch: batch, tokens: tokens, dtype: .f64),
-        try model.forwardGraph(batch: batch, tokens: tokens, dtype: .f64)
+        try model.trainingGraph(batch: batch, tokens: tokens),
+        try model.forwardGraph(batch: batch, tokens: tokens)
       )
     }
     let model = try alibi(f)
     return (
-      try model.trainingGraph(batch: batch, tokens: tokens, dtype: .f64),
-      try model.forwardGraph(batch: batch, tokens: tokens, dtype: .f64)
+      try model.trainingGraph(batch: batch, tokens: tokens),
+      try model.forwardGraph(batch: batch, tokens: tokens)
     )
   }
 

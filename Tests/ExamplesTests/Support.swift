@@ -15,14 +15,16 @@ enum Repository {
   }
 }
 
-/// Small models of both example architectures (and the windowed ALiBi variant).
+/// Small f64 models of both example architectures (and the windowed ALiBi variant).
 enum TinyExamples {
   static let gpt2 = GPT2(
-    GPT2Config(vocabulary: 19, dimension: 8, layers: 2, heads: 2, hidden: 16, contextLength: 8))
+    GPT2Config(vocabulary: 19, dimension: 8, layers: 2, heads: 2, hidden: 16, contextLength: 8),
+    dtype: .f64)
   static let alibi = ALiBiDecoder(
-    ALiBiConfig(vocabulary: 19, dimension: 12, layers: 2, heads: 3, hidden: 16))
+    ALiBiConfig(vocabulary: 19, dimension: 12, layers: 2, heads: 3, hidden: 16), dtype: .f64)
   static let alibiWindow = ALiBiDecoder(
-    ALiBiConfig(vocabulary: 19, dimension: 8, layers: 2, heads: 4, hidden: 16, window: 3))
+    ALiBiConfig(vocabulary: 19, dimension: 8, layers: 2, heads: 4, hidden: 16, window: 3),
+    dtype: .f64)
 }
 
 /// Random weights for every weight parameter of `graph`, in its dtype: matrices N(0, 0.3²),

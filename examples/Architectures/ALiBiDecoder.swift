@@ -46,8 +46,13 @@ public struct ALiBiConfig: Sendable, Hashable, Codable {
 /// untied LM head; no biases.
 public struct ALiBiDecoder: Sendable {
   public var config: ALiBiConfig
+  /// The dtype of weights and activations in the graphs.
+  public var dtype: DType
 
-  public init(_ config: ALiBiConfig) { self.config = config }
+  public init(_ config: ALiBiConfig, dtype: DType = .f32) {
+    self.config = config
+    self.dtype = dtype
+  }
 
   /// Logits `[B, T, V]` for `tokens` (i32 `[B, T]`); `keyMask` (i32 `[B, T]`, 1 = real)
   /// hides padded keys.
@@ -83,7 +88,7 @@ public struct ALiBiDecoder: Sendable {
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`) and `loss_mask` `[B, T]`,
   /// the weights; result `loss`. Rows are right-padded, so no key mask is needed.
-  public func trainingGraph(batch: Int, tokens: Int, dtype: DType) throws -> Graph {
+  public func trainingGraph(batch: Int, tokens: Int) throws -> Graph {
     try checkConfig()
     let m = ModelBuilder(name: "alibi_train", dtype: dtype)
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
@@ -96,13 +101,16 @@ public struct ALiBiDecoder: Sendable {
 
   /// The forward graph: inputs `tokens` and `attention_mask` (i32 `[B, T]`, 1 = real token),
   /// the weights; result `logits`. ALiBi needs no positions: distances are relative.
-  public func forwardGraph(batch: Int, tokens: Int, dtype: DType) throws -> Graph {
+  public func forwardGraph(batch: Int, tokens: Int) throws -> Graph {
     try checkConfig()
     let m = ModelBuilder(name: "alibi_forward", dtype: dtype)
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
     let keyMask = m.input("attention_mask", TensorType(.i32, [batch, tokens]))
     return try m.graph.build(results: [("logits", logits(tokens: ids, keyMask: keyMask, in: m))])
   }
+
+  /// Problems that would make the graphs ill-formed (`config.problems()`).
+  public func problems() -> [String] { config.problems() }
 
   func checkConfig() throws(ModelError) {
     if let problem = config.problems().first {

@@ -44,8 +44,13 @@ public struct GPT2Config: Sendable, Hashable, Codable {
 /// final LayerNorm, and the token embedding as LM head (tied).
 public struct GPT2: Sendable {
   public var config: GPT2Config
+  /// The dtype of weights and activations in the graphs.
+  public var dtype: DType
 
-  public init(_ config: GPT2Config) { self.config = config }
+  public init(_ config: GPT2Config, dtype: DType = .f32) {
+    self.config = config
+    self.dtype = dtype
+  }
 
   /// Logits `[B, T, V]` for `tokens` and `positions` (i32 `[B, T]`) under `mask` (i1
   /// `[B, 1, T, T]`, see `AttentionMasks`).
@@ -75,7 +80,7 @@ public struct GPT2: Sendable {
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`) and `loss_mask` `[B, T]`,
   /// the weights; result `loss`. Rows are right-padded, so a causal mask suffices.
-  public func trainingGraph(batch: Int, tokens: Int, dtype: DType) throws -> Graph {
+  public func trainingGraph(batch: Int, tokens: Int) throws -> Graph {
     try checkLength(tokens)
     let m = ModelBuilder(name: "gpt2_train", dtype: dtype)
     let b = m.graph
@@ -91,7 +96,7 @@ public struct GPT2: Sendable {
 
   /// The forward graph: inputs `tokens`, `attention_mask` (i32 `[B, T]`, 1 = real token) and
   /// `positions` (i32 `[B, T]`, each below the context length), the weights; result `logits`.
-  public func forwardGraph(batch: Int, tokens: Int, dtype: DType) throws -> Graph {
+  public func forwardGraph(batch: Int, tokens: Int) throws -> Graph {
     try checkLength(tokens)
     let m = ModelBuilder(name: "gpt2_forward", dtype: dtype)
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
@@ -101,6 +106,9 @@ public struct GPT2: Sendable {
     let logits = logits(tokens: ids, positions: positions, mask: mask, in: m)
     return try m.graph.build(results: [("logits", logits)])
   }
+
+  /// Problems that would make the graphs ill-formed (`config.problems()`).
+  public func problems() -> [String] { config.problems() }
 
   func checkLength(_ tokens: Int) throws(ModelError) {
     if let problem = config.problems().first {
