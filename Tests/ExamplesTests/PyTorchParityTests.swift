@@ -7,7 +7,7 @@ import Runtime
 import Testing
 
 /// The example architectures against the PyTorch versions of
-/// `scripts/fixtures/make_example_fixtures.py`: logits, loss and every weight's gradient.
+/// `scripts/parity/make_example_fixtures.py`: logits, loss and every weight's gradient.
 ///
 /// The fixture's weights are f32 values computed on in float64; the graphs here run in f64 on
 /// the same values, so the two differ only by the summation order of f64 arithmetic: a relative

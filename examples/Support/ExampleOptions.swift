@@ -22,6 +22,11 @@ public struct ExampleOptions: ParsableArguments {
   @Option(help: "The data directory (default: $SCALPEL_DATA, else the checkout's data/).")
   public var data: String?
 
+  @Option(
+    name: .customLong("print-ir"),
+    help: "Print the model's training or forward graph (at --batch × --length) and exit.")
+  public var printIR: String?
+
   public init() {}
 
   /// The defenses to run, in order.
@@ -35,6 +40,9 @@ public struct ExampleOptions: ParsableArguments {
 
   public func validate() throws {
     _ = try defenses()
+    if let printIR, printIR != "training" && printIR != "forward" {
+      throw ValidationError("--print-ir must be training or forward, got '\(printIR)'")
+    }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     guard length >= 2 else { throw ValidationError("--length must be at least 2") }

@@ -22,8 +22,17 @@ public struct ExampleRunner {
 
   /// Runs the example on the model `make` builds for the tokenizer's vocabulary size.
   public func run(_ make: (_ vocabulary: Int) throws -> any LanguageModel) throws {
-    let text = try ExampleText(options: options)
-    let model = try make(text.tokenizer.vocabularySize)
+    let (tokenizer, tokenizerPath) = try ExampleText.tokenizer()
+    let model = try make(tokenizer.vocabularySize)
+    if let which = options.printIR {
+      let graph =
+        which == "forward"
+        ? try model.forwardGraph(batch: options.batch, tokens: options.length)
+        : try model.trainingGraph(batch: options.batch, tokens: options.length)
+      print(printGraph(graph), terminator: "")
+      return
+    }
+    let text = try ExampleText(options: options, tokenizer: tokenizer, path: tokenizerPath)
     let modelType = type(of: model).modelType
     let out = options.out ?? "runs/" + modelType
     let defenses = try options.defenses()

@@ -19,11 +19,17 @@ struct ExampleText {
   /// Pairs per Surgery pool.
   static let poolSize = 64
 
-  init(options: ExampleOptions) throws {
+  /// SmolLM2's tokenizer from the model cache (`scripts/fetch-models smollm2` fills it) and
+  /// the GGUF file it was read from.
+  static func tokenizer() throws -> (ByteLevelBPETokenizer, path: String) {
     let store = ModelStore(cacheDirectory: CacheLocation.root())
     let location = try store.locate(.known(.smolLM2))
-    tokenizerPath = location.path
-    tokenizer = try ByteLevelBPETokenizer(gguf: try GGUFFile(path: location.path))
+    return (try ByteLevelBPETokenizer(gguf: try GGUFFile(path: location.path)), location.path)
+  }
+
+  init(options: ExampleOptions, tokenizer: ByteLevelBPETokenizer, path: String) throws {
+    self.tokenizer = tokenizer
+    tokenizerPath = path
     let data = try DataDirectory.resolve(
       option: options.data, environment: ProcessInfo.processInfo.environment)
     dataRoot = data.root
