@@ -159,6 +159,10 @@ public struct PassRegistry: Sendable {
     }
     r.register(name: "dce", summary: "dead code elimination") { _ in DeadCodeElimination() }
     r.register(
+      name: "accumulate-gradients",
+      summary: "adds grad_P to an input running sum gradient_sum.P (result next_gradient_sum.P)"
+    ) { _ in AccumulateGradients() }
+    r.register(
       name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions"
     ) { _ in Fusion() }
     return r

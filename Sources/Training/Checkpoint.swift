@@ -22,42 +22,48 @@ public struct TrainingProgress: Sendable, Hashable, Codable {
   }
 }
 
-/// The JSON metadata of a checkpoint (`trainer_state.json`).
+/// The JSON metadata of a checkpoint (`trainer_state.json`); the model itself is the
+/// directory's `config.json`.
 public struct CheckpointMetadata: Sendable, Hashable, Codable {
-  public var format = "scalpel-training-checkpoint-1"
+  /// This layout's name; `read` refuses others.
+  public static let currentFormat = "scalpel-training-checkpoint-2"
+  public var format = currentFormat
   public var progress: TrainingProgress
   public var training: TrainingConfig
-  public var model: LlamaConfig
+  /// The model's `model_type` (its `config.json` holds the rest).
+  public var modelType: String
   /// Free-form provenance: model and tokenizer sources, data directory, task, ratio.
   public var sources: [String: String]
   /// Loss of the last completed step.
   public var lastLoss: Double?
 
   public init(
-    progress: TrainingProgress, training: TrainingConfig, model: LlamaConfig,
+    progress: TrainingProgress, training: TrainingConfig, modelType: String,
     sources: [String: String], lastLoss: Double?
   ) {
     self.progress = progress
     self.training = training
-    self.model = model
+    self.modelType = modelType
     self.sources = sources
     self.lastLoss = lastLoss
   }
 }
 
-/// A training checkpoint directory: `model.safetensors` (Hugging Face names), `config.json`
-/// (Hugging Face Llama), `optimizer.safetensors` (`adam_m.P`, `adam_v.P`) and
-/// `trainer_state.json`. Written atomically: into a temporary sibling directory, then renamed
+/// A training checkpoint directory: `model.safetensors` (weights by name), `config.json` (the
+/// model's, Hugging Face's for known families), `optimizer.safetensors` (`adam_m.P`,
+/// `adam_v.P`) and `trainer_state.json`. Written atomically: into a temporary sibling directory, then renamed
 /// over the old one (which is kept until the new one is in place).
 public struct TrainingCheckpoint: Sendable {
+  public var model: any LanguageModel
   public var metadata: CheckpointMetadata
   public var weights: [String: HostTensor]
   public var optimizerState: [String: HostTensor]
 
   public init(
-    metadata: CheckpointMetadata, weights: [String: HostTensor],
+    model: any LanguageModel, metadata: CheckpointMetadata, weights: [String: HostTensor],
     optimizerState: [String: HostTensor]
   ) {
+    self.model = model
     self.metadata = metadata
     self.weights = weights
     self.optimizerState = optimizerState
@@ -74,7 +80,7 @@ public struct TrainingCheckpoint: Sendable {
     do {
       // The model part is a plain Scalpel model directory (loadable with --model).
       try ScalpelCheckpoint.write(
-        config: metadata.model, weights: weights, tokenizer: tokenizerSource, to: temporary)
+        model: model, weights: weights, tokenizer: tokenizerSource, to: temporary)
       try SafetensorsWriter.write(optimizerState, to: temporary + "/optimizer.safetensors")
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -106,7 +112,8 @@ public struct TrainingCheckpoint: Sendable {
     }
   }
 
-  /// Reads a checkpoint directory written by `write`.
+  /// Reads a checkpoint directory written by `write`; its model type must be registered
+  /// (`ModelRegistry`).
   public static func read(from directory: String) throws -> TrainingCheckpoint {
     let statePath = directory + "/trainer_state.json"
     guard FileManager.default.fileExists(atPath: statePath) else {
@@ -115,17 +122,33 @@ public struct TrainingCheckpoint: Sendable {
     }
     let metadata: CheckpointMetadata
     do {
-      metadata = try JSONDecoder().decode(
-        CheckpointMetadata.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
+      let data = try Data(contentsOf: URL(fileURLWithPath: statePath))
+      struct Format: Decodable { var format: String? }
+      let format = try JSONDecoder().decode(Format.self, from: data).format
+      guard format == CheckpointMetadata.currentFormat else {
+        throw TrainingError(
+          "\(statePath): checkpoint format '\(format ?? "none")', this Scalpel reads "
+            + "'\(CheckpointMetadata.currentFormat)' (retrain, or use the Scalpel that wrote it)")
+      }
+      metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
+    } catch let error as TrainingError {
+      throw error
     } catch {
       throw TrainingError("\(statePath): cannot decode the trainer state: \(error)")
+    }
+    let model = try ModelRegistry.model(configFile: directory + "/config.json")
+    guard model.modelType == metadata.modelType else {
+      throw TrainingError(
+        "\(directory): config.json describes a '\(model.modelType)' model, the trainer state a "
+          + "'\(metadata.modelType)' one")
     }
     let weights = try SafetensorsFile(path: directory + "/model.safetensors").allTensors()
     let optimizerPath = directory + "/optimizer.safetensors"
     let optimizer =
       FileManager.default.fileExists(atPath: optimizerPath)
       ? try SafetensorsFile(path: optimizerPath).allTensors() : [:]
-    return TrainingCheckpoint(metadata: metadata, weights: weights, optimizerState: optimizer)
+    return TrainingCheckpoint(
+      model: model, metadata: metadata, weights: weights, optimizerState: optimizer)
   }
 
   /// Where the tokenizer comes from, as recorded in the metadata's `tokenizer` source (nil

@@ -32,7 +32,7 @@ public enum SinkMeasurement {
   /// Tables for `harmful` and `safe` samples (the same number of each, right-padded to `length`),
   /// averaged over the samples as the pass does.
   public static func tables(
-    model: LlamaConfig, weights: [String: HostTensor], harmful: [EncodedSample],
+    model: any LanguageModel, weights: [String: HostTensor], harmful: [EncodedSample],
     safe: [EncodedSample],
     length: Int, sink: Int = 0, backend: any Backend = InterpreterBackend()
   ) throws -> SinkTables {
@@ -42,7 +42,7 @@ public enum SinkMeasurement {
       )
     }
     let n = harmful.count
-    let (forward, _) = try Llama(model).trainingGraph(batch: 1, tokens: length)
+    let forward = try model.trainingGraph(batch: 1, tokens: length)
     var manager = PassManager(passes: [SinkDivergence(lambda: 1, sink: sink, samples: n)])
     var graph = try manager.run(forward).graph
     graph.results = graph.results.filter {
@@ -73,14 +73,13 @@ public enum SinkMeasurement {
 
   /// Which attention layers and heads the `sink-divergence` pass finds in the model's training
   /// graph, as one line (`SinkDivergence.Attention.summary`).
-  public static func attentionSummary(model: LlamaConfig, length: Int) throws -> String {
-    try SinkDivergence.attention(in: Llama(model).trainingGraph(batch: 1, tokens: length).graph)
-      .summary
+  public static func attentionSummary(model: any LanguageModel, length: Int) throws -> String {
+    try SinkDivergence.attention(in: model.trainingGraph(batch: 1, tokens: length)).summary
   }
 
   /// The Surgery penalty for one harmful and one safe sequence.
   public static func penalty(
-    model: LlamaConfig, weights: [String: HostTensor], harmful: EncodedSample, safe: EncodedSample,
+    model: any LanguageModel, weights: [String: HostTensor], harmful: EncodedSample, safe: EncodedSample,
     length: Int, sink: Int = 0, backend: any Backend = InterpreterBackend()
   ) throws -> Double {
     try tables(
@@ -92,13 +91,13 @@ public enum SinkMeasurement {
   /// The key position that receives the most attention in aggregate (summed over layers,
   /// heads and real query positions) on a calibration batch: the paper's sink.
   public static func automaticSink(
-    model: LlamaConfig, weights: [String: HostTensor], samples: [EncodedSample], length: Int,
+    model: any LanguageModel, weights: [String: HostTensor], samples: [EncodedSample], length: Int,
     backend: any Backend = InterpreterBackend()
   ) throws -> Int {
     guard !samples.isEmpty else {
       throw TrainingError("the automatic sink needs calibration samples")
     }
-    var (graph, _) = try Llama(model).forwardGraph(batch: samples.count, tokens: length)
+    var graph = try model.forwardGraph(batch: samples.count, tokens: length)
     let softmaxes = SinkDivergence.attentionSoftmaxes(in: graph)
     let b = GraphBuilder(continuing: graph)
     // Σ over layers, heads and queries: [N, H, T, S] → per layer [N, S], masked queries only.
@@ -118,12 +117,15 @@ public enum SinkMeasurement {
     var inputs = try weightInputs(graph, weights)
     let (tokens, mask) = try padded(samples, length: length)
     inputs["tokens"] = tokens
-    inputs["attention_mask"] = mask
-    inputs["positions"] = try HostTensor(
-      shape: [samples.count, length],
-      (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
     inputs["query_mask"] = try HostTensor(
       TensorType(.f32, [samples.count, 1, length, 1]), doubles: mask.doubles)
+    // The optional forward inputs, when the model takes them.
+    if graph.parameter(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+    if graph.parameter(named: "positions") != nil {
+      inputs["positions"] = try HostTensor(
+        shape: [samples.count, length],
+        (0..<samples.count).flatMap { _ in (0..<length).map(Int32.init) })
+    }
     let out = try backend.prepare(graph).run(inputs)
     guard let perKey = out["attention_per_key"]?.doubles,
       let best = perKey.indices.max(by: { perKey[$0] < perKey[$1] })

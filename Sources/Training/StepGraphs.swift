@@ -22,8 +22,8 @@ public enum Defense: Sendable, Hashable, Codable {
 
 /// The compiled-step graphs of one training configuration, built by passes from the model's
 /// training graph: `[sink-divergence] → grad → adamw → dce` as one step graph, or, for
-/// gradient accumulation, a gradient graph (`… → grad → dce`) and an update graph (`adamw`
-/// over gradient inputs `gradient.P`).
+/// gradient accumulation, a gradient graph (`… → grad → accumulate-gradients → dce`, the running
+/// sum in its inputs and outputs) and an update graph (`adamw` over the averaged sums).
 public struct StepGraphs: Sendable {
   /// Trainable weights, in the model's order.
   public var weights: [String]
@@ -32,22 +32,24 @@ public struct StepGraphs: Sendable {
   /// The whole step (accumulation 1): batch, weights, state, `learning_rate`, `step` in;
   /// `loss`, `grad_norm`, `next_*` out.
   public var fused: Graph?
-  /// Loss and `grad_P` of one micro-batch (accumulation > 1).
+  /// One micro-batch (accumulation > 1): batch, weights and the sums `gradient_sum.P` in;
+  /// `loss` and `next_gradient_sum.P` out.
   public var gradient: Graph?
-  /// `next_*` and `grad_norm` from weights, state and summed gradients `gradient.P`.
+  /// `next_*` and `grad_norm` from weights, state, the sums `gradient_sum.P` and
+  /// `gradient_scale` (1 / micro-batches).
   public var update: Graph?
 
   /// Builds the graphs for `model` at `batch × tokens`.
   public static func build(
-    model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
-    accumulation: Int
+    model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
+    optimizer: AdamWConfig, accumulation: Int
   ) throws -> StepGraphs {
     let built = try pipeline(
       model: model, batch: batch, tokens: tokens, defense: defense, optimizer: optimizer,
       accumulation: accumulation)
-    let weights = built.weights
+    let weights = built.forward.weights.map(\.name)
     let types = Dictionary(
-      uniqueKeysWithValues: built.forward.parameters.map { ($0.name, $0.type) })
+      uniqueKeysWithValues: built.forward.weights.map { ($0.name, $0.type) })
     var manager = built.manager
     let (stepGraph, _) = try manager.run(built.forward)
     var out = StepGraphs(weights: weights, weightTypes: types)
@@ -63,13 +65,13 @@ public struct StepGraphs: Sendable {
   /// The model's training graph and the passes that make the step (or gradient) graph from it,
   /// for callers that watch the passes (`--dump-graphs`).
   public static func pipeline(
-    model: LlamaConfig, batch: Int, tokens: Int, defense: Defense, optimizer: AdamWConfig,
-    accumulation: Int
-  ) throws -> (forward: Graph, weights: [String], manager: PassManager) {
+    model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
+    optimizer: AdamWConfig, accumulation: Int
+  ) throws -> (forward: Graph, manager: PassManager) {
     if let problem = model.problems().first {
       throw TrainingError("model configuration: \(problem)")
     }
-    let (forward, weights) = try Llama(model).trainingGraph(batch: batch, tokens: tokens)
+    let forward = try model.trainingGraph(batch: batch, tokens: tokens)
     var passes: [any Pass] = []
     if case .surgery(let lambda, let sink) = defense {
       guard sink >= 0 && sink < tokens else {
@@ -77,23 +79,25 @@ public struct StepGraphs: Sendable {
       }
       passes.append(SinkDivergence(lambda: lambda, sink: sink))
     }
-    passes.append(Gradient(of: "loss", wrt: weights))
-    if accumulation <= 1 { passes.append(optimizer) }
+    passes.append(Gradient(of: "loss"))
+    passes.append(accumulation <= 1 ? optimizer : AccumulateGradients())
     passes.append(DeadCodeElimination())
-    return (forward, weights, PassManager(passes: passes))
+    return (forward, PassManager(passes: passes))
   }
 
-  /// `adamw` over a graph whose `grad_P` results are its inputs `gradient.P`.
+  /// `adamw` over `grad_P = gradient_sum.P · gradient_scale`, the averaged micro-batch sums.
   static func updateGraph(
     weights: [String], types: [String: TensorType], optimizer: AdamWConfig
   ) throws -> Graph {
     let b = GraphBuilder(name: "adamw_update")
     var results: [(String, Value)] = []
+    let scale = b.parameter("gradient_scale", .scalar(.f32), role: .input)
     for name in weights {
       guard let type = types[name] else { continue }
       b.parameter(name, type, role: .weight)
-      let g = b.parameter("gradient.\(name)", type, role: .input)
-      results.append(("grad_\(name)", b.stopGradient(g)))
+      let sum = b.parameter("gradient_sum.\(name)", type, role: .input)
+      let factor = type.dtype == .f32 ? scale : b.cast(scale, to: type.dtype)
+      results.append(("grad_\(name)", b.stopGradient(b.mul(sum, factor))))
     }
     var manager = PassManager(passes: [optimizer])
     return try manager.run(try b.build(results: results)).graph

@@ -106,10 +106,11 @@ public struct SurgeryPools: Sendable {
   }
 }
 
-/// Fine-tunes a Llama model: runs the compiled step graphs through a `Backend`, feeds batches
-/// in a seeded order, applies the schedule, logs every step and writes resumable checkpoints.
+/// Fine-tunes a language model: runs the compiled step graphs through a `Backend`, feeds
+/// batches in a seeded order, applies the schedule, logs every step and writes resumable
+/// checkpoints.
 public final class Trainer {
-  public let model: LlamaConfig
+  public let model: any LanguageModel
   public let config: TrainingConfig
   public let samples: [EncodedSample]
   public let pools: SurgeryPools?
@@ -134,9 +135,9 @@ public final class Trainer {
   var currentOrder: (epoch: Int, order: [Int])?
   var log: FileHandle?
 
-  /// A fresh run from `weights` (every weight of the model, by Hugging Face name).
+  /// A fresh run from `weights` (every weight of the model, by name).
   public init(
-    model: LlamaConfig, config: TrainingConfig, weights: [String: HostTensor],
+    model: any LanguageModel, config: TrainingConfig, weights: [String: HostTensor],
     samples: [EncodedSample], pools: SurgeryPools? = nil,
     backend: any Backend = InterpreterBackend(),
     optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
@@ -160,34 +161,8 @@ public final class Trainer {
     fused = try graphs.fused.map { try backend.prepare($0) }
     gradient = try graphs.gradient.map { try backend.prepare($0) }
     update = try graphs.update.map { try backend.prepare($0) }
-    var kept: [String: HostTensor] = [:]
-    for name in graphs.weights {
-      guard let t = weights[name] else { throw TrainingError("the weights lack '\(name)'") }
-      guard let type = graphs.weightTypes[name], t.type == type else {
-        throw TrainingError(
-          "weight '\(name)' is \(t.type), the model needs \(graphs.weightTypes[name].map(\.description) ?? "?")"
-        )
-      }
-      kept[name] = t
-    }
-    self.weights = kept
-    var state: [String: HostTensor] = [:]
-    for name in graphs.weights {
-      guard let type = graphs.weightTypes[name] else { continue }
-      for key in ["adam_m.\(name)", "adam_v.\(name)"] {
-        if let given = optimizerState?[key] {
-          guard given.type == type else {
-            throw TrainingError("optimizer state '\(key)' is \(given.type), expected \(type)")
-          }
-          state[key] = given
-        } else if optimizerState != nil && optimizerState?.isEmpty == false {
-          throw TrainingError("the optimizer state lacks '\(key)'")
-        } else {
-          state[key] = try HostTensor.zeros(type)
-        }
-      }
-    }
-    self.optimizerState = state
+    self.weights = try Self.checked(weights, against: graphs)
+    self.optimizerState = try Self.checkedState(optimizerState, against: graphs)
     self.progress =
       progress
       ?? TrainingProgress(surgeryGenerator: SeededRandom(seed: config.seed, stream: 0x7375_7267))
@@ -201,12 +176,54 @@ public final class Trainer {
     let checkpoint = try TrainingCheckpoint.read(from: directory)
     let m = checkpoint.metadata
     try self.init(
-      model: m.model, config: m.training, weights: checkpoint.weights, samples: samples,
-      pools: pools,
-      backend: backend, optimizerState: checkpoint.optimizerState, progress: m.progress,
-      sources: m.sources)
+      model: checkpoint.model, config: m.training, weights: checkpoint.weights, samples: samples,
+      pools: pools, backend: backend, optimizerState: checkpoint.optimizerState,
+      progress: m.progress, sources: m.sources)
     lastLoss = m.lastLoss
     lastCheckpointStep = m.progress.step
+  }
+
+  /// The model's weights, each with the type the step graphs take.
+  static func checked(_ weights: [String: HostTensor], against graphs: StepGraphs) throws
+    -> [String: HostTensor]
+  {
+    var kept: [String: HostTensor] = [:]
+    for name in graphs.weights {
+      guard let t = weights[name] else { throw TrainingError("the weights lack '\(name)'") }
+      guard let type = graphs.weightTypes[name], t.type == type else {
+        throw TrainingError(
+          "weight '\(name)' is \(t.type), the model needs "
+            + (graphs.weightTypes[name].map(\.description) ?? "?"))
+      }
+      kept[name] = t
+    }
+    return kept
+  }
+
+  /// AdamW's `adam_m.P` and `adam_v.P` for every weight: the given state (complete, with the
+  /// weights' types) or zeros when none is given.
+  static func checkedState(_ given: [String: HostTensor]?, against graphs: StepGraphs) throws
+    -> [String: HostTensor]
+  {
+    let fresh = given?.isEmpty ?? true
+    var state: [String: HostTensor] = [:]
+    for name in graphs.weights {
+      guard let type = graphs.weightTypes[name] else { continue }
+      for key in ["adam_m.\(name)", "adam_v.\(name)"] {
+        if fresh {
+          state[key] = try HostTensor.zeros(type)
+        } else {
+          guard let t = given?[key] else {
+            throw TrainingError("the optimizer state lacks '\(key)'")
+          }
+          guard t.type == type else {
+            throw TrainingError("optimizer state '\(key)' is \(t.type), expected \(type)")
+          }
+          state[key] = t
+        }
+      }
+    }
+    return state
   }
 
   /// Replaces one weight (same type), for weight surgery between steps.
@@ -264,10 +281,14 @@ public final class Trainer {
   /// The current state as a checkpoint.
   public func checkpoint() -> TrainingCheckpoint {
     TrainingCheckpoint(
+      model: model,
       metadata: CheckpointMetadata(
-        progress: progress, training: config, model: model, sources: sources, lastLoss: lastLoss),
+        progress: progress, training: config, modelType: model.modelType, sources: sources,
+        lastLoss: lastLoss),
       weights: weights, optimizerState: optimizerState)
   }
+
+  // MARK: - One step
 
   /// One optimizer step: up to `accumulation` micro-batches, then the update. A non-finite
   /// loss or gradient norm throws before anything changes.
@@ -278,119 +299,147 @@ public final class Trainer {
     let stepNumber = progress.step + 1
     let rate = config.schedule.rate(at: stepNumber)
     var next = progress
-    if currentOrder?.epoch != next.epoch { currentOrder = (next.epoch, order(epoch: next.epoch)) }
-    let order = currentOrder?.order ?? []
+    let (microBatches, tokens) = try nextMicroBatches(advancing: &next)
+    let optimizerInputs: [String: HostTensor] = [
+      "learning_rate": HostTensor(scalar: Float(rate)),
+      "step": HostTensor(scalar: Float(stepNumber)),
+    ]
+    let (losses, outputs) =
+      microBatches.count == 1 && fused != nil
+      ? try fusedStep(microBatches[0], optimizerInputs, step: stepNumber)
+      : try accumulatedStep(microBatches, optimizerInputs, step: stepNumber)
+    let norm = outputs["grad_norm"]?.doubles.first ?? .nan
+    guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: stepNumber) }
+    try commit(outputs, progress: next, step: stepNumber, loss: losses.loss)
+    let elapsed = clock.now - start
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let record = StepRecord(
+      step: stepNumber, totalSteps: totalSteps, epoch: progress.epoch, loss: losses.loss,
+      taskLoss: losses.task, sinkPenalty: losses.penalty, gradientNorm: norm,
+      learningRate: rate, seconds: seconds, tokens: tokens,
+      tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
+    try appendLog(record)
+    onStep?(record)
+    return record
+  }
 
+  /// A step's objective, task loss and penalty (nil without one), averaged over micro-batches.
+  struct StepLosses {
+    var loss: Double
+    var task: Double
+    var penalty: Double?
+  }
+
+  /// The step's micro-batches (graph inputs) from the epoch's order, moving `progress` past
+  /// them, and their real-token count. Under Surgery each draws one harmful and one safe sample.
+  func nextMicroBatches(advancing progress: inout TrainingProgress) throws -> (
+    [[String: HostTensor]], tokens: Int
+  ) {
+    if currentOrder?.epoch != progress.epoch {
+      currentOrder = (progress.epoch, order(epoch: progress.epoch))
+    }
+    let order = currentOrder?.order ?? []
     var microBatches: [[String: HostTensor]] = []
     var tokens = 0
-    for _ in 0..<config.accumulation where next.position < order.count {
-      let end = min(next.position + config.batchSize, order.count)
-      let chosen = order[next.position..<end].map { samples[$0] }
-      next.position = end
+    for _ in 0..<config.accumulation where progress.position < order.count {
+      let end = min(progress.position + config.batchSize, order.count)
+      let chosen = order[progress.position..<end].map { samples[$0] }
+      progress.position = end
       let batch = try LanguageModelBatch.make(
         chosen, rows: config.batchSize, length: config.sequenceLength, padding: config.padding)
       tokens += batch.realTokens
       var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
       if case .surgery = config.defense, let pools {
-        let harmful = pools.harmful[next.surgeryGenerator.index(below: pools.harmful.count)]
-        let safe = pools.safe[next.surgeryGenerator.index(below: pools.safe.count)]
-        let h = try LanguageModelBatch.sequence(
-          harmful, length: config.sequenceLength, padding: config.padding)
-        let s = try LanguageModelBatch.sequence(
-          safe, length: config.sequenceLength, padding: config.padding)
-        inputs["harmful_tokens"] = h.tokens
-        inputs["harmful_mask"] = h.mask
-        inputs["safe_tokens"] = s.tokens
-        inputs["safe_mask"] = s.mask
+        for (prefix, pool) in [("harmful", pools.harmful), ("safe", pools.safe)] {
+          let drawn = pool[progress.surgeryGenerator.index(below: pool.count)]
+          let s = try LanguageModelBatch.sequence(
+            drawn, length: config.sequenceLength, padding: config.padding)
+          inputs["\(prefix)_tokens"] = s.tokens
+          inputs["\(prefix)_mask"] = s.mask
+        }
       }
       microBatches.append(inputs)
     }
-    let optimizerInputs: [String: HostTensor] = [
-      "learning_rate": HostTensor(scalar: Float(rate)),
-      "step": HostTensor(scalar: Float(stepNumber)),
-    ]
-
-    var loss = 0.0
-    var taskLoss = 0.0
-    var penalty = 0.0
-    let hasPenalty: Bool
-    var outputs: [String: HostTensor]
-    if let fused, let only = microBatches.first {
-      outputs = try fused.run(
-        only.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
-          .merging(optimizerInputs) { a, _ in a })
-      loss = try scalar(outputs, "loss", step: stepNumber)
-      taskLoss = outputs["task_loss"]?.doubles.first ?? loss
-      penalty = outputs["sink_penalty"]?.doubles.first ?? 0
-      hasPenalty = outputs["sink_penalty"] != nil
-    } else if let gradient, let update {
-      var sums: [String: [Float]] = [:]
-      var penaltySeen = false
-      for inputs in microBatches {
-        let out = try gradient.run(inputs.merging(weights) { a, _ in a })
-        let l = try scalar(out, "loss", step: stepNumber)
-        loss += l
-        taskLoss += out["task_loss"]?.doubles.first ?? l
-        if let p = out["sink_penalty"]?.doubles.first {
-          penalty += p
-          penaltySeen = true
-        }
-        for name in graphs.weights {
-          guard let g = out["grad_\(name)"]?.array(of: Float.self) else {
-            throw TrainingError("the gradient graph returned no f32 'grad_\(name)'")
-          }
-          if var s = sums[name] {
-            for i in s.indices { s[i] += g[i] }
-            sums[name] = s
-          } else {
-            sums[name] = g
-          }
-        }
-      }
-      hasPenalty = penaltySeen
-      let count = Double(microBatches.count)
-      (loss, taskLoss, penalty) = (loss / count, taskLoss / count, penalty / count)
-      var inputs = weights.merging(optimizerState) { a, _ in a }.merging(optimizerInputs) { a, _ in
-        a
-      }
-      for name in graphs.weights {
-        guard let type = graphs.weightTypes[name], let s = sums[name] else { continue }
-        let scale = Float(1 / count)
-        inputs["gradient.\(name)"] = try HostTensor(type, storage: .f32(s.map { $0 * scale }))
-      }
-      outputs = try update.run(inputs)
-    } else {
-      throw TrainingError("no step graph was prepared")
+    if progress.position >= order.count {
+      progress.epoch += 1
+      progress.position = 0
     }
-    let norm = outputs["grad_norm"]?.doubles.first ?? .nan
-    guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: stepNumber) }
+    return (microBatches, tokens)
+  }
 
-    // Commit: new weights, optimizer state and progress.
+  /// The whole step in one graph (one micro-batch).
+  func fusedStep(
+    _ batch: [String: HostTensor], _ optimizerInputs: [String: HostTensor], step: Int
+  ) throws -> (StepLosses, [String: HostTensor]) {
+    guard let fused else { throw TrainingError("no fused step graph was prepared") }
+    let outputs = try fused.run(
+      batch.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
+        .merging(optimizerInputs) { a, _ in a })
+    return (try losses(outputs, step: step), outputs)
+  }
+
+  /// Gradients summed over the micro-batches by the gradient graph (the running sum passes from
+  /// one run's outputs to the next one's inputs), then the update graph on their mean.
+  func accumulatedStep(
+    _ microBatches: [[String: HostTensor]], _ optimizerInputs: [String: HostTensor], step: Int
+  ) throws -> (StepLosses, [String: HostTensor]) {
+    guard let gradient, let update else { throw TrainingError("no gradient graph was prepared") }
+    var sums: [String: HostTensor] = [:]
+    for name in graphs.weights {
+      if let type = graphs.weightTypes[name] { sums["gradient_sum.\(name)"] = try .zeros(type) }
+    }
+    var total = StepLosses(loss: 0, task: 0, penalty: nil)
+    for inputs in microBatches {
+      var out = try gradient.run(inputs.merging(weights) { a, _ in a }.merging(sums) { a, _ in a })
+      let l = try losses(out, step: step)
+      total.loss += l.loss
+      total.task += l.task
+      if let p = l.penalty { total.penalty = (total.penalty ?? 0) + p }
+      for key in sums.keys {
+        guard let sum = out.removeValue(forKey: "next_\(key)") else {
+          throw TrainingError("the gradient graph returned no 'next_\(key)'")
+        }
+        sums[key] = sum
+      }
+    }
+    let count = Double(microBatches.count)
+    total = StepLosses(
+      loss: total.loss / count, task: total.task / count, penalty: total.penalty.map { $0 / count })
+    let inputs = weights.merging(optimizerState) { a, _ in a }
+      .merging(optimizerInputs) { a, _ in a }.merging(sums) { a, _ in a }
+      .merging(["gradient_scale": HostTensor(scalar: Float(1 / count))]) { a, _ in a }
+    return (total, try update.run(inputs))
+  }
+
+  /// The objective, task loss and penalty a step graph returned (the loss must be finite).
+  func losses(_ outputs: [String: HostTensor], step: Int) throws -> StepLosses {
+    let loss = try scalar(outputs, "loss", step: step)
+    return StepLosses(
+      loss: loss, task: outputs["task_loss"]?.doubles.first ?? loss,
+      penalty: outputs["sink_penalty"]?.doubles.first)
+  }
+
+  /// Takes the step's new weights and optimizer state, and moves to `progress`.
+  func commit(_ outputs: [String: HostTensor], progress next: TrainingProgress, step: Int, loss: Double)
+    throws
+  {
+    var newWeights = weights
+    var newState = optimizerState
     for name in graphs.weights {
       guard let w = outputs["next_\(name)"], let m = outputs["next_adam_m.\(name)"],
         let v = outputs["next_adam_v.\(name)"]
       else { throw TrainingError("the step graph returned no update for '\(name)'") }
-      weights[name] = w
-      optimizerState["adam_m.\(name)"] = m
-      optimizerState["adam_v.\(name)"] = v
+      newWeights[name] = w
+      newState["adam_m.\(name)"] = m
+      newState["adam_v.\(name)"] = v
     }
-    next.step = stepNumber
-    if next.position >= order.count {
-      next.epoch += 1
-      next.position = 0
-    }
-    progress = next
+    weights = newWeights
+    optimizerState = newState
+    var advanced = next
+    advanced.step = step
+    progress = advanced
     lastLoss = loss
-    let seconds =
-      Double((clock.now - start).components.attoseconds) / 1e18
-      + Double((clock.now - start).components.seconds)
-    let record = StepRecord(
-      step: stepNumber, totalSteps: totalSteps, epoch: next.epoch, loss: loss, taskLoss: taskLoss,
-      sinkPenalty: hasPenalty ? penalty : nil, gradientNorm: norm, learningRate: rate,
-      seconds: seconds, tokens: tokens, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
-    try appendLog(record)
-    onStep?(record)
-    return record
   }
 
   func scalar(_ outputs: [String: HostTensor], _ name: String, step: Int) throws -> Double {

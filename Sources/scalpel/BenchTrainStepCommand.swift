@@ -62,7 +62,8 @@ struct BenchTrainStepCommand: ParsableCommand {
       throw ValidationError("--steps, --batch must be ≥ 1, --warmup ≥ 0, --tokens ≥ 2")
     }
     let model = Llama(config.llama)
-    let (forward, weights) = try model.trainingGraph(batch: batch, tokens: tokens)
+    let forward = try model.trainingGraph(batch: batch, tokens: tokens)
+    let weights = forward.weights.map(\.name)
     var pipeline = surgery ? "sink-divergence{lambda=300}," : ""
     pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},"
     pipeline += optimizer == .adamw ? "adamw" : "sgd{lr=0.0001}"

@@ -66,7 +66,7 @@ struct ExperimentCommand: ParsableCommand {
     if dumpGraphs {
       for defense in ["sft", "surgery"] {
         try writeStepGraphPage(
-          model: loaded.config, config: runner.fineTuneConfig(defense: defense),
+          model: loaded.architecture, config: runner.fineTuneConfig(defense: defense),
           to: output + "/graphs", name: "step-\(defense)")
       }
     }

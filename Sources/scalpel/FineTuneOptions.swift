@@ -104,11 +104,11 @@ struct FineTuneOptions: ParsableArguments {
         checkpointEvery: checkpointEvery)
       if let problem = config.problems().first { throw ValidationError(problem) }
       if let dumpGraphs {
-        try writeStepGraphPage(model: loaded.config, config: config, to: dumpGraphs)
+        try writeStepGraphPage(model: loaded.architecture, config: config, to: dumpGraphs)
       }
       note("compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens)…")
       trainer = try Trainer(
-        model: loaded.config, config: config, weights: loaded.weights, samples: samples,
+        model: loaded.architecture, config: config, weights: loaded.weights, samples: samples,
         pools: pools,
         backend: try makeBackend(), sources: sources)
     }

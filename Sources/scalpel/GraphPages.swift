@@ -20,7 +20,7 @@ func writeGraphPage(_ history: PassHistory, title: String, to path: String) thro
 /// pipeline, as `DIR/NAME.html`. Returns the page's path.
 @discardableResult
 func writeStepGraphPage(
-  model: LlamaConfig, config: TrainingConfig, to directory: String, name: String = "step-graph"
+  model: any LanguageModel, config: TrainingConfig, to directory: String, name: String = "step-graph"
 ) throws -> String {
   note("writing the step graph's page (\(config.defense.summary))…")
   let built = try StepGraphs.pipeline(

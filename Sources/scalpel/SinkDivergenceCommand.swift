@@ -48,7 +48,7 @@ struct SinkDivergenceCommand: ParsableCommand {
     if sink == "auto" {
       note("finding the sink on \(2 * samples) calibration samples…")
       position = try SinkMeasurement.automaticSink(
-        model: loaded.config, weights: loaded.weights, samples: h + s, length: maxLength,
+        model: loaded.architecture, weights: loaded.weights, samples: h + s, length: maxLength,
         backend: backend)
       note("sink position: \(position)")
     } else {
@@ -58,12 +58,12 @@ struct SinkDivergenceCommand: ParsableCommand {
       position = p
     }
     note(
-      "attention: \(try SinkMeasurement.attentionSummary(model: loaded.config, length: maxLength))")
+      "attention: \(try SinkMeasurement.attentionSummary(model: loaded.architecture, length: maxLength))")
     note(
       "measuring \(loaded.config.layers) layers × \(loaded.config.heads) heads on \(samples) + \(samples) samples…"
     )
     let tables = try SinkMeasurement.tables(
-      model: loaded.config, weights: loaded.weights, harmful: h, safe: s, length: maxLength,
+      model: loaded.architecture, weights: loaded.weights, harmful: h, safe: s, length: maxLength,
       sink: position, backend: backend)
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     try writeSinkReport(tables, model: loaded.location.path, to: out)

@@ -73,7 +73,7 @@ struct TrainCommand: ParsableCommand {
       if sink == "auto", let pools, !options.resume {
         let calibration = Array(pools.harmful.prefix(4)) + Array(pools.safe.prefix(4))
         let position = try SinkMeasurement.automaticSink(
-          model: loaded.config, weights: loaded.weights, samples: calibration,
+          model: loaded.architecture, weights: loaded.weights, samples: calibration,
           length: options.maxLength,
           backend: try options.makeBackend())
         note(

@@ -91,7 +91,7 @@ import Testing
     let gguf = try modelFile("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
     let dir = try temporaryDirectory()
     try ScalpelCheckpoint.write(
-      config: TinyModels.config, weights: try TinyModels.weights(), tokenizer: .gguf(gguf), to: dir)
+      model: Llama(TinyModels.config), weights: try TinyModels.weights(), tokenizer: .gguf(gguf), to: dir)
     let tokenizer = try TextTokenizer(try ModelLocation.detect(dir))
     #expect(
       tokenizer.encode("What is the capital of France?") == [1780, 314, 260, 3575, 282, 4649, 47])
@@ -102,7 +102,7 @@ import Testing
     config.ropeLayout = .adjacentPairs
     #expect(throws: ModelError.self) {
       try ScalpelCheckpoint.write(
-        config: config, weights: try TinyModels.weights(), tokenizer: .gguf("x.gguf"),
+        model: Llama(config), weights: try TinyModels.weights(), tokenizer: .gguf("x.gguf"),
         to: try temporaryDirectory())
     }
   }

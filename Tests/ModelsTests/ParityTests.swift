@@ -56,7 +56,7 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
 
   @Test func logitsMatchTransformers() throws {
     let (batch, count) = (tokens.count, tokens[0].count)
-    let (g, _) = try Llama(config).forwardGraph(batch: batch, tokens: count)
+    let g = try Llama(config).forwardGraph(batch: batch, tokens: count)
     let out = try run(
       g,
       inputs: [
@@ -88,7 +88,7 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
     }
     let gradients = try #require(reference["gradients"] as? [String: Any])
     let llama = Llama(config)
-    let (forward, _) = try llama.trainingGraph(batch: batch, tokens: count)
+    let forward = try llama.trainingGraph(batch: batch, tokens: count)
     var manager = PassManager(passes: [Gradient(of: "loss", wrt: gradients.keys.sorted())])
     let (g, _) = try manager.run(forward)
     let out = try run(
@@ -144,10 +144,10 @@ func run(_ g: Graph, inputs: [String: HostTensor], weights: [String: HostTensor]
       "positions": try HostTensor(shape: [1, count], (0..<count).map(Int32.init)),
     ]
     let a = try run(
-      try Llama(config).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs,
+      try Llama(config).forwardGraph(batch: 1, tokens: count), inputs: inputs,
       weights: weights)
     let b = try run(
-      try Llama(adjacent).forwardGraph(batch: 1, tokens: count).graph, inputs: inputs,
+      try Llama(adjacent).forwardGraph(batch: 1, tokens: count), inputs: inputs,
       weights: permuted)
     #expect(
       try #require(a["logits"]).isClose(to: try #require(b["logits"]), rtol: 1e-5, atol: 1e-5))

@@ -24,7 +24,7 @@ import Testing
       let expectedTokens = ints(c["tokens"])
       #expect(tokenizer.encode(text) == expectedTokens, "tokens of \(text.debugDescription)")
       let count = expectedTokens.count
-      let (g, _) = try Llama(config).forwardGraph(batch: 1, tokens: count)
+      let g = try Llama(config).forwardGraph(batch: 1, tokens: count)
       let out = try run(
         g,
         inputs: [

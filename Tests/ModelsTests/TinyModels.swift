@@ -17,7 +17,7 @@ enum TinyModels {
     -> [String: HostTensor]
   {
     var random = SeededRandom(seed: seed)
-    let graph = try Llama(config).forwardGraph(batch: 1, tokens: 1).graph
+    let graph = try Llama(config).forwardGraph(batch: 1, tokens: 1)
     var out: [String: HostTensor] = [:]
     for p in graph.parameters where !["tokens", "attention_mask", "positions"].contains(p.name) {
       let values = (0..<p.type.count).map { _ -> Float in
@@ -73,7 +73,7 @@ enum TinyModels {
     let weights = try weights(seed: seed)
     let target = dir + "/checkpoint"
     try ScalpelCheckpoint.write(
-      config: config, weights: weights, tokenizer: .tokenizerJSON(tokenizer), to: target)
+      model: Llama(config), weights: weights, tokenizer: .tokenizerJSON(tokenizer), to: target)
     return (target, weights)
   }
 }

@@ -87,7 +87,8 @@ func fusePreservesInterpreterResultsOnRandomGraphs(part: Int) throws {
 /// A small Llama training step (grad + sgd), optionally with the Surgery penalty.
 func smallLlamaStep(surgery: Bool) throws -> (graph: Graph, config: LlamaConfig) {
   let config = LlamaConfig(vocabulary: 32, dimension: 16, layers: 2, heads: 2, hidden: 24)
-  let (forward, weights) = try Llama(config).trainingGraph(batch: 2, tokens: 8)
+  let forward = try Llama(config).trainingGraph(batch: 2, tokens: 8)
+  let weights = forward.weights.map(\.name)
   let pipeline =
     (surgery ? "sink-divergence{lambda=300}," : "")
     + "grad{of=loss wrt=\(weights.joined(separator: ","))},sgd{lr=0.1}"

@@ -62,7 +62,8 @@ import Testing
       try PassRegistry.standard.makePasses("canonicalize,frobnicate")
     } throws: { error in
       "\(error)"
-        == "unknown pass 'frobnicate'; known passes: adamw, canonicalize, cse, dce, fold, fuse, grad, sgd, sink-divergence"
+        == "unknown pass 'frobnicate'; known passes: "
+        + PassRegistry.standard.names.joined(separator: ", ")
     }
   }
 
@@ -114,11 +115,7 @@ import Testing
     let passes = try registry.makePasses("record{of=loss wrt=w,b},dce")
     #expect(passes.map(\.name) == ["record", "dce"])
     #expect((passes[0] as? RecordingPass)?.note == "w+b")
-    #expect(
-      registry.names == [
-        "adamw", "canonicalize", "cse", "dce", "fold", "fuse", "grad", "record", "sgd",
-        "sink-divergence",
-      ])
+    #expect(registry.names == (PassRegistry.standard.names + ["record"]).sorted())
     #expect(PassRegistry.standard.entries["record"] == nil)
   }
 }

@@ -34,7 +34,7 @@ import Testing
       let safe = try #require(c["safe_tokens"] as? [Int])
       let length = max(harmful.count, safe.count)
       // The training graph of one row at this length, rewritten, keeping only the sink tables.
-      let (training, _) = try Llama(config).trainingGraph(batch: 1, tokens: length)
+      let training = try Llama(config).trainingGraph(batch: 1, tokens: length)
       var manager = PassManager(passes: [SinkDivergence(lambda: 1, sink: 0)])
       var g = try manager.run(training).graph
       g.results = g.results.filter { $0.name.hasPrefix("sink_") }

@@ -32,7 +32,7 @@ func tokenTensor(_ rows: [[Int]]) throws -> HostTensor {
 func surgeryGraph(batch: Int, tokens: Int, pipeline: String = "sink-divergence{lambda=300}") throws
   -> (plain: Graph, surgery: Graph)
 {
-  let (plain, _) = try Llama(toyConfig).trainingGraph(batch: batch, tokens: tokens, dtype: .f64)
+  let plain = try Llama(toyConfig, dtype: .f64).trainingGraph(batch: batch, tokens: tokens)
   var manager = try PassManager(pipeline: pipeline)
   return (plain, try manager.run(plain).graph)
 }
@@ -54,7 +54,7 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
   -> [[Double]]
 {
   let t = sequence.count
-  var (g, _) = try Llama(toyConfig).forwardGraph(batch: 1, tokens: t, dtype: .f64)
+  var g = try Llama(toyConfig, dtype: .f64).forwardGraph(batch: 1, tokens: t)
   let softmaxes = SinkDivergence.attentionSoftmaxes(in: g)
   #expect(softmaxes.count == toyConfig.layers)
   g.results = softmaxes.enumerated().map {
@@ -77,7 +77,7 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
 
 @Suite struct SinkDivergenceTests {
   @Test func findsEveryAttentionSoftmaxByStructure() throws {
-    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 2, tokens: 5, dtype: .f64)
+    let plain = try Llama(toyConfig, dtype: .f64).trainingGraph(batch: 2, tokens: 5)
     let found = SinkDivergence.attentionSoftmaxes(in: plain)
     #expect(found.count == 2)
     // The cross-entropy's log_softmax and a plain softmax of a parameter are not attention.
@@ -209,7 +209,7 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
   }
 
   @Test func misuseIsAClearError() throws {
-    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 1, tokens: 4, dtype: .f64)
+    let plain = try Llama(toyConfig, dtype: .f64).trainingGraph(batch: 1, tokens: 4)
     let cases: [(String, String)] = [
       ("grad{of=loss wrt=model.norm.weight},sink-divergence", "must run before"),
       ("sink-divergence{sink=9}", "outside the 4 key positions"),
@@ -356,7 +356,7 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
   }
 
   @Test func layerAPIMarksEveryAttentionSoftmax() throws {
-    let (plain, _) = try Llama(toyConfig).trainingGraph(batch: 1, tokens: 4, dtype: .f64)
+    let plain = try Llama(toyConfig, dtype: .f64).trainingGraph(batch: 1, tokens: 4)
     let found = try SinkDivergence.attention(in: plain)
     #expect(found.marked && found.softmaxes.count == toyConfig.layers)
     #expect(found.summary.hasPrefix("2 attention layers × 4 heads (marked softmaxes): layer 0 %"))

@@ -29,7 +29,7 @@ func tinyCheckpoint() throws -> URL {
   let source = dir.appendingPathComponent("source.json")
   try JSONSerialization.data(withJSONObject: json).write(to: source)
   let config = LlamaConfig(vocabulary: 258, dimension: 16, layers: 1, heads: 2, hidden: 24)
-  let graph = try Llama(config).forwardGraph(batch: 1, tokens: 1).graph
+  let graph = try Llama(config).forwardGraph(batch: 1, tokens: 1)
   var weights: [String: HostTensor] = [:]
   var state: UInt64 = 1
   for p in graph.parameters where !["tokens", "attention_mask", "positions"].contains(p.name) {
@@ -41,7 +41,7 @@ func tinyCheckpoint() throws -> URL {
   }
   let checkpoint = dir.appendingPathComponent("tiny")
   try ScalpelCheckpoint.write(
-    config: config, weights: weights, tokenizer: .tokenizerJSON(source.path), to: checkpoint.path)
+    model: Llama(config), weights: weights, tokenizer: .tokenizerJSON(source.path), to: checkpoint.path)
   return checkpoint
 }
 

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct SinkMeasurementTests {
   @Test func tablesAverageTheSamplesAndGiveThePenalty() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 3)
+    let weights = try tinyModel.initialWeights(seed: 3)
     let harmful = toySamples(count: 2, seed: 4)
     let safe = toySamples(count: 2, seed: 5)
     let both = try SinkMeasurement.tables(
@@ -39,13 +39,13 @@ import Testing
   }
 
   @Test func automaticSinkIsTheKeyWithTheMostAttention() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 8)
+    let weights = try tinyModel.initialWeights(seed: 8)
     let samples = toySamples(count: 3, seed: 9)
     let length = 12
     let found = try SinkMeasurement.automaticSink(
       model: tinyModel, weights: weights, samples: samples, length: length)
     // By hand: every attention map, summed over layers, heads and real queries.
-    var (g, _) = try Llama(tinyModel).forwardGraph(batch: samples.count, tokens: length)
+    var g = try tinyModel.forwardGraph(batch: samples.count, tokens: length)
     let softmaxes = SinkDivergence.attentionSoftmaxes(in: g)
     g.results = softmaxes.enumerated().map {
       GraphResult(name: "a\($0.offset)", value: $0.element.result)

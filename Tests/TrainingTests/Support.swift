@@ -29,7 +29,7 @@ func temporaryDirectory() throws -> String {
 }
 
 /// A tiny Llama: vocabulary 64, width 16, 2 layers, 2 heads.
-let tinyModel = LlamaConfig(vocabulary: 64, dimension: 16, layers: 2, heads: 2, hidden: 32)
+let tinyModel = Llama(LlamaConfig(vocabulary: 64, dimension: 16, layers: 2, heads: 2, hidden: 32))
 
 /// A learnable toy task: prompt `[1, a, b, c, 2]`, answer `[a+1, b+1, c+1, 3]` (3 = EOS).
 func toySamples(count: Int, seed: UInt64) -> [EncodedSample] {

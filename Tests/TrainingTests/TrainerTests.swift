@@ -22,7 +22,7 @@ private let pools = SurgeryPools(
 
 @Suite(.serialized) struct TrainerTests {
   @Test func lossFallsOnTinyLlama() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 1)
+    let weights = try tinyModel.initialWeights(seed: 1)
     let trainer = try Trainer(
       model: tinyModel, config: config(steps: 12), weights: weights,
       samples: toySamples(count: 16, seed: 3))
@@ -37,7 +37,7 @@ private let pools = SurgeryPools(
 
   @Test func accumulationMatchesOneLargeBatch() throws {
     // Every sample has 4 answer tokens, so the mean of two micro-batch means is the batch mean.
-    let weights = try Llama(tinyModel).randomWeights(seed: 2)
+    let weights = try tinyModel.initialWeights(seed: 2)
     let samples = toySamples(count: 8, seed: 4)
     let whole = try Trainer(
       model: tinyModel, config: config(steps: 2), weights: weights, samples: samples)
@@ -54,7 +54,7 @@ private let pools = SurgeryPools(
   }
 
   @Test func resumingGivesIdenticalLosses() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 5)
+    let weights = try tinyModel.initialWeights(seed: 5)
     let samples = toySamples(count: 12, seed: 6)
     let surgery = config(steps: 3, defense: .surgery(lambda: 2, sink: 0), checkpointEvery: 2)
     let straight = try Trainer(
@@ -92,7 +92,7 @@ private let pools = SurgeryPools(
   }
 
   @Test func nonFiniteLossStopsAndKeepsTheCheckpoint() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 8)
+    let weights = try tinyModel.initialWeights(seed: 8)
     let dir = try temporaryDirectory()
     let trainer = try Trainer(
       model: tinyModel, config: config(steps: 4), weights: weights,
@@ -121,7 +121,7 @@ private let pools = SurgeryPools(
   }
 
   @Test func surgeryLowersTheSinkPenaltyWhereSFTDoesNot() throws {
-    let start = try Llama(tinyModel).randomWeights(seed: 11, standardDeviation: 0.1)
+    let start = try tinyModel.standardInitialWeights(seed: 11, standardDeviation: 0.1)
     let samples = toySamples(count: 8, seed: 12)
     func penalty(_ w: [String: HostTensor]) throws -> Double {
       try SinkMeasurement.penalty(
@@ -146,7 +146,7 @@ private let pools = SurgeryPools(
   }
 
   @Test func misuseIsReported() throws {
-    let weights = try Llama(tinyModel).randomWeights(seed: 1)
+    let weights = try tinyModel.initialWeights(seed: 1)
     #expect(throws: TrainingError.self) {
       try Trainer(
         model: tinyModel, config: config(batch: 0), weights: weights,
@@ -173,7 +173,7 @@ private let pools = SurgeryPools(
 @Suite struct ModelSourceTests {
   @Test func checkpointDirectoryLoadsAsModel() throws {
     let gguf = try smolLM2File()
-    let weights = try Llama(tinyModel).randomWeights(seed: 21)
+    let weights = try tinyModel.initialWeights(seed: 21)
     let trainer = try Trainer(
       model: tinyModel,
       config: TrainingConfig(batchSize: 2, sequenceLength: 12, schedule: .constant(rate: 1e-3)),
@@ -184,13 +184,13 @@ private let pools = SurgeryPools(
     let store = ModelStore(cacheDirectory: CacheLocation.root())
     for spec in [dir, dir + "/checkpoint"] {
       let loaded = try store.loadLanguageModel(ModelReference(spec))
-      #expect(loaded.config == tinyModel)
+      #expect(loaded.config == tinyModel.config)
       #expect(loaded.weights == trainer.weights)
       #expect(try loaded.tokenizerPath() == gguf)
     }
     // The checkpoint's config.json is a Hugging Face Llama configuration.
     #expect(
-      try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel)
+      try LlamaCheckpoint.config(huggingFaceJSON: dir + "/checkpoint/config.json") == tinyModel.config)
     #expect(throws: ModelError.self) {
       try store.loadLanguageModel(ModelReference(dir + "/missing"))
     }

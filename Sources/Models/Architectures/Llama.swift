@@ -79,10 +79,36 @@ extension RotaryLayout: Codable {}
 
 /// A Llama-family decoder: token embedding, `layers` × (RMSNorm → attention → residual,
 /// RMSNorm → SwiGLU → residual), final RMSNorm, LM head. Weight names are Hugging Face's.
-public struct Llama {
+public struct Llama: LanguageModel {
   public var config: LlamaConfig
+  /// The dtype of weights and activations in the graphs.
+  public var dtype: DType
 
-  public init(_ config: LlamaConfig) { self.config = config }
+  public init(_ config: LlamaConfig, dtype: DType = .f32) {
+    self.config = config
+    self.dtype = dtype
+  }
+
+  public static let modelType = "llama"
+
+  public init(configJSON: [String: Any], file: String) throws(ModelError) {
+    self.init(try LlamaCheckpoint.config(huggingFaceObject: configJSON, file: file))
+  }
+
+  /// Hugging Face's `LlamaForCausalLM` configuration. Checkpoints hold Hugging Face
+  /// (rotate-half) q/k weights, so the adjacent-pairs layout cannot be written.
+  public func configJSON() throws(ModelError) -> [String: Any] {
+    guard config.ropeLayout == .rotateHalf else {
+      throw ModelError(
+        "checkpoints hold Hugging Face (rotate-half) q/k weights; load the model with the "
+          + "rotate-half layout before writing it")
+    }
+    return LlamaCheckpoint.huggingFaceJSON(config)
+  }
+
+  public var vocabulary: Int { config.vocabulary }
+
+  public func problems() -> [String] { config.problems() }
 
   public var rotary: RotaryEmbedding {
     RotaryEmbedding(
@@ -154,9 +180,7 @@ public struct Llama {
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`), `loss_mask` `[B, T]` and the
   /// weights; result `loss`. Rows are right-padded, so a causal mask suffices.
-  public func trainingGraph(batch: Int, tokens: Int, dtype: DType = .f32) throws(Diagnostics) -> (
-    graph: Graph, weights: [String]
-  ) {
+  public func trainingGraph(batch: Int, tokens: Int) throws(Diagnostics) -> Graph {
     let m = ModelBuilder(name: "llama_train", dtype: dtype)
     let b = m.graph
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
@@ -168,16 +192,14 @@ public struct Llama {
       mask: mask, in: m)
     let loss = Self.crossEntropy(
       logits: logits(hidden, in: m), labels: labels, lossMask: lossMask, in: b)
-    return (try b.build(results: [("loss", loss)]), m.weightNames)
+    return try b.build(results: [("loss", loss)])
   }
 
   /// The forward graph: inputs `tokens`, `attention_mask` (i32 `[B, T]`, 1 = real token, for
   /// left padding), `positions` (i32 `[B, T]`) and the weights; results `logits` `[B, T, V]`
   /// and, with `withCache`, each layer's `key_L` / `value_L` `[B, kvHeads, T, hd]`.
-  public func forwardGraph(
-    batch: Int, tokens: Int, withCache: Bool = false, lastOnly: Bool = false, dtype: DType = .f32
-  )
-    throws(Diagnostics) -> (graph: Graph, weights: [String])
+  public func forwardGraph(batch: Int, tokens: Int, withCache: Bool, lastOnly: Bool)
+    throws(Diagnostics) -> Graph
   {
     let m = ModelBuilder(name: "llama_forward", dtype: dtype)
     let b = m.graph
@@ -196,16 +218,19 @@ public struct Llama {
         results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)]
       }
     }
-    return (try b.build(results: results), m.weightNames)
+    return try b.build(results: results)
+  }
+
+  /// The forward graph without cache outputs, logits at every position.
+  public func forwardGraph(batch: Int, tokens: Int) throws(Diagnostics) -> Graph {
+    try forwardGraph(batch: batch, tokens: tokens, withCache: false, lastOnly: false)
   }
 
   /// One decoding step with a KV cache of `cacheLength` slots: inputs `tokens` and `positions`
   /// (i32 `[B, 1]`), `cache_mask` (i32 `[B, S]`, 1 = filled slot), `past_key_L` / `past_value_L`
   /// (`[B, kvHeads, S, hd]`) and the weights; results `logits` `[B, 1, V]` and the new token's
   /// `key_L` / `value_L` (`[B, kvHeads, 1, hd]`) for the caller to store.
-  public func decodeGraph(batch: Int, cacheLength: Int, dtype: DType = .f32) throws(Diagnostics)
-    -> (graph: Graph, weights: [String])
-  {
+  public func decodeGraph(batch: Int, cacheLength: Int) throws(Diagnostics) -> Graph {
     let m = ModelBuilder(name: "llama_decode", dtype: dtype)
     let b = m.graph
     let ids = m.input("tokens", TensorType(.i32, [batch, 1]))
@@ -228,7 +253,7 @@ public struct Llama {
     for (i, kv) in present.enumerated() {
       results += [("key_\(i)", kv.key), ("value_\(i)", kv.value)]
     }
-    return (try b.build(results: results), m.weightNames)
+    return try b.build(results: results)
   }
 }
 

@@ -119,18 +119,13 @@ public enum LlamaCheckpoint {
 
   /// The configuration in a Hugging Face `config.json` (LlamaForCausalLM).
   public static func config(huggingFaceJSON path: String) throws(ModelError) -> LlamaConfig {
-    let object: [String: Any]
-    do {
-      let data = try Data(contentsOf: URL(fileURLWithPath: path))
-      guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw ModelError("expected a JSON object", file: path)
-      }
-      object = o
-    } catch let error as ModelError {
-      throw error
-    } catch {
-      throw ModelError("cannot read JSON: \(error)", file: path)
-    }
+    try config(huggingFaceObject: try readJSONObject(path), file: path)
+  }
+
+  /// The configuration in a Hugging Face `config.json` object (`file` names it in errors).
+  public static func config(huggingFaceObject object: [String: Any], file path: String)
+    throws(ModelError) -> LlamaConfig
+  {
     func int(_ key: String) throws(ModelError) -> Int {
       guard let v = object[key] as? Int else {
         throw ModelError("missing integer", file: path, key: key)

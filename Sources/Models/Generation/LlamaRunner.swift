@@ -43,10 +43,9 @@ public final class LlamaRunner {
     switch key {
     case .forward(let batch, let tokens, let withCache, let lastOnly):
       graph = try llama.forwardGraph(
-        batch: batch, tokens: tokens, withCache: withCache, lastOnly: lastOnly
-      ).graph
+        batch: batch, tokens: tokens, withCache: withCache, lastOnly: lastOnly)
     case .decode(let batch, let cacheLength):
-      graph = try llama.decodeGraph(batch: batch, cacheLength: cacheLength).graph
+      graph = try llama.decodeGraph(batch: batch, cacheLength: cacheLength)
     }
     let e = try backend.prepare(graph)
     prepared[key] = e

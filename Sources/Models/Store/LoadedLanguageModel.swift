@@ -76,7 +76,7 @@ public struct LoadedLanguageModel: Sendable {
   {
     let graph: Graph
     do {
-      graph = try Llama(config).forwardGraph(batch: 1, tokens: 1).graph
+      graph = try Llama(config).forwardGraph(batch: 1, tokens: 1)
     } catch {
       throw ModelError("the configuration does not build a graph: \(error)", file: file)
     }
@@ -89,6 +89,9 @@ public struct LoadedLanguageModel: Sendable {
       }
     }
   }
+
+  /// The model's graphs, for the training stack.
+  public var architecture: any LanguageModel { Llama(config) }
 
   /// The number of weights (elements) the model uses.
   public var parameterCount: Int { weights.values.reduce(0) { $0 + $1.count } }

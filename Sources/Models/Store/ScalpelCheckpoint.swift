@@ -3,7 +3,8 @@ import Runtime
 
 /// Scalpel's checkpoint directory: Hugging Face's layout, so other tools read it too.
 ///
-///     config.json         Hugging Face LlamaForCausalLM configuration
+///     config.json         the model's configuration (`LanguageModel.configJSON`; Hugging
+///                         Face's for known families, e.g. LlamaForCausalLM)
 ///     model.safetensors   weights with Hugging Face names (f32)
 ///     tokenizer.json      copied, when the source has one; otherwise config.json records the
 ///                         GGUF file holding the tokenizer under `scalpel_tokenizer_gguf`
@@ -36,16 +37,18 @@ public enum ScalpelCheckpoint {
     }
   }
 
-  /// Writes a checkpoint of `weights` (by Hugging Face name) into `directory` (created).
+  /// Writes a checkpoint of `model` with `weights` (by name) into `directory` (created).
   public static func write(
-    config: LlamaConfig, weights: [String: HostTensor], tokenizer: TokenizerSource?,
+    model: any LanguageModel, weights: [String: HostTensor], tokenizer: TokenizerSource?,
     to directory: String
   ) throws(ModelError) {
-    guard config.ropeLayout == .rotateHalf else {
-      throw ModelError(
-        "checkpoints hold Hugging Face (rotate-half) q/k weights; load the model with the "
-          + "rotate-half layout before writing it", file: directory)
+    var json: [String: Any]
+    do {
+      json = try model.configJSON()
+    } catch {
+      throw ModelError(error.message, file: directory, key: error.key)
     }
+    json["model_type"] = model.modelType
     do {
       try FileManager.default.createDirectory(
         atPath: directory, withIntermediateDirectories: true)
@@ -53,7 +56,6 @@ public enum ScalpelCheckpoint {
       throw ModelError(
         "cannot create the directory: \(error.localizedDescription)", file: directory)
     }
-    var json = LlamaCheckpoint.huggingFaceJSON(config)
     switch tokenizer {
     case .tokenizerJSON(let source):
       let target = directory + "/tokenizer.json"

@@ -239,7 +239,7 @@ public final class ExperimentRunner {
         resumingFrom: directory + "/checkpoint", samples: samples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.config, config: config, weights: weights, samples: samples, pools: pools,
+        model: model.architecture, config: config, weights: weights, samples: samples, pools: pools,
         backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
     }
@@ -310,7 +310,7 @@ public final class ExperimentRunner {
       items: taskItems, answers: try answers(taskItems, taskBenchmark.rawValue))
     let bare = ChatEncoder(tokenizer: model.tokenizer, system: .none, maxLength: preset.maxLength)
     let tables = try SinkMeasurement.tables(
-      model: model.config, weights: weights,
+      model: model.architecture, weights: weights,
       harmful: try sinkHarmfulPairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       safe: try sinkSafePairs.prefix(preset.sinkSamples).map { try bare.encode($0) },
       length: preset.maxLength, backend: backend)
