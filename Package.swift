@@ -72,6 +72,25 @@ let package = Package(
     // The example architectures of examples/ (GPT-2-style, ALiBi), built on the layers API.
     .target(
       name: "ExampleArchitectures", dependencies: ["IR", "Models"], path: "examples/Architectures"),
+    // What the example trainers share: options, data, the training runs, the printed tables.
+    .target(
+      name: "ExampleSupport",
+      dependencies: [
+        "IR", "Models", "Runtime", "Training", "Data", "Codegen",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/Support"),
+    .executableTarget(
+      name: "example-gpt2",
+      dependencies: [
+        "ExampleArchitectures", "ExampleSupport", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/gpt2"),
+    .executableTarget(
+      name: "example-alibi",
+      dependencies: [
+        "ExampleArchitectures", "ExampleSupport", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/alibi"),
 
     .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
@@ -88,7 +107,8 @@ let package = Package(
     .testTarget(
       name: "ExamplesTests",
       dependencies: [
-        "ExampleArchitectures", "IR", "Passes", "Runtime", "Models", "Codegen", "TestSupport",
+        "ExampleArchitectures", "IR", "Passes", "Runtime", "Models", "Codegen", "Training",
+        "TestSupport",
       ]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]

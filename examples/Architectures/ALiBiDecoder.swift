@@ -44,7 +44,7 @@ public struct ALiBiConfig: Sendable, Hashable, Codable {
 /// the ALiBi bias −mₕ·(i − j) to its scores, optionally within a sliding window. Pre-norm
 /// blocks (RMSNorm → attention → residual, RMSNorm → SwiGLU → residual), final RMSNorm, an
 /// untied LM head; no biases.
-public struct ALiBiDecoder: Sendable {
+public struct ALiBiDecoder: LanguageModel {
   public var config: ALiBiConfig
   /// The dtype of weights and activations in the graphs.
   public var dtype: DType

@@ -42,7 +42,7 @@ public struct GPT2Config: Sendable, Hashable, Codable {
 /// A GPT-2-style decoder: token plus learned position embeddings, `layers` × (LayerNorm →
 /// causal attention with biases → residual, LayerNorm → GELU MLP with biases → residual),
 /// final LayerNorm, and the token embedding as LM head (tied).
-public struct GPT2: Sendable {
+public struct GPT2: LanguageModel {
   public var config: GPT2Config
   /// The dtype of weights and activations in the graphs.
   public var dtype: DType

@@ -3,7 +3,8 @@ import Training
 
 /// The examples' printed tables.
 enum ExampleReport {
-  /// One row per step: each run's objective, and Surgery's task loss and penalty.
+  /// Each run's objective, and Surgery's task loss and penalty, at about 20 evenly spaced steps
+  /// (every step is in each run's `log.jsonl`).
   static func lossCurves(_ runs: [(String, [StepRecord])]) -> String {
     var header = ["step"]
     for (defense, _) in runs {
@@ -12,7 +13,8 @@ enum ExampleReport {
     }
     var rows = [header]
     let steps = runs.map(\.1.count).max() ?? 0
-    for i in 0..<steps {
+    let every = max(1, steps / 20)
+    for i in 0..<steps where (i + 1) % every == 0 || i == 0 || i == steps - 1 {
       var row = ["\(i + 1)"]
       for (defense, records) in runs {
         let r = i < records.count ? records[i] : nil

@@ -43,10 +43,11 @@ public struct ExampleRunner {
     note(
       "\(modelType): \(text.samples.count) GSM8K samples of at most \(options.length) tokens, "
         + "SmolLM2 tokenizer (\(text.tokenizer.vocabularySize) tokens)")
+    let backend = options.makeBackend()
     let initial = try model.initialWeights(seed: options.seed)
     let parameters = initial.values.reduce(0) { $0 + $1.count }
     note("\(parameters) parameters; attention: \(try attentionSummary(model))")
-    let before = try sinkTables(model, initial, text)
+    let before = try sinkTables(model, initial, text, backend)
     var results: [RunResult] = []
     for defense in defenses {
       let config = TrainingConfig(
@@ -56,7 +57,7 @@ public struct ExampleRunner {
         seed: options.seed)
       let trainer = try Trainer(
         model: model, config: config, weights: initial, samples: text.samples,
-        pools: defense == "surgery" ? text.pools : nil)
+        pools: defense == "surgery" ? text.pools : nil, backend: backend)
       trainer.outputDirectory = out + "/" + defense
       trainer.sources = [
         "example": modelType, "tokenizer": text.tokenizerPath, "data": text.dataRoot,
@@ -78,7 +79,7 @@ public struct ExampleRunner {
       results.append(
         RunResult(
           defense: defense, records: records,
-          tables: try sinkTables(model, trainer.weights, text)))
+          tables: try sinkTables(model, trainer.weights, text, backend)))
     }
     print(ExampleReport.lossCurves(results.map { ($0.defense, $0.records) }))
     print(ExampleReport.sinkTable([("initial", before)] + results.map { ($0.defense, $0.tables) }))
@@ -90,11 +91,12 @@ public struct ExampleRunner {
 
   /// Sink tables on the held-out harmful and safe pairs.
   func sinkTables(
-    _ model: any LanguageModel, _ weights: [String: HostTensor], _ text: ExampleText
+    _ model: any LanguageModel, _ weights: [String: HostTensor], _ text: ExampleText,
+    _ backend: any Backend
   ) throws -> SinkTables {
     try SinkMeasurement.tables(
       model: model, weights: weights, harmful: text.sinkHarmful, safe: text.sinkSafe,
-      length: options.length, sink: options.sink)
+      length: options.length, sink: options.sink, backend: backend)
   }
 
   /// Reads the checkpoint back through the model registry and returns the largest difference
