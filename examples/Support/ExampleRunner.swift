@@ -105,8 +105,8 @@ public struct ExampleRunner {
     _ model: any LanguageModel, directory: String, weights: [String: HostTensor],
     text: ExampleText
   ) throws -> Double {
+    // The model comes back from config.json through the model registry.
     let checkpoint = try TrainingCheckpoint.read(from: directory)
-    let reloaded = try ModelRegistry.model(configFile: directory + "/config.json")
     let sample = text.samples[0]
     let count = min(sample.ids.count, options.length)
     func logits(_ m: any LanguageModel, _ w: [String: HostTensor]) throws -> [Double] {
@@ -124,7 +124,7 @@ public struct ExampleRunner {
       return t.doubles
     }
     let a = try logits(model, weights)
-    let b = try logits(reloaded, checkpoint.weights)
+    let b = try logits(checkpoint.model, checkpoint.weights)
     guard a.count == b.count else { return .infinity }
     return zip(a, b).map { abs($0 - $1) }.max() ?? 0
   }
