@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "Training", targets: ["Training"]),
     .library(name: "Data", targets: ["Data"]),
     .library(name: "GraphView", targets: ["GraphView"]),
+    .library(name: "Distributed", targets: ["Distributed"]),
     .executable(name: "scalpel", targets: ["scalpel"]),
     .executable(name: "scalpel-opt", targets: ["scalpel-opt"]),
     // The C API of include/scalpel.h: libscalpelc.so.
@@ -34,6 +35,11 @@ let package = Package(
     .target(
       name: "CLLVM", path: "Sources/CLLVM",
       linkerSettings: [.linkedLibrary("LLVM-14")]),
+    // Open MPI (pkg-config `ompi-c`), and functions for what its header declares as macros.
+    .systemLibrary(
+      name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "CMPIShim", dependencies: ["CMPI"], path: "Sources/CMPIShim"),
 
     .target(
       name: "Runtime",
@@ -47,6 +53,8 @@ let package = Package(
     .target(name: "Data", path: "Sources/Data"),
     // Optimizer steps, schedules, the data pipeline, the trainer and checkpoints.
     .target(name: "Training", dependencies: ["IR", "Passes", "Runtime", "Models", "Data"]),
+    // Communicators over real communication engines (MPI). Only what asks for it links MPI.
+    .target(name: "Distributed", dependencies: ["IR", "Runtime", "CMPIShim"]),
     // Safety evaluation: refusal and harmfulness judges, benchmark scoring, reports and plots,
     // and the harmful fine-tuning experiment.
     .target(
@@ -56,7 +64,7 @@ let package = Package(
       name: "scalpel",
       dependencies: [
         "IR", "Passes", "Runtime", "Codegen", "Models", "Training", "Safety", "Data", "GraphView",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The C API: include/scalpel.h (imported through CScalpelHeader) implemented with `@c`.
     .systemLibrary(name: "CScalpelHeader", path: "Sources/CScalpelHeader"),
@@ -92,7 +100,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ], path: "examples/alibi"),
 
-    .target(name: "TestSupport", dependencies: ["IR"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["IR", "Runtime"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
     .testTarget(name: "RuntimeTests", dependencies: ["IR", "Runtime", "TestSupport"]),
@@ -100,7 +108,9 @@ let package = Package(
     .testTarget(
       name: "CodegenTests",
       dependencies: ["IR", "Passes", "Runtime", "Codegen", "Models", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Models", "Passes", "Runtime", "IR", "Data", "TestSupport"]),
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
     .testTarget(name: "DataTests", dependencies: ["Data"]),
     .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),

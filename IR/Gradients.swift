@@ -48,6 +48,7 @@ extension Op {
     case .gather: return [try gatherVJP(c), nil]
     case .scatterAdd: return [c.builder.gather(c.cotangent, c.operands[1]), nil]
     case .takeAlongAxis(let axis): return [try takeAlongAxisVJP(axis, c), nil]
+    case .allReduce(let k, let communicator): return [allReduceVJP(k, communicator, c)]
     case .custom(let op):
       return try op.op.vjp(c.builder, node: c.node, cotangent: c.cotangent)
     }

@@ -283,6 +283,14 @@ public final class GraphBuilder {
       at: l)
   }
 
+  /// `x` combined over every rank of `communicator` (see IR/Ops/Communication.swift).
+  public func allReduce(
+    _ x: Value, _ reduction: CollectiveReduction, communicator: String = "world",
+    name: String? = nil, file: String = #fileID, line: Int = #line
+  ) -> Value {
+    emit(.allReduce(reduction, communicator: communicator), [x], name: name, at: loc(file, line))
+  }
+
   /// `x` in the forward pass; no gradient flows back through it.
   public func stopGradient(_ x: Value, file: String = #fileID, line: Int = #line) -> Value {
     emit(.stopGradient, [x], at: loc(file, line))

@@ -31,6 +31,8 @@ public enum Op: Sendable, Hashable {
   case gather
   case scatterAdd(rows: Int)
   case takeAlongAxis(axis: Int)
+  // Collective communication (Ops/Communication.swift)
+  case allReduce(CollectiveReduction, communicator: String)
   // User ops (Ops/Custom.swift)
   case custom(CustomOpBox)
 }
@@ -85,6 +87,7 @@ extension Op {
     case .gather: "gather"
     case .scatterAdd: "scatter_add"
     case .takeAlongAxis: "take_along_axis"
+    case .allReduce: "all_reduce"
     case .custom(let c): c.op.name
     }
   }
@@ -97,7 +100,10 @@ extension Op {
       "select", "cast", "stop_gradient", "constant", "iota", "broadcast", "reshape", "transpose",
       "slice", "concat",
     ] + ReduceOp.allCases.map { "reduce_" + $0.rawValue }
-    + ["softmax", "log_softmax", "matmul", "gather", "scatter_add", "take_along_axis"]
+    + [
+      "softmax", "log_softmax", "matmul", "gather", "scatter_add", "take_along_axis",
+      "all_reduce",
+    ]
 
   /// Whether the op is elementwise over operands of equal shape (result shape = operand shape).
   public var isElementwise: Bool {
@@ -133,6 +139,8 @@ extension Op {
       if ta { out.append(("transpose_a", .bool(true))) }
       if tb { out.append(("transpose_b", .bool(true))) }
       return out
+    case .allReduce(let reduction, let communicator):
+      return [("communicator", .string(communicator)), ("reduction", .string(reduction.rawValue))]
     case .custom(let c): return c.op.attributes
     }
   }
@@ -180,6 +188,15 @@ extension Op {
           transposeB: try attrs.bool("transpose_b", default: false))
       case "scatter_add": op = .scatterAdd(rows: try attrs.int("rows"))
       case "take_along_axis": op = .takeAlongAxis(axis: try attrs.int("axis"))
+      case "all_reduce":
+        let communicator = try attrs.string("communicator")
+        let reduction = try attrs.string("reduction")
+        guard let k = CollectiveReduction(rawValue: reduction) else {
+          let known = CollectiveReduction.allCases.map { "\"\($0.rawValue)\"" }
+          throw TypeError(
+            "attribute 'reduction' must be \(known.joined(separator: " or ")), got \"\(reduction)\"")
+        }
+        op = .allReduce(k, communicator: communicator)
       default:
         if let factory = customOps.factories[name] {
           return .custom(CustomOpBox(try factory(attributes)))
@@ -225,6 +242,13 @@ struct AttributeReader {
     }
     guard let v = a.intList else {
       throw TypeError("attribute '\(key)' must be a list of integers, got \(a)")
+    }
+    return v
+  }
+  mutating func string(_ key: String) throws(TypeError) -> String {
+    guard let a = take(key) else { throw TypeError("missing attribute '\(key)' (a string)") }
+    guard case .string(let v) = a else {
+      throw TypeError("attribute '\(key)' must be a string, got \(a)")
     }
     return v
   }

@@ -30,6 +30,7 @@ extension Op {
     case .gather: return try gatherType(operands)
     case .scatterAdd(let rows): return try scatterAddType(rows, operands)
     case .takeAlongAxis(let axis): return try takeAlongAxisType(axis, operands)
+    case .allReduce(_, let communicator): return try allReduceType(communicator, operands)
     case .custom(let c): return try c.op.resultType(operands: operands)
     }
   }

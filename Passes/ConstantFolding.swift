@@ -143,7 +143,8 @@ func foldSplat(_ op: Op, _ operands: [(value: Double, type: TensorType)], result
     let n = Double(shape[a])
     if case .softmax = op { return rounded(1 / n, dtype) }
     return rounded(-log(n), dtype)
-  case .constant, .iota, .matmul, .gather, .scatterAdd, .takeAlongAxis, .custom:
+  // An all_reduce of a splat depends on what the other ranks hold: never folded.
+  case .constant, .iota, .matmul, .gather, .scatterAdd, .takeAlongAxis, .allReduce, .custom:
     return nil
   }
 }

@@ -11,9 +11,16 @@ import IR
 /// a graph result, every use lies in one region, and its shape is the region's (so a value is
 /// computed once per element even with several uses: multiple producers, several uses).
 /// Otherwise it starts a region of its own, with itself as the root (the region's only
-/// output). Splat constants are copied into every region that uses them. A region with fewer
-/// than two non-constant nodes stays as it was. The region becomes one node with the root's
-/// name, type and location: `%r = fused %a, %b {body = "graph @region(...) ..."} : T`.
+/// output). Splat constants are copied into every region that uses them (in the kernel they
+/// are immediates, not buffers). A region stays as it was when it has fewer than two nodes
+/// counting its constants, or when it is one reduction alone with constants; a reduction root
+/// whose region is not one row per output (a column sum, an input strided along the row)
+/// does not root a region, and the assignment is redone without it. The region becomes one
+/// node with the root's name, type and location:
+/// `%r = fused %a, %b {body = "graph @region(...) ..."} : T`.
+///
+/// This is the JIT's only fusion: `JIT.compile` runs it through `PassManager` (the default
+/// `JITOptions.graphPasses`), and every elementwise node left outside a region is one kernel.
 ///
 /// Fusable: elementwise ops that cannot fail (no integer division, no float → integer cast),
 /// `broadcast`, `constant`. Regions are convex (members reach outside only through the root),
@@ -37,7 +44,8 @@ public struct Fusion: Pass, Sendable {
     return regions > 0
   }
 
-  /// Whether `node` may join a region.
+  /// Whether `node` may join a region: elementwise ops that cannot fail (integer division and
+  /// float → integer casts can), broadcasts and constants.
   public static func fusable(_ node: Node, operands: [TensorType]) -> Bool {
     switch node.op {
     case .unary, .compare, .select, .broadcast, .constant: return true
@@ -58,16 +66,63 @@ public struct Fusion: Pass, Sendable {
     let fusable = graph.nodes.map { n in
       Self.fusable(n, operands: n.operands.compactMap { types[$0] })
     }
+    let constantValues = Set(
+      graph.nodes.compactMap { n -> Value? in
+        if case .constant = n.op { return n.result }
+        return nil
+      })
 
-    // Region membership, assigned from the last node back. A float reduction starts a
-    // region whose members have its operand's shape (elementwise work folded into it).
+    // Reductions that cannot root a region grow with every round; at most one round per
+    // reduction in the graph.
+    var notRoots: Set<Int> = []
+    while true {
+      let (regionOf, roots, members) = assign(
+        graph, types: types, users: users, results: results, fusable: fusable,
+        notRoots: notRoots)
+      var rejected: Set<Int> = []
+      var kept: Set<Int> = []
+      for r in roots.indices {
+        let root = graph.nodes[roots[r]]
+        let readsConstant = members[r].contains { i in
+          graph.nodes[i].operands.contains(where: constantValues.contains)
+        }
+        if case .reduce = root.op {
+          guard members[r].count >= 2 else { continue }
+          let (body, _) = Self.body(graph, members: members[r], root: roots[r], types: types)
+          if FusedRegion.rowLayout(body) == nil {
+            rejected.insert(roots[r])
+            continue
+          }
+        } else if members[r].count < 2 && !readsConstant {
+          continue
+        }
+        kept.insert(r)
+      }
+      if !rejected.isEmpty {
+        notRoots.formUnion(rejected)
+        continue
+      }
+      guard !kept.isEmpty else { return (graph, 0, 0) }
+      return build(
+        graph, regionOf: regionOf, roots: roots, members: members, kept: kept, users: users,
+        results: results, types: types)
+    }
+  }
+
+  /// Region membership, assigned from the last node back: each region's root and its
+  /// non-constant members in graph order. A float reduction (unless in `notRoots`) starts a
+  /// region whose members have its operand's shape (elementwise work folded into it).
+  private func assign(
+    _ graph: Graph, types: [Value: TensorType], users: [Value: [Int]], results: Set<Value>,
+    fusable: [Bool], notRoots: Set<Int>
+  ) -> (regionOf: [Int: Int], roots: [Int], members: [[Int]]) {
     var regionOf: [Int: Int] = [:]
     var roots: [Int] = []
     var shapes: [[Int]] = []
     for i in graph.nodes.indices.reversed() {
       let node = graph.nodes[i]
-      if reductions, case .reduce = node.op, let x = types[node.operands[0]], x.dtype.isFloat,
-        x.count > 0
+      if reductions, !notRoots.contains(i), case .reduce = node.op,
+        let x = types[node.operands[0]], x.dtype.isFloat, x.count > 0
       {
         regionOf[i] = roots.count
         roots.append(i)
@@ -92,16 +147,14 @@ public struct Fusion: Pass, Sendable {
     for i in graph.nodes.indices {
       if let r = regionOf[i] { members[r].append(i) }
     }
-    // A reduction region needs one row per output (see `FusedRegion.rowLayout`).
-    let kept = Set(
-      roots.indices.filter { r in
-        guard members[r].count >= 2 else { return false }
-        guard case .reduce = graph.nodes[roots[r]].op else { return true }
-        let (body, _) = Self.body(graph, members: members[r], root: roots[r], types: types)
-        return FusedRegion.rowLayout(body) != nil
-      })
-    guard !kept.isEmpty else { return (graph, 0, 0) }
+    return (regionOf, roots, members)
+  }
 
+  /// The graph with the `kept` regions replaced by `fused` nodes.
+  private func build(
+    _ graph: Graph, regionOf: [Int: Int], roots: [Int], members: [[Int]], kept: Set<Int>,
+    users: [Value: [Int]], results: Set<Value>, types: [Value: TensorType]
+  ) -> (graph: Graph, regions: Int, members: Int) {
     // Constants used by a kept region are copied into it; they stay outside only if used
     // outside every kept region.
     var constantsOf = [[Int]](repeating: [], count: roots.count)

@@ -1,3 +1,5 @@
+import IR
+
 /// Maps pass names to constructors, so pipelines can be written as text.
 ///
 /// Extensible: other targets register their passes on a copy of `.standard`
@@ -61,7 +63,8 @@ public struct PassRegistry: Sendable {
     }.joined(separator: "\n")
   }
 
-  /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence.
+  /// The passes of this target: canonicalize, fold, cse, dce, grad, sgd, adamw, sink-divergence,
+  /// all-reduce-gradients, fuse.
   public static let standard: PassRegistry = {
     var r = PassRegistry()
     r.register(
@@ -151,6 +154,29 @@ public struct PassRegistry: Sendable {
         detachSafe: try o.bool("detach-safe", default: false), loss: try o.string("loss") ?? "loss",
         tokens: try o.string("tokens") ?? "tokens")
     }
+    r.register(
+      name: "all-reduce-gradients",
+      summary: "data parallelism: grad_P results reduced over the ranks, one all_reduce per bucket",
+      options: [
+        ("communicator", "the communicator's name (default world)"),
+        ("reduction", "mean or sum (default mean)"),
+        ("bucket-mb", "bucket cap in MiB (default 25)"),
+      ]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      let text = try o.string("reduction") ?? "mean"
+      guard let reduction = CollectiveReduction(rawValue: text) else {
+        throw PassError(
+          "option 'reduction' of 'all-reduce-gradients' is mean or sum, got '\(text)'")
+      }
+      let megabytes = try o.double("bucket-mb", default: 25)
+      guard megabytes > 0, megabytes * 1_048_576 < 1e15 else {
+        throw PassError(
+          "option 'bucket-mb' of 'all-reduce-gradients' must be positive (and below 10⁹), got \(megabytes)")
+      }
+      return AllReduceGradients(
+        communicator: try o.string("communicator") ?? "world", reduction: reduction,
+        bucketBytes: max(1, Int(megabytes * 1_048_576)))
+    }
     r.register(name: "fold", summary: "constant folding of splat constants") { _ in
       ConstantFolding()
     }
@@ -163,8 +189,11 @@ public struct PassRegistry: Sendable {
       summary: "adds grad_P to an input running sum gradient_sum.P (result next_gradient_sum.P)"
     ) { _ in AccumulateGradients() }
     r.register(
-      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions"
-    ) { _ in Fusion() }
+      name: "fuse", summary: "groups elementwise ops, broadcasts and constants into fused regions",
+      options: [("reductions", "fold elementwise producers into row reductions (default true)")]
+    ) { (o: PassOptions) throws(PassError) -> any Pass in
+      Fusion(reductions: try o.bool("reductions", default: true))
+    }
     return r
   }()
 }

@@ -399,7 +399,8 @@ struct BatchCloner {
       if n.type.rank >= 3 { aligned = true } else { aligned = i == 0 && !ta }
     case .gather: aligned = i == 1
     case .constant, .iota: aligned = false
-    case .scatterAdd, .custom: throw fail(n, "op not supported in a re-batched clone")
+    case .scatterAdd, .allReduce, .custom:
+      throw fail(n, "op not supported in a re-batched clone")
     }
     guard aligned else {
       if batchData.contains(o) && n.type.rank >= 1 {

@@ -5,7 +5,7 @@ import IR
 // (Runtime/Kernels/Elementwise.swift): integers wrap, floats follow IEEE 754, max/min propagate
 // NaN and return the first operand on ties, comparisons with NaN are false, casts round or
 // truncate as documented there. The value functions work on scalars and on vectors, so the same
-// code serves the vector main loop, the scalar tail and (later) fused kernels.
+// code serves the vector main loop, the scalar tail and fused regions (RegionLowering.swift).
 
 /// Failure codes a kernel returns (0 is success).
 enum FailureCode: Int32 {
@@ -189,81 +189,5 @@ extension Emitter {
       if: LLVMBuildNot(builder, inside, ""), code: FailureCode.unrepresentableCast.rawValue,
       position: i, value: bits)
     return LLVMBuildFPToSI(builder, x[0], scalarType(result), "")
-  }
-}
-
-/// The expression tree of a fused elementwise kernel (see `ElementwiseFusion`).
-struct FusedExpression {
-  /// Producers of the values computed in registers.
-  var producers: [Value: Node]
-  /// Values computed in registers (inlined nodes and constants).
-  var inlined: Set<Value>
-  /// The buffers read, in argument order.
-  var leaves: [Value]
-  var types: [Value: TensorType]
-}
-
-extension Emitter {
-  /// One kernel for the tree rooted at `root`: each iteration loads the leaves once and
-  /// evaluates the tree in registers; `a·b ± c` with a fused float product becomes
-  /// `llvm.fmuladd` (rounding once instead of twice, within the JIT tolerance).
-  func emitFusedElementwise(_ name: String, root: Node, _ tree: FusedExpression) {
-    let leafTypes = tree.leaves.map { tree.types[$0]?.dtype ?? .f32 }
-    let buffers = beginKernel(name, buffers: leafTypes + [root.type.dtype])
-    let out = buffers[leafTypes.count]
-    // The widest element type anywhere in the tree sets the lane count.
-    var widest = root.type.dtype.byteSize
-    for v in tree.inlined { widest = max(widest, tree.types[v]?.dtype.byteSize ?? 4) }
-    for d in leafTypes { widest = max(widest, d.byteSize) }
-    let width = lanes(forBytes: widest)
-    let count = root.type.count
-
-    func body(_ i: IRValue, _ w: Int) {
-      var loaded: [Value: IRValue] = [:]
-      func value(_ v: Value) -> IRValue {
-        if let k = tree.leaves.firstIndex(of: v) {
-          if let x = loaded[v] { return x }
-          let x = load(buffers[k], leafTypes[k], i, width: w)
-          loaded[v] = x
-          return x
-        }
-        guard let node = tree.producers[v] else { return constant(0, f32) }  // unreachable
-        return evaluate(node)
-      }
-      func isFusedProduct(_ v: Value) -> Node? {
-        guard tree.inlined.contains(v), let p = tree.producers[v], case .binary(.mul) = p.op,
-          p.type.dtype.isFloat
-        else { return nil }
-        return p
-      }
-      func evaluate(_ node: Node) -> IRValue {
-        let d = node.type.dtype
-        if case .constant(let s) = node.op {
-          let t = vector(scalarType(d), w)
-          if d == .i1 { return integer(s.value != 0 ? 1 : 0, t) }
-          return constant(d == .f32 ? Double(Float(s.value)) : s.value, t)
-        }
-        if case .binary(let k) = node.op, k == .add || k == .sub, d.isFloat {
-          let (a, b) = (node.operands[0], node.operands[1])
-          if let p = isFusedProduct(a) {
-            // a₁·a₂ + b, a₁·a₂ - b
-            let c = k == .add ? value(b) : LLVMBuildFNeg(builder, value(b), "")!
-            return fmuladd(value(p.operands[0]), value(p.operands[1]), c)
-          }
-          if let p = isFusedProduct(b) {
-            // a + b₁·b₂, a - b₁·b₂
-            let x = value(p.operands[0])
-            let first = k == .add ? x : LLVMBuildFNeg(builder, x, "")!
-            return fmuladd(first, value(p.operands[1]), value(a))
-          }
-        }
-        let operands = node.operands.map(value)
-        let operandTypes = node.operands.map { tree.types[$0]?.dtype ?? d }
-        return elementwiseValue(node.op, operands, operands: operandTypes, result: d)
-      }
-      store(evaluate(root), out, root.type.dtype, i)
-    }
-    flatLoop(count: count, width: width, body)
-    endKernel()
   }
 }

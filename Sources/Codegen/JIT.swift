@@ -4,67 +4,15 @@ import IR
 import Passes
 import Runtime
 
-/// How `JIT.compile` works: optimization, what to keep, which caches to use.
-public struct JITOptions: Sendable, Hashable {
-  /// The LLVM new-pass-manager pipeline run on each module.
-  public var passes: String = "default<O3>"
-  /// Evaluate single-use elementwise chains in their consumer's kernel (see
-  /// `ElementwiseFusion`); off: one kernel per node.
-  public var fuseElementwise: Bool = true
-  /// Keep the module's LLVM IR text (before and after optimization) in `CompiledGraph.llvmIR`.
-  public var keepIR: Bool = false
-  /// Reuse executables compiled earlier in this process for the same graph and options.
-  public var memoryCache: Bool = true
-  /// A directory for object files keyed by graph and host (nil: no disk cache).
-  public var diskCache: URL? = nil
-  /// Threads a run uses (kernels split their outer loops, batched small matmuls run one
-  /// matrix per thread, large matmuls use this many OpenBLAS threads); at least 1.
-  public var threads: Int = JITOptions.hostThreads
-  /// Run the `fuse` pass first (Passes/Fusion.swift): connected elementwise ops, broadcasts
-  /// and constants become one kernel each, with values of several uses computed once.
-  public var fuseRegions: Bool = true
-  /// Large matrix products run single-threaded OpenBLAS calls on row blocks spread over the
-  /// pool (no OpenBLAS threads); off: one call per matrix with `threads` OpenBLAS threads.
-  public var splitMatmuls: Bool = true
-  /// Time every step of every run (see `CompiledGraph.profile()`); off: no clock reads.
-  public var profile: Bool = false
-  /// Compiling fails (rather than a run trying to allocate) if one run's arena would be larger.
-  public var memoryLimit: MemoryLimit = .processDefault
-
-  public init(
-    passes: String = "default<O3>", fuseElementwise: Bool = true, keepIR: Bool = false,
-    memoryCache: Bool = true, diskCache: URL? = nil, threads: Int = JITOptions.hostThreads,
-    fuseRegions: Bool = true, profile: Bool = false
-  ) {
-    self.fuseRegions = fuseRegions
-    self.passes = passes
-    self.fuseElementwise = fuseElementwise
-    self.keepIR = keepIR
-    self.memoryCache = memoryCache
-    self.diskCache = diskCache
-    self.threads = max(1, threads)
-    self.profile = profile
-  }
-
-  /// The cores available to this process.
-  public static var hostThreads: Int { ThreadPool.hostThreads }
-
-  /// `jit/` under the cache root (`CacheLocation`) of the given environment.
-  public static func standardCacheDirectory(
-    environment: [String: String] = ProcessInfo.processInfo.environment
-  ) -> URL {
-    URL(fileURLWithPath: CacheLocation.root(environment: environment)).appendingPathComponent("jit")
-  }
-}
-
 /// The LLVM JIT: compiles verified graphs to host machine code (ORC LLJIT, the host CPU and
-/// its features, the O3 pipeline), one kernel per node, matrix products through OpenBLAS.
+/// its features, the O3 pipeline), one kernel per node of the graph after its graph passes
+/// (a fused region is one node), matrix products through OpenBLAS.
 public enum JIT {
   /// Version of the code generator, part of every cache key.
-  static let version = "codegen-2"
+  static let version = "codegen-3"
 
-  /// Compiles `graph`; throws if it does not verify, holds an op that cannot be lowered, or
-  /// LLVM fails.
+  /// Compiles `graph`; throws if it does not verify, `options.graphPasses` fail, it holds an
+  /// op that cannot be lowered, or LLVM fails.
   public static func compile(_ graph: Graph, options: JITOptions = JITOptions())
     throws(CompileError) -> CompiledGraph
   {
@@ -75,8 +23,8 @@ public enum JIT {
     } catch {
       throw CompileError("graph @\(graph.name) does not verify:\n\(error)")
     }
-    let graph = options.fuseRegions ? Fusion().apply(to: graph).graph : graph
-    var phases: [(name: String, duration: Duration)] = [("verify+fuse", clock.now - start)]
+    let graph = try runGraphPasses(graph, options.graphPasses)
+    var phases: [(name: String, duration: Duration)] = [("verify+passes", clock.now - start)]
     var phaseStart = clock.now
     func phase(_ name: String) {
       let now = clock.now
@@ -92,8 +40,7 @@ public enum JIT {
       return hit.reused(for: graph, statistics: statistics, options: options)
     }
 
-    let fusion = ElementwiseFusion(graph, enabled: options.fuseElementwise)
-    let plan = MemoryPlan(graph, fusion: fusion)
+    let plan = MemoryPlan(graph)
     do {
       try options.memoryLimit.check(plan.arenaSize, for: "the buffers of one run of @\(graph.name)")
     } catch {
@@ -108,7 +55,7 @@ public enum JIT {
     }
     let table = KernelTable()
     let emitters = owners.map { Emitter(owner: $0, simdBytes: host.simdBytes, kernels: table) }
-    let steps = try Lowering(graph: graph, fusion: fusion, plan: plan, emitters: emitters).lower()
+    let steps = try Lowering(graph: graph, plan: plan, emitters: emitters).lower()
     let kernels =
       steps.filter { if case .kernel = $0 { true } else { false } }.count - table.aliases.count
     var extents: [String: Int] = [:]
@@ -189,6 +136,18 @@ public enum JIT {
     }
   }
 
+  /// `graph` after the graph passes of `pipeline`, run by `PassManager` with verification
+  /// after every pass that changes it.
+  static func runGraphPasses(_ graph: Graph, _ pipeline: String) throws(CompileError) -> Graph {
+    guard !pipeline.isEmpty else { return graph }
+    do {
+      var manager = try PassManager(pipeline: pipeline)
+      return try manager.run(graph).graph
+    } catch {
+      throw CompileError("graph passes '\(pipeline)' on @\(graph.name): \(error)")
+    }
+  }
+
   /// The LLVM IR of `graph`'s module, before (`optimized: false`) or after optimization.
   public static func llvmIR(for graph: Graph, optimized: Bool = true) throws(CompileError)
     -> String
@@ -257,78 +216,9 @@ public enum JIT {
     return [
       "custom ops: \(customTypes)",
       version, "LLVM \(LLVM_VERSION_MAJOR)", host.triple, host.cpu, host.features, options.passes,
-      "fuse=\(options.fuseElementwise) regions=\(options.fuseRegions)",
+      "graph passes: \(options.graphPasses)",
       "parts=\(modulePartCount(options))",
       printGraph(graph),
     ].joined(separator: "\n")
-  }
-}
-
-/// Executables by cache key, bounded (oldest dropped first).
-///
-/// `@unchecked Sendable`: every access to the table holds `lock`.
-final class CompileCache: @unchecked Sendable {
-  static let shared = CompileCache()
-  static let capacity = 64
-
-  private let lock = NSLock()
-  private var table: [String: CompiledGraph] = [:]
-  private var order: [String] = []
-
-  func lookup(_ key: String) -> CompiledGraph? {
-    lock.lock()
-    defer { lock.unlock() }
-    return table[key]
-  }
-
-  func insert(_ key: String, _ value: CompiledGraph) {
-    lock.lock()
-    defer { lock.unlock() }
-    if table.updateValue(value, forKey: key) == nil { order.append(key) }
-    while order.count > Self.capacity { table[order.removeFirst()] = nil }
-  }
-
-  func clear() {
-    lock.lock()
-    defer { lock.unlock() }
-    table = [:]
-    order = []
-  }
-}
-
-/// Object files on disk: `<hash>.o` next to `<hash>.key` holding the full key (a hash
-/// collision or a stale file is a miss). Writes go through a temporary file and a rename.
-struct DiskCache {
-  var directory: URL
-
-  func load(_ key: String) -> [UInt8]? {
-    let base = directory.appendingPathComponent(Self.hash(key))
-    guard let stored = try? Data(contentsOf: base.appendingPathExtension("key")),
-      String(decoding: stored, as: UTF8.self) == key,
-      let object = try? Data(contentsOf: base.appendingPathExtension("o"))
-    else { return nil }
-    return [UInt8](object)
-  }
-
-  func store(_ key: String, _ object: [UInt8]) {
-    let base = directory.appendingPathComponent(Self.hash(key))
-    do {
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      try Data(object).write(to: base.appendingPathExtension("o"), options: .atomic)
-      try Data(key.utf8).write(to: base.appendingPathExtension("key"), options: .atomic)
-    } catch {
-      // A cache that cannot be written is only slower; compilation already succeeded.
-    }
-  }
-
-  /// FNV-1a, 64 bits, as 16 hex digits.
-  static func hash(_ key: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in key.utf8 {
-      h ^= UInt64(byte)
-      h = h &* 0x100_0000_01b3
-    }
-    let digits = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
   }
 }

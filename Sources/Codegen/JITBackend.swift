@@ -5,13 +5,29 @@ import Runtime
 public struct JITBackend: Backend {
   /// How graphs are compiled and run (threads, fusion, caches).
   public var options: JITOptions
+  /// The communicators `all_reduce` nodes name.
+  public var communicators: Communicators
 
-  public init(options: JITOptions = JITOptions()) { self.options = options }
+  public init(options: JITOptions = JITOptions(), communicators: Communicators = .singleProcess) {
+    self.options = options
+    self.communicators = communicators
+  }
 
   public var name: String { "jit" }
 
   public func prepare(_ graph: Graph) throws -> any GraphExecutable {
-    try JIT.compile(graph, options: options)
+    let compiled = try JIT.compile(graph, options: options)
+    return CommunicatingGraph(compiled: compiled, communicators: communicators)
+  }
+}
+
+/// A compiled graph run with the backend's communicators.
+struct CommunicatingGraph: GraphExecutable {
+  let compiled: CompiledGraph
+  let communicators: Communicators
+  var graph: Graph { compiled.graph }
+  func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
+    try compiled.run(inputs: inputs, communicators: communicators)
   }
 }
 

@@ -8,12 +8,27 @@ enum Step: Sendable {
   case kernel(symbol: String, buffers: [BufferLocation], node: Int)
   /// A batched matrix product through Runtime's driver (`Gemm`).
   case gemm(GemmStep, node: Int)
+  /// An `all_reduce` through the run's communicator (Runtime's `Communicator`): the operand is
+  /// copied into the result's buffer, which is then reduced in place.
+  case allReduce(AllReduceStep, node: Int)
   /// A custom op's host kernel.
   case custom(
     any JITLowerableCustomOp, operands: [BufferLocation], result: BufferLocation, node: Int)
   /// A failure known at compile time that the interpreter reports when it reaches the node
   /// (e.g. a constant that does not fit its integer type), raised when the run gets here.
   case fail(RuntimeError)
+}
+
+extension Step {
+  /// The node the step computes (nil for a compile-time failure).
+  var node: Int? {
+    switch self {
+    case .kernel(_, _, let node), .gemm(_, let node), .allReduce(_, let node),
+      .custom(_, _, _, let node):
+      node
+    case .fail: nil
+    }
+  }
 }
 
 /// The sizes and buffers of one batched matrix product.
@@ -24,24 +39,30 @@ struct GemmStep: Sendable {
   var c: BufferLocation
 }
 
+/// The buffers and reduction of one `all_reduce`.
+struct AllReduceStep: Sendable {
+  var reduction: CollectiveReduction
+  var communicator: String
+  var source: BufferLocation
+  var result: BufferLocation
+  var dtype: DType
+  var count: Int
+}
+
 /// Turns each node of a verified graph into a step, emitting kernels into one module.
 ///
 /// Kernels go to the emitters in turn (one module each, optimized and compiled in parallel).
 struct Lowering {
   let graph: Graph
-  let fusion: ElementwiseFusion
   let plan: MemoryPlan
   let emitters: [Emitter]
   let types: [Value: TensorType]
-  let producers: [Value: Node]
 
-  init(graph: Graph, fusion: ElementwiseFusion, plan: MemoryPlan, emitters: [Emitter]) {
+  init(graph: Graph, plan: MemoryPlan, emitters: [Emitter]) {
     self.graph = graph
-    self.fusion = fusion
     self.plan = plan
     self.emitters = emitters
     types = graph.valueTypes()
-    producers = Dictionary(graph.nodes.map { ($0.result, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// The steps of the whole graph.
@@ -75,11 +96,9 @@ struct Lowering {
     func kernel() -> Step {
       .kernel(
         symbol: symbol,
-        buffers: (fusion.reads[index] + [node.result]).compactMap { plan.locations[$0] },
+        buffers: (node.operands + [node.result]).compactMap { plan.locations[$0] },
         node: index)
     }
-    // Computed in registers inside a consumer's kernel.
-    if fusion.inlined.contains(node.result) { return nil }
     func failure(_ message: String) -> Step {
       .fail(RuntimeError(message, op: node.op.name, node: node.name, location: node.location))
     }
@@ -92,12 +111,7 @@ struct Lowering {
 
     switch node.op {
     case .unary, .binary, .compare, .select, .cast:
-      if ElementwiseFusion.fusable(node, operands: operands) {
-        let tree = FusedExpression(
-          producers: producers, inlined: fusion.inlined, leaves: fusion.reads[index], types: types)
-        e.emitFusedElementwise(symbol, root: node, tree)
-        return kernel()
-      }
+      // One node alone (the `fuse` pass puts connected ones into regions).
       e.emitElementwise(
         symbol, node.op, operands: operands.map(\.dtype), result: result.dtype, count: result.count
       )
@@ -186,6 +200,14 @@ struct Lowering {
       e.emitTakeAlongAxis(
         symbol, x: operands[0], indices: operands[1], axis: axis(a, rank: operands[0].rank))
       return kernel()
+
+    case .allReduce(let reduction, let communicator):
+      guard let source = plan.locations[node.operands[0]], let out = plan.locations[node.result]
+      else { throw CompileError("memory plan has no buffer for an all_reduce", node: node) }
+      return .allReduce(
+        AllReduceStep(
+          reduction: reduction, communicator: communicator, source: source, result: out,
+          dtype: result.dtype, count: result.count), node: index)
 
     case .custom(let box):
       if let region = box.op as? FusedRegion {

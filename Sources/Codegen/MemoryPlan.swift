@@ -26,9 +26,8 @@ struct MemoryPlan: Sendable {
 
   static let alignment = 64
 
-  /// The plan for `graph` whose steps read `fusion.reads` and whose inlined values need no
-  /// buffer.
-  init(_ graph: Graph, fusion: ElementwiseFusion) {
+  /// The plan for `graph`, whose steps read their nodes' operands.
+  init(_ graph: Graph) {
     locations = [:]
     for (i, p) in graph.parameters.enumerated() { locations[p.value] = .argument(i) }
     // Views (reshape, stop_gradient) share their operand's root value.
@@ -41,8 +40,8 @@ struct MemoryPlan: Sendable {
     func rootOf(_ v: Value) -> Value { root[v] ?? v }
     // Last node index reading each root (results: past the end).
     var lastUse: [Value: Int] = [:]
-    for (i, reads) in fusion.reads.enumerated() {
-      for o in reads { lastUse[rootOf(o)] = max(lastUse[rootOf(o)] ?? i, i) }
+    for (i, node) in graph.nodes.enumerated() {
+      for o in node.operands { lastUse[rootOf(o)] = max(lastUse[rootOf(o)] ?? i, i) }
     }
     for r in graph.results { lastUse[rootOf(r.value)] = Int.max }
 
@@ -52,8 +51,6 @@ struct MemoryPlan: Sendable {
     for (i, node) in graph.nodes.enumerated() {
       if let source = root[node.result] {
         locations[node.result] = locations[source]
-      } else if fusion.inlined.contains(node.result) {
-        continue
       } else {
         // Saturating sizes: a plan past 2⁶³−1 bytes is refused by the memory limit, not a trap.
         let bytes = node.type.byteCount ?? .max

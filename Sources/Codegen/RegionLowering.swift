@@ -47,7 +47,7 @@ extension Emitter {
             "fused body: broadcast of a computed value of another shape", node: node)
         }
       default:
-        guard ElementwiseFusion.fusable(n, operands: operands) else {
+        guard Fusion.fusable(n, operands: operands) else {
           throw CompileError("fused body: op '\(n.op.name)' cannot be fused", node: node)
         }
       }

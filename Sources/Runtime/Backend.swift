@@ -12,6 +12,8 @@ public protocol GraphExecutable: Sendable {
 public protocol Backend: Sendable {
   /// Short name for the command line and reports.
   var name: String { get }
+  /// The communicators the prepared graphs' `all_reduce` nodes use.
+  var communicators: Communicators { get set }
   func prepare(_ graph: Graph) throws -> any GraphExecutable
 }
 
@@ -19,8 +21,13 @@ public protocol Backend: Sendable {
 public struct InterpreterBackend: Backend {
   /// When set, every run adds its per-op times to it.
   public var profile: InterpreterProfile?
+  /// The communicators `all_reduce` nodes name.
+  public var communicators: Communicators
 
-  public init(profile: InterpreterProfile? = nil) { self.profile = profile }
+  public init(profile: InterpreterProfile? = nil, communicators: Communicators = .singleProcess) {
+    self.profile = profile
+    self.communicators = communicators
+  }
   public var name: String { "interpreter" }
 
   public func prepare(_ graph: Graph) throws -> any GraphExecutable {
@@ -29,7 +36,8 @@ public struct InterpreterBackend: Backend {
     } catch {
       throw RuntimeError("graph @\(graph.name) does not verify:\n\(error)")
     }
-    return InterpretedGraph(graph: graph, interpreter: Interpreter(profile: profile))
+    return InterpretedGraph(
+      graph: graph, interpreter: Interpreter(profile: profile, communicators: communicators))
   }
 }
 

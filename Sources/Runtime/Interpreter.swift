@@ -11,10 +11,16 @@ public struct Interpreter: Sendable {
   public var profile: InterpreterProfile?
   /// No kernel makes a tensor larger than this (checked before it allocates).
   public var memoryLimit: MemoryLimit
+  /// The communicators `all_reduce` nodes name (default: `world` is this one process).
+  public var communicators: Communicators
 
-  public init(profile: InterpreterProfile? = nil, memoryLimit: MemoryLimit = .processDefault) {
+  public init(
+    profile: InterpreterProfile? = nil, memoryLimit: MemoryLimit = .processDefault,
+    communicators: Communicators = .singleProcess
+  ) {
     self.profile = profile
     self.memoryLimit = memoryLimit
+    self.communicators = communicators
   }
 
   /// Runs `graph` on `inputs` (parameter name → tensor) and returns result name → tensor.
@@ -135,6 +141,8 @@ public struct Interpreter: Sendable {
     case .gather: return try gatherKernel(x[0], x[1])
     case .scatterAdd(let rows): return try scatterAddKernel(x[0], x[1], rows: rows)
     case .takeAlongAxis(let axis): return try takeAlongAxisKernel(x[0], x[1], axis: axis)
+    case .allReduce(let k, let name):
+      return try allReduceKernel(x[0], k, communicator: name, communicators)
     case .custom(let box): return try customKernel(box, x, node.type)
     }
   }

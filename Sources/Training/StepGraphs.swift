@@ -24,6 +24,10 @@ public enum Defense: Sendable, Hashable, Codable {
 /// training graph: `[sink-divergence] → grad → adamw → dce` as one step graph, or, for
 /// gradient accumulation, a gradient graph (`… → grad → accumulate-gradients → dce`, the running
 /// sum in its inputs and outputs) and an update graph (`adamw` over the averaged sums).
+///
+/// Data-parallel over `ranks` > 1 processes, each graph takes `batch / ranks` rows, `loss-share`
+/// runs before `grad` and `all-reduce-gradients{reduction=sum}` before `adamw` (in the update
+/// graph under accumulation, so the ranks communicate once per step).
 public struct StepGraphs: Sendable {
   /// Trainable weights, in the model's order.
   public var weights: [String]
@@ -42,11 +46,11 @@ public struct StepGraphs: Sendable {
   /// Builds the graphs for `model` at `batch × tokens`.
   public static func build(
     model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
-    optimizer: AdamWConfig, accumulation: Int
+    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1
   ) throws -> StepGraphs {
     let built = try pipeline(
       model: model, batch: batch, tokens: tokens, defense: defense, optimizer: optimizer,
-      accumulation: accumulation)
+      accumulation: accumulation, ranks: ranks)
     let weights = built.forward.weights.map(\.name)
     let types = Dictionary(
       uniqueKeysWithValues: built.forward.weights.map { ($0.name, $0.type) })
@@ -57,7 +61,8 @@ public struct StepGraphs: Sendable {
       out.fused = stepGraph
     } else {
       out.gradient = stepGraph
-      out.update = try updateGraph(weights: weights, types: types, optimizer: optimizer)
+      out.update = try updateGraph(
+        weights: weights, types: types, optimizer: optimizer, ranks: ranks)
     }
     return out
   }
@@ -66,12 +71,17 @@ public struct StepGraphs: Sendable {
   /// for callers that watch the passes (`--dump-graphs`).
   public static func pipeline(
     model: any LanguageModel, batch: Int, tokens: Int, defense: Defense,
-    optimizer: AdamWConfig, accumulation: Int
+    optimizer: AdamWConfig, accumulation: Int, ranks: Int = 1
   ) throws -> (forward: Graph, manager: PassManager) {
     if let problem = model.problems().first {
       throw TrainingError("model configuration: \(problem)")
     }
-    let forward = try model.trainingGraph(batch: batch, tokens: tokens)
+    guard ranks >= 1, batch % ranks == 0 else {
+      throw TrainingError(
+        "the batch of \(batch) sequences does not split evenly over \(ranks) ranks; "
+          + "choose a batch that is a multiple of \(ranks)")
+    }
+    let forward = try model.trainingGraph(batch: batch / ranks, tokens: tokens)
     var passes: [any Pass] = []
     if case .surgery(let lambda, let sink) = defense {
       guard sink >= 0 && sink < tokens else {
@@ -79,7 +89,9 @@ public struct StepGraphs: Sendable {
       }
       passes.append(SinkDivergence(lambda: lambda, sink: sink))
     }
+    if ranks > 1 { passes.append(LossShare()) }
     passes.append(Gradient(of: "loss"))
+    if accumulation <= 1 && ranks > 1 { passes.append(AllReduceGradients(reduction: .sum)) }
     passes.append(accumulation <= 1 ? optimizer : AccumulateGradients())
     passes.append(DeadCodeElimination())
     return (forward, PassManager(passes: passes))
@@ -87,7 +99,7 @@ public struct StepGraphs: Sendable {
 
   /// `adamw` over `grad_P = gradient_sum.P · gradient_scale`, the averaged micro-batch sums.
   static func updateGraph(
-    weights: [String], types: [String: TensorType], optimizer: AdamWConfig
+    weights: [String], types: [String: TensorType], optimizer: AdamWConfig, ranks: Int
   ) throws -> Graph {
     let b = GraphBuilder(name: "adamw_update")
     var results: [(String, Value)] = []
@@ -99,7 +111,8 @@ public struct StepGraphs: Sendable {
       let factor = type.dtype == .f32 ? scale : b.cast(scale, to: type.dtype)
       results.append(("grad_\(name)", b.stopGradient(b.mul(sum, factor))))
     }
-    var manager = PassManager(passes: [optimizer])
+    var manager = PassManager(
+      passes: ranks > 1 ? [AllReduceGradients(reduction: .sum), optimizer] : [optimizer])
     return try manager.run(try b.build(results: results)).graph
   }
 }

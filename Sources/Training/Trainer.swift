@@ -109,9 +109,19 @@ public struct SurgeryPools: Sendable {
 /// Fine-tunes a language model: runs the compiled step graphs through a `Backend`, feeds
 /// batches in a seeded order, applies the schedule, logs every step and writes resumable
 /// checkpoints.
+///
+/// Data parallelism: with a `communicator` of N > 1 ranks, every rank runs this same trainer
+/// (same samples, seed and configuration). Each batch is the single-process one; rank r takes
+/// its rows `r·B/N ..< (r+1)·B/N`, scales its loss by its share of the batch's counted tokens
+/// and the gradients are summed over the ranks in the step graph (see `StepGraphs`), so every
+/// rank applies the single-process update. The Surgery samples are replicated: every rank
+/// draws the same pair and computes the same penalty. Rank 0 alone writes the log and the
+/// checkpoints.
 public final class Trainer {
   public let model: any LanguageModel
   public let config: TrainingConfig
+  /// The ranks training together (one process by default).
+  public let communicator: any Communicator
   public let samples: [EncodedSample]
   public let pools: SurgeryPools?
   /// Provenance written into checkpoints.
@@ -141,7 +151,7 @@ public final class Trainer {
     samples: [EncodedSample], pools: SurgeryPools? = nil,
     backend: any Backend = InterpreterBackend(),
     optimizerState: [String: HostTensor]? = nil, progress: TrainingProgress? = nil,
-    sources: [String: String] = [:]
+    sources: [String: String] = [:], communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
     if let problem = config.problems().first { throw TrainingError(problem) }
     guard !samples.isEmpty else { throw TrainingError("the training set is empty") }
@@ -155,9 +165,12 @@ public final class Trainer {
     self.samples = samples
     self.pools = pools
     self.sources = sources
+    self.communicator = communicator
     graphs = try StepGraphs.build(
       model: model, batch: config.batchSize, tokens: config.sequenceLength, defense: config.defense,
-      optimizer: config.optimizer, accumulation: config.accumulation)
+      optimizer: config.optimizer, accumulation: config.accumulation, ranks: communicator.size)
+    var backend = backend
+    backend.communicators = .world(communicator)
     fused = try graphs.fused.map { try backend.prepare($0) }
     gradient = try graphs.gradient.map { try backend.prepare($0) }
     update = try graphs.update.map { try backend.prepare($0) }
@@ -171,14 +184,15 @@ public final class Trainer {
   /// Continues the run saved in `directory` (a checkpoint written by a trainer).
   public convenience init(
     resumingFrom directory: String, samples: [EncodedSample], pools: SurgeryPools? = nil,
-    backend: any Backend = InterpreterBackend()
+    backend: any Backend = InterpreterBackend(),
+    communicator: any Communicator = SingleProcessCommunicator()
   ) throws {
     let checkpoint = try TrainingCheckpoint.read(from: directory)
     let m = checkpoint.metadata
     try self.init(
       model: checkpoint.model, config: m.training, weights: checkpoint.weights, samples: samples,
       pools: pools, backend: backend, optimizerState: checkpoint.optimizerState,
-      progress: m.progress, sources: m.sources)
+      progress: m.progress, sources: m.sources, communicator: communicator)
     lastLoss = m.lastLoss
     lastCheckpointStep = m.progress.step
   }
@@ -271,10 +285,11 @@ public final class Trainer {
     return records
   }
 
-  /// Writes the current state to `outputDirectory/checkpoint` (nothing without a directory).
+  /// Writes the current state to `outputDirectory/checkpoint` (nothing without a directory,
+  /// nothing on ranks other than 0, whose state is the same).
   public func saveCheckpoint() throws {
     guard let dir = outputDirectory else { return }
-    try checkpoint().write(to: dir + "/checkpoint")
+    if communicator.rank == 0 { try checkpoint().write(to: dir + "/checkpoint") }
     lastCheckpointStep = progress.step
   }
 
@@ -299,7 +314,10 @@ public final class Trainer {
     let stepNumber = progress.step + 1
     let rate = config.schedule.rate(at: stepNumber)
     var next = progress
-    let (microBatches, tokens) = try nextMicroBatches(advancing: &next)
+    var (microBatches, tokens) = try nextMicroBatches(advancing: &next)
+    if communicator.size > 1 {
+      tokens = Int(try communicator.allReduce([Double(tokens)], .sum)[0])
+    }
     let optimizerInputs: [String: HostTensor] = [
       "learning_rate": HostTensor(scalar: Float(rate)),
       "step": HostTensor(scalar: Float(stepNumber)),
@@ -342,14 +360,27 @@ public final class Trainer {
     let order = currentOrder?.order ?? []
     var microBatches: [[String: HostTensor]] = []
     var tokens = 0
+    let ranks = communicator.size
+    let rows = config.batchSize / ranks
     for _ in 0..<config.accumulation where progress.position < order.count {
       let end = min(progress.position + config.batchSize, order.count)
-      let chosen = order[progress.position..<end].map { samples[$0] }
+      var chosen = order[progress.position..<end].map { samples[$0] }
       progress.position = end
+      if ranks > 1 {
+        // This rank's rows of the single-process batch (trailing rows may be padding only).
+        let first = min(communicator.rank * rows, chosen.count)
+        chosen = Array(chosen[first..<min(first + rows, chosen.count)])
+      }
       let batch = try LanguageModelBatch.make(
-        chosen, rows: config.batchSize, length: config.sequenceLength, padding: config.padding)
+        chosen, rows: rows, length: config.sequenceLength, padding: config.padding)
       tokens += batch.realTokens
       var inputs = ["tokens": batch.tokens, "labels": batch.labels, "loss_mask": batch.lossMask]
+      if ranks > 1 {
+        // n_r / N: this rank's share of the batch's counted (answer) tokens.
+        let counted = batch.lossMask.doubles.reduce(0, +)
+        let global = try communicator.allReduce([counted], .sum)[0]
+        inputs["loss_share"] = HostTensor(scalar: Float(global > 0 ? counted / global : 0))
+      }
       if case .surgery = config.defense, let pools {
         for (prefix, pool) in [("harmful", pools.harmful), ("safe", pools.safe)] {
           let drawn = pool[progress.surgeryGenerator.index(below: pool.count)]
@@ -376,7 +407,7 @@ public final class Trainer {
     let outputs = try fused.run(
       batch.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
         .merging(optimizerInputs) { a, _ in a })
-    return (try losses(outputs, step: step), outputs)
+    return (try losses(outputs, batch, step: step), outputs)
   }
 
   /// Gradients summed over the micro-batches by the gradient graph (the running sum passes from
@@ -392,7 +423,7 @@ public final class Trainer {
     var total = StepLosses(loss: 0, task: 0, penalty: nil)
     for inputs in microBatches {
       var out = try gradient.run(inputs.merging(weights) { a, _ in a }.merging(sums) { a, _ in a })
-      let l = try losses(out, step: step)
+      let l = try losses(out, inputs, step: step)
       total.loss += l.loss
       total.task += l.task
       if let p = l.penalty { total.penalty = (total.penalty ?? 0) + p }
@@ -413,11 +444,29 @@ public final class Trainer {
   }
 
   /// The objective, task loss and penalty a step graph returned (the loss must be finite).
-  func losses(_ outputs: [String: HostTensor], step: Int) throws -> StepLosses {
-    let loss = try scalar(outputs, "loss", step: step)
+  ///
+  /// Data-parallel, the batch's: each rank's `loss` is its share (see `LossShare`), summed over
+  /// the ranks; its `task_loss` is a mean over its own tokens, weighted by that share; the
+  /// replicated penalty is the same on every rank. Checked after the reduction, so every rank
+  /// stops at the same step.
+  func losses(_ outputs: [String: HostTensor], _ inputs: [String: HostTensor], step: Int) throws
+    -> StepLosses
+  {
+    let penalty = outputs["sink_penalty"]?.doubles.first
+    guard communicator.size > 1 else {
+      let loss = try scalar(outputs, "loss", step: step)
+      return StepLosses(
+        loss: loss, task: outputs["task_loss"]?.doubles.first ?? loss, penalty: penalty)
+    }
+    guard let loss = outputs["loss"]?.doubles.first else {
+      throw TrainingError("the step graph returned no 'loss'")
+    }
+    let task = outputs["task_loss"]?.doubles.first
+    let share = inputs["loss_share"]?.doubles.first ?? 0
+    let reduced = try communicator.allReduce([loss, share * (task ?? 0)], .sum)
+    guard reduced[0].isFinite else { throw nonFinite("loss", reduced[0], step: step) }
     return StepLosses(
-      loss: loss, task: outputs["task_loss"]?.doubles.first ?? loss,
-      penalty: outputs["sink_penalty"]?.doubles.first)
+      loss: reduced[0], task: task == nil ? reduced[0] : reduced[1], penalty: penalty)
   }
 
   /// Takes the step's new weights and optimizer state, and moves to `progress`.
@@ -465,7 +514,7 @@ public final class Trainer {
   }
 
   func appendLog(_ record: StepRecord) throws {
-    guard let dir = outputDirectory else { return }
+    guard let dir = outputDirectory, communicator.rank == 0 else { return }
     if log == nil {
       let path = dir + "/log.jsonl"
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Codegen
 import Foundation
 import Models
 
@@ -75,6 +76,8 @@ struct BenchForward: ParsableCommand {
         "median_ms": middle, "min_ms": times.min() ?? 0,
         "tokens_per_second": Double(batch * tokens) / (middle / 1000),
         "load_seconds": loadSeconds, "peak_rss_mib": peakResidentMiB(),
+        "threads": model.threads ?? JITOptions.hostThreads,
+        "host": try BenchTrainStepCommand.host(),
       ]))
   }
 }
@@ -133,6 +136,8 @@ struct BenchGenerate: ParsableCommand {
         "decode_tokens_per_second_median": median(decodeRates),
         "decode_tokens_per_second_max": decodeRates.max() ?? 0,
         "load_seconds": loadSeconds, "peak_rss_mib": peakResidentMiB(),
+        "threads": model.threads ?? JITOptions.hostThreads,
+        "host": try BenchTrainStepCommand.host(),
       ]))
   }
 }

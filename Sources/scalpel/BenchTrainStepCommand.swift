@@ -21,7 +21,11 @@ struct BenchTrainStepCommand: ParsableCommand {
       The step is grad + adamw (lr 1e-4, as the PyTorch script; --optimizer sgd for plain \
       gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} \
       (one harmful and one \
-      safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script.
+      safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script. \
+      --weights starts from given weights (the same ones the PyTorch script loads): a \
+      .safetensors file with Hugging Face names, or a model (smollm2, a .gguf, a model \
+      directory) whose dequantized weights and config are used. With --profile the JSON gets \
+      "profile" (time per op kind) and "profile_kernels" (the slowest kernels).
       """)
 
   enum Optimizer: String, ExpressibleByArgument, CaseIterable { case adamw, sgd }
@@ -48,7 +52,13 @@ struct BenchTrainStepCommand: ParsableCommand {
   @Option(help: "Untimed steps first.") var warmup = 3
   @Option(help: "Sequences per batch.") var batch = 8
   @Option(help: "Tokens per sequence.") var tokens = 128
-  @Flag(help: "Print time per op kind (JIT only) to standard error.") var profile = false
+  @Option(
+    help: ArgumentHelp(
+      "Initial weights: a .safetensors file (Hugging Face names) or a model (smollm2, a .gguf).",
+      valueName: "PATH"))
+  var weights: String?
+  @Flag(help: "Time per op kind and per kernel (JIT only): in the JSON and on standard error.")
+  var profile = false
   @Flag(help: "JIT: large matmuls on OpenBLAS's own threads instead of row blocks on the pool.")
   var blasThreads = false
   @Option(
@@ -61,11 +71,12 @@ struct BenchTrainStepCommand: ParsableCommand {
     guard steps >= 1, warmup >= 0, batch >= 1, tokens >= 2 else {
       throw ValidationError("--steps, --batch must be ≥ 1, --warmup ≥ 0, --tokens ≥ 2")
     }
-    let model = Llama(config.llama)
+    let (llama, initial) = try Self.startingPoint(config.llama, weights: weights)
+    let model = Llama(llama)
     let forward = try model.trainingGraph(batch: batch, tokens: tokens)
-    let weights = forward.weights.map(\.name)
+    let weightNames = forward.weights.map(\.name)
     var pipeline = surgery ? "sink-divergence{lambda=300}," : ""
-    pipeline += "grad{of=loss wrt=\(weights.joined(separator: ","))},"
+    pipeline += "grad{of=loss wrt=\(weightNames.joined(separator: ","))},"
     pipeline += optimizer == .adamw ? "adamw" : "sgd{lr=0.0001}"
     let (history, graph, _) = try PassHistory.run(try PassManager(pipeline: pipeline), on: forward)
     if let dumpGraphs {
@@ -74,8 +85,20 @@ struct BenchTrainStepCommand: ParsableCommand {
         to: dumpGraphs + "/step-graph.html")
     }
 
-    let inputs = try Self.inputs(graph, vocabulary: config.llama.vocabulary, batch: batch)
-    let parameterCount = weights.compactMap { graph.parameter(named: $0)?.type.count }
+    var inputs = try Self.inputs(graph, vocabulary: llama.vocabulary, batch: batch)
+    if let initial, let weights {
+      for name in weightNames {
+        guard let tensor = initial[name], let p = graph.parameter(named: name) else {
+          throw ValidationError("\(weights): no weight '\(name)' (the \(config.rawValue) model's)")
+        }
+        guard tensor.type == p.type else {
+          throw ValidationError(
+            "\(weights): weight '\(name)' is \(tensor.type), the graph expects \(p.type)")
+        }
+        inputs[name] = tensor
+      }
+    }
+    let parameterCount = weightNames.compactMap { graph.parameter(named: $0)?.type.count }
       .reduce(0, +)
 
     var compileCold = 0.0
@@ -86,6 +109,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     var kernels: Int? = nil
     var arena: Int? = nil
     var timings: [StepTiming] = []
+    var kernelTimings: [StepTiming] = []
     var compilePhases: [String: Double] = [:]
     switch backend {
     case .interpreter:
@@ -120,6 +144,7 @@ struct BenchTrainStepCommand: ParsableCommand {
         try cold.run(inputs: $0)
       }
       timings = cold.profile()
+      kernelTimings = cold.profileBySteps()
     }
 
     let sorted = stepTimes.sorted()
@@ -141,6 +166,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       "loss_first": Self.round(losses.first ?? .nan, 4),
       "loss_last": Self.round(losses.last ?? .nan, 4),
       "matmul_threads": blasThreads ? "openblas" : "pool",
+      "weights": weights ?? "random",
       "host": try Self.host(),
     ]
     if backend == .jit {
@@ -151,20 +177,65 @@ struct BenchTrainStepCommand: ParsableCommand {
       report["compile_phases_s"] = compilePhases
       report["arena_mib"] = arena.map { Self.round(Double($0) / 1_048_576, 1) }
     }
+    let runs = Double(steps + warmup)
+    let profiled = max(timings.reduce(0) { $0 + $1.seconds }, .leastNonzeroMagnitude)
+    if profile && backend == .jit {
+      report["profile"] = Self.profileJSON(timings, runs: runs, total: profiled)
+      report["profile_kernels"] = Self.profileJSON(
+        Array(kernelTimings.prefix(40)), runs: runs, total: profiled)
+    }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
     if profile {
-      let total = timings.reduce(0) { $0 + $1.seconds }
-      let runs = Double(steps + warmup)
-      var lines = "per-step profile (ms per step, share):\n"
-      for t in timings.prefix(60) {
-        let ms = t.seconds / runs * 1000
-        lines += String(
-          format: "  %8.2f ms  %5.1f%%  %6d calls/step  %@\n", ms, 100 * t.seconds / total,
-          Int(Double(t.calls) / runs), t.label)
-      }
+      var lines = Self.profileText(
+        "per-step profile by op kind", timings, runs: runs, total: profiled)
+      lines += Self.profileText(
+        "slowest kernels", Array(kernelTimings.prefix(30)), runs: runs, total: profiled)
       FileHandle.standardError.write(Data(lines.utf8))
     }
+  }
+
+  /// The model's config and initial weights: from `path` when given (a .safetensors file keeps
+  /// `config`; a model brings its own config), else `config` and nil (random weights).
+  static func startingPoint(_ config: LlamaConfig, weights path: String?) throws -> (
+    LlamaConfig, [String: HostTensor]?
+  ) {
+    guard let path else { return (config, nil) }
+    if path.hasSuffix(".safetensors") {
+      return (
+        config,
+        try failing { () throws(ModelError) in
+          try SafetensorsFile(path: path).allTensors()
+        }
+      )
+    }
+    let loaded = try failing { () throws(ModelError) in
+      try ModelOptions.store().loadLanguageModel(ModelReference(path))
+    }
+    return (loaded.config, loaded.weights)
+  }
+
+  /// Timings as JSON rows: label, milliseconds and calls per step, share of `total` seconds.
+  static func profileJSON(_ timings: [StepTiming], runs: Double, total: Double) -> [[String: Any]] {
+    timings.map { t in
+      [
+        "label": t.label, "ms_per_step": round(t.seconds / runs * 1000, 3),
+        "share": round(t.seconds / total, 4), "calls_per_step": round(Double(t.calls) / runs, 1),
+      ]
+    }
+  }
+
+  /// Timings as text lines under a title (shares of `total` seconds).
+  static func profileText(_ title: String, _ timings: [StepTiming], runs: Double, total: Double)
+    -> String
+  {
+    var lines = "\(title) (ms per step, share):\n"
+    for t in timings {
+      lines += String(
+        format: "  %8.2f ms  %5.1f%%  %6d calls/step  %@\n", t.seconds / runs * 1000,
+        100 * t.seconds / total, Int(Double(t.calls) / runs), t.label)
+    }
+    return lines
   }
 
   /// Random tokens, next-token labels, a loss mask without the last position, weights drawn

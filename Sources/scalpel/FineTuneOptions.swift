@@ -32,7 +32,13 @@ struct FineTuneOptions: ParsableArguments {
     Int = 256
   @Option(help: "Seed of the data mixture, shuffles and Surgery draws.") var seed: UInt64 = 43
   @Option(help: "Execution backend: jit or interpreter.") var backend: String = "jit"
-  @Option(help: "Threads for the JIT (default: all cores).") var threads: Int?
+  @Option(help: "Threads for the JIT (default: the cores, divided among this host's ranks).")
+  var threads: Int?
+  @Option(
+    help:
+      "Data parallelism: none, or mpi (start with mpirun -np N; --batch stays the global batch, split over the ranks)."
+  )
+  var dataParallel: DataParallelChoice = .none
   @Option(help: "Write a checkpoint every N steps (0 = after each epoch and at the end).")
   var checkpointEvery: Int = 0
   @Option(help: "Stop after this many steps (a checkpoint is written; --resume continues).")
@@ -47,6 +53,11 @@ struct FineTuneOptions: ParsableArguments {
 
   /// Checks the output directory against --resume before anything slow happens.
   func checkOutput() throws {
+    let world = try World.join(dataParallel)
+    if batch % world.size != 0 {
+      throw ValidationError(
+        "--batch \(batch) does not split evenly over \(world.size) ranks; use a multiple of \(world.size)")
+    }
     let exists = FileManager.default.fileExists(atPath: out + "/checkpoint/trainer_state.json")
     if resume && !exists { throw CommandFailure("--resume: \(out)/checkpoint holds no checkpoint") }
     if !resume && FileManager.default.fileExists(atPath: out + "/checkpoint") {
@@ -59,7 +70,7 @@ struct FineTuneOptions: ParsableArguments {
   func makeBackend() throws -> any Backend {
     switch BackendChoice(rawValue: backend) {
     case .interpreter: return InterpreterBackend(profile: profile ? sharedProfile : nil)
-    case .jit: return try BackendChoice.jit.make(threads: threads)
+    case .jit: return try BackendChoice.jit.make(threads: threads ?? World.defaultThreads)
     case nil: throw ValidationError("unknown backend '\(backend)'; available: interpreter, jit")
     }
   }
@@ -81,13 +92,16 @@ struct FineTuneOptions: ParsableArguments {
     defense: Defense, defaultRate: Double, sources: [String: String]
   ) throws {
     let checkpoint = out + "/checkpoint"
+    let world = try World.join(dataParallel)
+    defer { World.leave() }
     let trainer: Trainer
     if resume {
       guard FileManager.default.fileExists(atPath: checkpoint + "/trainer_state.json") else {
         throw ValidationError("--resume: \(checkpoint) holds no checkpoint")
       }
       trainer = try Trainer(
-        resumingFrom: checkpoint, samples: samples, pools: pools, backend: try makeBackend())
+        resumingFrom: checkpoint, samples: samples, pools: pools, backend: try makeBackend(),
+        communicator: world)
       note(
         "resuming \(checkpoint) at step \(trainer.progress.step) (its saved configuration applies)")
     } else {
@@ -103,20 +117,24 @@ struct FineTuneOptions: ParsableArguments {
         optimizer: AdamWConfig(weightDecay: weightDecay, clip: clip), defense: defense, seed: seed,
         checkpointEvery: checkpointEvery)
       if let problem = config.problems().first { throw ValidationError(problem) }
-      if let dumpGraphs {
-        try writeStepGraphPage(model: loaded.architecture, config: config, to: dumpGraphs)
+      if let dumpGraphs, World.isLeader {
+        try writeStepGraphPage(
+          model: loaded.architecture, config: config, ranks: world.size, to: dumpGraphs)
       }
-      note("compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens)…")
+      let split = world.size > 1 ? ", \(batch / world.size) per rank on \(world.size) ranks" : ""
+      note(
+        "compiling the step graph (\(defense.summary), batch \(batch) × \(maxLength) tokens\(split))…")
       trainer = try Trainer(
         model: loaded.architecture, config: config, weights: loaded.weights, samples: samples,
         pools: pools,
-        backend: try makeBackend(), sources: sources)
+        backend: try makeBackend(), sources: sources, communicator: world)
     }
     trainer.outputDirectory = out
     let startStep = trainer.progress.step
     let planned = min(trainer.totalSteps - startStep, maxSteps ?? Int.max)
     var bar = ProgressBar(total: max(planned, 1), label: label)
     trainer.onStep = { r in
+      guard World.isLeader else { return }
       var fields = "loss \(String(format: "%.4f", r.loss))"
       if let p = r.sinkPenalty { fields += " penalty \(String(format: "%.4f", p))" }
       fields += " \(String(format: "%.2f", r.seconds))s/step \(Int(r.tokensPerSecond)) tok/s"
@@ -135,7 +153,9 @@ struct FineTuneOptions: ParsableArguments {
   }
 }
 
+/// A line on standard error (only on rank 0 of a data-parallel run).
 func note(_ text: String) {
+  guard World.isLeader else { return }
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 

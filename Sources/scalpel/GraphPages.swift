@@ -20,12 +20,14 @@ func writeGraphPage(_ history: PassHistory, title: String, to path: String) thro
 /// pipeline, as `DIR/NAME.html`. Returns the page's path.
 @discardableResult
 func writeStepGraphPage(
-  model: any LanguageModel, config: TrainingConfig, to directory: String, name: String = "step-graph"
+  model: any LanguageModel, config: TrainingConfig, ranks: Int = 1, to directory: String,
+  name: String = "step-graph"
 ) throws -> String {
   note("writing the step graph's page (\(config.defense.summary))…")
   let built = try StepGraphs.pipeline(
     model: model, batch: config.batchSize, tokens: config.sequenceLength,
-    defense: config.defense, optimizer: config.optimizer, accumulation: config.accumulation)
+    defense: config.defense, optimizer: config.optimizer, accumulation: config.accumulation,
+    ranks: ranks)
   let (history, _, _) = try PassHistory.run(built.manager, on: built.forward)
   let path = directory + "/\(name).html"
   try writeGraphPage(

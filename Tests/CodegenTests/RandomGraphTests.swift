@@ -18,7 +18,7 @@ func randomGraphsMatchInterpreter(batch: Int) throws {
     if seed % 8 == 0 {
       // One kernel per node too.
       var unfused = testOptions
-      unfused.fuseElementwise = false
+      unfused.graphPasses = ""
       try expectSameAsInterpreter(graph, inputs, options: unfused, " (unfused)")
     }
   }

@@ -32,6 +32,18 @@ let badInputs: [(String, String, String)] = [
     "graph @g(%x: f32[2]) -> () {\n  %y = softmax %x {axis = } : f32[2]\n  return\n}", "2:27",
     "expected an attribute value"
   ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = all_reduce %x {communicator = \"world\", reduction = \"max\"} : f32[2]\n  return\n}",
+    "2:8", "attribute 'reduction' must be \"sum\" or \"mean\", got \"max\""
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = all_reduce %x {communicator = 1, reduction = \"sum\"} : f32[2]\n  return\n}",
+    "2:8", "attribute 'communicator' must be a string"
+  ),
+  (
+    "graph @g(%x: f32[2]) -> () {\n  %y = all_reduce %x {reduction = \"sum\"} : f32[2]\n  return\n}",
+    "2:8", "missing attribute 'communicator' (a string)"
+  ),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x : f32[2]\n", "3:1", "not terminated"),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x : f3", "2:17", "unknown element type 'f3'"),
   ("graph @g(%x: f32[2]) -> () {\n  %y = neg %x :", "2:16", "expected a type"),

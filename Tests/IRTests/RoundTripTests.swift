@@ -35,6 +35,7 @@ let everyOpText = """
     %c64 = cast %sel : f64[2,3]
     %c32 = cast %c64 : f32[2,3]
     %sg = stop_gradient %c32 : f32[2,3]
+    %ar = all_reduce %sg {communicator = "world", reduction = "mean"} : f32[2,3]
     %one = constant {value = 1.5} : f32[2,3]
     %ninf = constant {value = -inf} : f32[2,3]
     %io = iota {axis = 1} : f32[2,3]

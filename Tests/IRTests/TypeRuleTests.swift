@@ -40,6 +40,8 @@ let goodRules: [(Op, [TensorType], TensorType?, TensorType)] = [
   ),
   (.gather, [t(.f32, [10, 4]), t(.i64, [2, 3])], nil, t(.f32, [2, 3, 4])),
   (.takeAlongAxis(axis: 1), [t(.f32, [2, 5]), t(.i32, [2, 1])], nil, t(.f32, [2, 1])),
+  (.allReduce(.mean, communicator: "world"), [t(.f32, [2, 5])], nil, t(.f32, [2, 5])),
+  (.allReduce(.sum, communicator: "data"), [t(.f64, [])], nil, t(.f64, [])),
 ]
 
 /// (op, operand types, declared type, substring of the reason).
@@ -101,6 +103,9 @@ let badRules: [(Op, [TensorType], TensorType?, String)] = [
   (.gather, [t(.f32, []), t(.i32, [3])], nil, "rank 1 or more"),
   (.takeAlongAxis(axis: 0), [t(.f32, [2, 3]), t(.i32, [1, 2])], nil, "must match"),
   (.takeAlongAxis(axis: 0), [t(.f32, [2, 3]), t(.i32, [1])], nil, "ranks differ"),
+  (.allReduce(.sum, communicator: "world"), [t(.i32, [2])], nil, "must be f32 or f64"),
+  (.allReduce(.sum, communicator: ""), [t(.f32, [2])], nil, "communicator name is empty"),
+  (.allReduce(.sum, communicator: "world"), [t(.f32, [2]), t(.f32, [2])], nil, "expects 1 operand"),
 ]
 
 @Test func typeRulesAcceptWellTypedOperands() throws {
@@ -126,7 +131,7 @@ let badRules: [(Op, [TensorType], TensorType?, String)] = [
   let families = [
     "exp", "neg", "add", "greater", "select", "cast", "constant", "iota", "broadcast",
     "reshape", "transpose", "slice", "concat", "reduce_sum", "reduce_max", "reduce_mean",
-    "softmax", "log_softmax", "matmul", "gather", "take_along_axis",
+    "softmax", "log_softmax", "matmul", "gather", "take_along_axis", "all_reduce",
   ]
   for name in families { #expect(covered.contains(name), "no type-rule test for \(name)") }
 }

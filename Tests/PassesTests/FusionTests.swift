@@ -146,3 +146,45 @@ func fusePreservesTheLlamaTrainingStep(surgery: Bool) throws {
   expectSameResults(
     try Interpreter().run(before, inputs: x), try Interpreter().run(graph, inputs: x), "rms")
 }
+
+@Test func fuseTakesAConstantIntoALoneNodeAndAChainBesideAColumnSum() throws {
+  let before = try parsedWithRegions(
+    """
+    graph @c(%x: f32[4,8]) -> (h: f32[4,8], cs: f32[8]) {
+      %half = constant {value = 0.5} : f32[4,8]
+      %h = mul %x, %half : f32[4,8]
+      %e = exp %x : f32[4,8]
+      %n = neg %e : f32[4,8]
+      %cs = reduce_sum %n {axes = [0]} : f32[8]
+      return %h, %cs
+    }
+    """)
+  let (graph, regions, _) = Fusion().apply(to: before)
+  try verify(graph)
+  // x·0.5 with its constant as an immediate; exp and neg as one kernel feeding the column sum
+  // (which cannot root a region: not one row per output).
+  #expect(regions == 2)
+  #expect(graph.nodes.map(\.op.name) == ["fused", "fused", "reduce_sum"])
+  let x = try inputs(for: before, seed: 2)
+  expectSameResults(
+    try Interpreter().run(before, inputs: x), try Interpreter().run(graph, inputs: x), "column")
+  var again = graph
+  var context = PassContext()
+  var second = Fusion()
+  #expect(try !second.run(on: &again, context: &context))
+}
+
+@Test func fuseIsRegisteredWithItsReductionsOption() throws {
+  var manager = try PassManager(pipeline: "fuse{reductions=false}")
+  let g = try parsedWithRegions(
+    """
+    graph @r(%x: f32[4,8]) -> (ms: f32[4,1]) {
+      %sq = mul %x, %x : f32[4,8]
+      %ms = reduce_mean %sq {axes = [1], keepdims = true} : f32[4,1]
+      return %ms
+    }
+    """)
+  #expect(try manager.run(g).graph == g)
+  var folding = try PassManager(pipeline: "fuse")
+  #expect(try folding.run(g).graph.nodes.map(\.op.name) == ["fused"])
+}

@@ -117,6 +117,11 @@ func structuralCases() throws -> [(String, Graph, [String], [String: HostTensor]
   try add("concat", [("x", f64([2, 3])), ("y", f64([2, 1]))]) { b, v in
     b.concat([v[0], v[1], v[0]], axis: 1)
   }
+  // A world of one rank: the gradient of both reductions is the identity.
+  try add("all_reduce", [("x", f64([2, 3]))]) { b, v in
+    b.allReduce(b.mul(v[0], v[0]), .sum)
+  }
+  try add("all_reduce_mean", [("x", f64([3]))]) { b, v in b.allReduce(v[0], .mean) }
   try add("reduce_sum", [("x", f64([2, 3, 4]))]) { b, v in b.sum(v[0], axes: [0, 2]) }
   try add("reduce_mean", [("x", f64([2, 3, 4]))]) { b, v in b.mean(v[0], axes: [1], keepDims: true)
   }

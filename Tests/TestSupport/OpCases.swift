@@ -303,6 +303,14 @@ public let opCases: [OpCase] = [
   OpCase(
     op: "stop_gradient", note: "identity", dtypes: floats + integers, inputs: [x([3], [1, -2, 3])],
     body: { b, v, _ in b.stopGradient(v[0]) }, shape: [3], expected: [1, -2, 3]),
+  // With the default execution context (a world of one process), both reductions are the
+  // identity; the multi-rank semantics are tested with in-process and MPI worlds.
+  OpCase(
+    op: "all_reduce", note: "sum over one rank", dtypes: floats, inputs: [x([2, 2], [1, -2, 3, 0.5])],
+    body: { b, v, _ in b.allReduce(v[0], .sum) }, shape: [2, 2], expected: [1, -2, 3, 0.5]),
+  OpCase(
+    op: "all_reduce", note: "mean over one rank", dtypes: floats, inputs: [x([3], [1, -2, 3])],
+    body: { b, v, _ in b.allReduce(v[0], .mean) }, shape: [3], expected: [1, -2, 3]),
   OpCase(
     op: "scatter_add", note: "repeated ids accumulate", dtypes: floats + integers,
     inputs: [x([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), x(.i32, [2, 2], [2, 0, 2, 2])],

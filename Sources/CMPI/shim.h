@@ -1,0 +1,3 @@
+#pragma once
+// Open MPI's C API; the include directory comes from pkg-config `ompi-c`.
+#include <mpi.h>
