@@ -77,6 +77,29 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // The example architectures of examples/ (GPT-2-style, ALiBi), built on the layers API.
+    .target(
+      name: "ExampleArchitectures", dependencies: ["IR", "Models"], path: "examples/Architectures"),
+    // What the example trainers share: options, data, the training runs, the printed tables.
+    .target(
+      name: "ExampleSupport",
+      dependencies: [
+        "IR", "Models", "Runtime", "Training", "Data", "Codegen",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/Support"),
+    .executableTarget(
+      name: "example-gpt2",
+      dependencies: [
+        "ExampleArchitectures", "ExampleSupport", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/gpt2"),
+    .executableTarget(
+      name: "example-alibi",
+      dependencies: [
+        "ExampleArchitectures", "ExampleSupport", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], path: "examples/alibi"),
+
     .target(name: "TestSupport", dependencies: ["IR", "Runtime"], path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR", "TestSupport"]),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Models", "TestSupport"]),
@@ -91,6 +114,12 @@ let package = Package(
     .testTarget(name: "SafetyTests", dependencies: ["Safety", "Models", "Runtime", "IR", "Passes", "Data"]),
     .testTarget(name: "DataTests", dependencies: ["Data"]),
     .testTarget(name: "GraphViewTests", dependencies: ["GraphView", "IR", "Passes"]),
+    .testTarget(
+      name: "ExamplesTests",
+      dependencies: [
+        "ExampleArchitectures", "IR", "Passes", "Runtime", "Models", "Codegen", "Training",
+        "TestSupport",
+      ]),
     .testTarget(name: "ToolTests", dependencies: ["IR", "Runtime", "Models", "TestSupport"]),
   ]
 )

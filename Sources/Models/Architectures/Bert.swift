@@ -60,8 +60,9 @@ public struct Bert {
     let count = b.shape(tokens)[1]
     let d = config.dimension
     let words = Embedding("embeddings.word_embeddings", config.vocabulary, d)(tokens, in: m)
-    let positions = Embedding("embeddings.position_embeddings", config.maxPositions, d)(
-      b.iota(axis: 0, TensorType(.i32, [count])), in: m)
+    let positions = LearnedPositionEmbedding(
+      "embeddings.position_embeddings", maxPositions: config.maxPositions, dimension: d)(
+        b.iota(axis: 0, TensorType(.i32, [count])), in: m)
     let types = Embedding("embeddings.token_type_embeddings", config.typeVocabulary, d)(
       b.constant(0, TensorType(.i32, [count])), in: m)
     var x = b.add(words, b.add(positions, types))

@@ -151,32 +151,24 @@ public struct Llama: LanguageModel {
     return (RMSNorm("model.norm", config.dimension, epsilon: config.rmsEpsilon)(x, in: m), present)
   }
 
-  /// Logits `[..., V]` from hidden states `[..., D]`.
+  /// Logits `[..., V]` from hidden states `[..., D]`: the untied `lm_head`, or the token
+  /// embedding (`Embedding.logits`) when tied.
   public func logits(_ hidden: Value, in m: ModelBuilder) -> Value {
-    let name = config.tiedEmbeddings ? "model.embed_tokens" : "lm_head"
-    return Linear(name, config.dimension, config.vocabulary)(hidden, in: m)
+    if config.tiedEmbeddings {
+      return Embedding("model.embed_tokens", config.vocabulary, config.dimension).logits(
+        hidden, in: m)
+    }
+    return Linear("lm_head", config.dimension, config.vocabulary)(hidden, in: m)
   }
 
-  /// Mean token cross-entropy over counted positions: `labels` i32 `[B, T]` holds the next
-  /// token at each position, `lossMask` `[B, T]` is 1 where the position counts (an ignore
-  /// index becomes 0 there); the mean divides by the number of counted positions (at least 1).
+  /// Mean token cross-entropy over counted positions: `TokenCrossEntropy.mean`.
   public static func crossEntropy(logits: Value, labels: Value, lossMask: Value, in b: GraphBuilder)
     -> Value
   {
-    let s = b.shape(labels)
-    let logp = b.logSoftmax(logits, axis: -1)
-    let picked = b.reshape(b.takeAlongAxis(logp, b.reshape(labels, s + [1]), axis: -1), s)
-    let counted = b.sum(lossMask, axes: [0, 1])
-    let total = b.sum(b.mul(picked, lossMask), axes: [0, 1])
-    return b.neg(b.div(total, b.maximum(counted, b.constant(1, b.type(counted)))))
+    TokenCrossEntropy.mean(logits: logits, labels: labels, lossMask: lossMask, in: b)
   }
 
   // MARK: - Whole graphs
-
-  /// Positions 0..<T for every row: i32 `[B, T]`.
-  static func defaultPositions(batch: Int, tokens: Int, in b: GraphBuilder) -> Value {
-    b.iota(axis: 1, TensorType(.i32, [batch, tokens]))
-  }
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`), `loss_mask` `[B, T]` and the
   /// weights; result `loss`. Rows are right-padded, so a causal mask suffices.
@@ -188,7 +180,7 @@ public struct Llama: LanguageModel {
     let lossMask = m.input("loss_mask", TensorType(dtype, [batch, tokens]))
     let mask = AttentionMasks.causal(batch: batch, tokens: tokens, in: b)
     let (hidden, _) = hiddenStates(
-      tokens: ids, positions: Self.defaultPositions(batch: batch, tokens: tokens, in: b),
+      tokens: ids, positions: Positions.sequential(batch: batch, tokens: tokens, in: b),
       mask: mask, in: m)
     let loss = Self.crossEntropy(
       logits: logits(hidden, in: m), labels: labels, lossMask: lossMask, in: b)

@@ -4,8 +4,10 @@ import IR
 ///
 /// Shapes: `x [B, T, D]`; the mask is i1 `[B, 1, T, S]` (true where query i may attend to key
 /// j), S = past + T keys. Heads: `heads` query heads share `kvHeads` key/value heads in groups.
-/// The attention probabilities are an explicit `softmax` over `select(mask, scale·q·kᵀ, −1e9)`
-/// marked `{attention = true}`: the Surgery pass finds them by that mark.
+/// The attention probabilities are an explicit `softmax` over
+/// `select(mask, scale·q·kᵀ + scoreBias, −1e9)` marked `{attention = true}`: the Surgery pass
+/// finds them by that mark. The optional additive `scoreBias` (ALiBi, see `AttentionBias`)
+/// broadcasts to `[B, H, T, S]`.
 public struct SelfAttention {
   public var names: (query: String, key: String, value: String, output: String)
   public var dimension: Int
@@ -36,10 +38,11 @@ public struct SelfAttention {
   }
 
   /// The attention output `[B, T, D]` and this call's keys and values.
-  /// `rotaryTables` are from `RotaryEmbedding.tables`; `past` holds earlier keys and values.
+  /// `rotaryTables` are from `RotaryEmbedding.tables`; `scoreBias` is added to the scaled scores
+  /// (broadcast to `[B, H, T, S]`); `past` holds earlier keys and values.
   public func callAsFunction(
-    _ x: Value, mask: Value, rotaryTables: (cos: Value, sin: Value)? = nil, past: Present? = nil,
-    in m: ModelBuilder
+    _ x: Value, mask: Value, rotaryTables: (cos: Value, sin: Value)? = nil, scoreBias: Value? = nil,
+    past: Present? = nil, in m: ModelBuilder
   ) -> (output: Value, present: Present) {
     let b = m.graph
     let (batch, tokens) = (b.shape(x)[0], b.shape(x)[1])
@@ -64,8 +67,9 @@ public struct SelfAttention {
     keys = expandGroups(keys, in: b)
     values = expandGroups(values, in: b)
     let dtype = b.type(x).dtype
-    let scores = b.mul(
+    var scores = b.mul(
       b.matmul(q, keys, transposeB: true), b.constant(1 / Double(hd).squareRoot(), .scalar(dtype)))
+    if let scoreBias { scores = b.add(scores, scoreBias) }
     let keyCount = b.shape(keys)[2]
     let allowed = b.broadcast(mask, to: [batch, heads, tokens, keyCount])
     let masked = b.select(allowed, scores, b.constant(-1e9, .scalar(dtype)))
@@ -93,13 +97,34 @@ public enum AttentionMasks {
   public static func causal(batch: Int, tokens: Int, keyMask: Value? = nil, in b: GraphBuilder)
     -> Value
   {
+    banded(batch: batch, tokens: tokens, window: nil, keyMask: keyMask, in: b)
+  }
+
+  /// Causal with a sliding window: query i attends to keys j with i − window < j ≤ i (itself
+  /// and the `window − 1` tokens before it), optionally also hiding padded keys (`keyMask`
+  /// i32 `[B, T]`, 1 = real). A window of T or more is the plain causal mask.
+  public static func slidingWindow(
+    batch: Int, tokens: Int, window: Int, keyMask: Value? = nil, in b: GraphBuilder
+  ) -> Value {
+    banded(batch: batch, tokens: tokens, window: window, keyMask: keyMask, in: b)
+  }
+
+  /// j ≤ i, and i − j < window when a window is given; padded keys hidden.
+  static func banded(
+    batch: Int, tokens: Int, window: Int?, keyMask: Value?, in b: GraphBuilder
+  ) -> Value {
     let square = TensorType(.i32, [tokens, tokens])
     let rows = b.iota(axis: 0, square)
     let columns = b.iota(axis: 1, square)
     // j ≤ i  ⟺  j < i + 1
-    let causal = b.compare(.less, columns, b.add(rows, b.constant(1, square)))
+    var band = b.compare(.less, columns, b.add(rows, b.constant(1, square)))
+    if let window {
+      // i − j < window  ⟺  j > i − window
+      let recent = b.compare(.greater, columns, b.sub(rows, b.constant(Double(window), square)))
+      band = b.select(recent, band, b.constant(0, TensorType(.i1, [tokens, tokens])))
+    }
     let full = [batch, 1, tokens, tokens]
-    let allowed = b.broadcast(b.reshape(causal, [1, 1, tokens, tokens]), to: full)
+    let allowed = b.broadcast(b.reshape(band, [1, 1, tokens, tokens]), to: full)
     guard let keyMask else { return allowed }
     let real = b.compare(.greater, keyMask, b.constant(0, TensorType(.i32, [batch, tokens])))
     let realKeys = b.broadcast(b.reshape(real, [batch, 1, 1, tokens]), to: full)

@@ -44,4 +44,10 @@ public struct Embedding {
   public func callAsFunction(_ ids: Value, in m: ModelBuilder) -> Value {
     m.graph.gather(m.weight(weightName, [vocabulary, dimension]), ids)
   }
+
+  /// The tied LM head: logits `[..., vocab]` = hidden `[..., dim]` · tableᵀ, sharing the table
+  /// with the embedding (one weight, whose gradient sums both uses).
+  public func logits(_ hidden: Value, in m: ModelBuilder) -> Value {
+    Linear(name, dimension, vocabulary)(hidden, in: m)
+  }
 }
