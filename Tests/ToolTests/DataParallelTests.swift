@@ -118,24 +118,3 @@ import Testing
     #expect(Double(close) >= 0.99 * Double(total), "\(close) of \(total) weights agree closely")
   }
 }
-
-/// Runs the program at `path` with `arguments` (environment: this process's plus `environment`).
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws
-  -> ToolResult
-{
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: path)
-  process.arguments = arguments
-  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  let errData = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return ToolResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
-}

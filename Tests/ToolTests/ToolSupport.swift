@@ -36,8 +36,17 @@ struct ToolResult {
 func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws
   -> ToolResult
 {
+  try runProgram(
+    productsDirectory().appendingPathComponent(name).path, arguments, environment: environment)
+}
+
+/// Runs the program at `path` with `arguments` (environment: this process's plus `environment`)
+/// and captures its output.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws
+  -> ToolResult
+{
   let process = Process()
-  process.executableURL = productsDirectory().appendingPathComponent(name)
+  process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
   if !environment.isEmpty {
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

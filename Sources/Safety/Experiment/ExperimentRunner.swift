@@ -220,11 +220,7 @@ public final class ExperimentRunner {
     TrainingConfig(
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.epochs,
       schedule: .constant(rate: preset.learningRate), optimizer: AdamWConfig(clip: Self.clip),
-      defense: defense.objective, seed: seed,
-      lisa: defense.lisa.map {
-        LisaSchedule(
-          alignmentSteps: $0.alignmentSteps, fineTuneSteps: $0.fineTuneSteps, rho: $0.rho)
-      })
+      defense: defense.objective, seed: seed, lisa: defense.lisa)
   }
 
   /// The fine-tuning samples of one run: the poisoned mixture (n samples), plus SafeInstr's
@@ -274,18 +270,20 @@ public final class ExperimentRunner {
     let records = try train(trainer, label: name)
     var outcome = try evaluate(
       trainer.weights, name: name, defense: defense.name, ratio: ratio, seed: seed)
-    let seconds = (try? Self.stepSeconds(log: directory + "/log.jsonl")) ?? records.map(\.seconds)
+    let logged = (try? Self.stepRecords(log: directory + "/log.jsonl")) ?? records
+    let seconds = logged.map(\.seconds)
     outcome.steps = trainer.progress.step
     outcome.stepSeconds = seconds.isEmpty ? nil : seconds.sorted()[seconds.count / 2]
-    outcome.finalTaskLoss = trainer.lastLoss
+    // The cross-entropy alone (the trainer's last loss includes Surgery's λ·penalty).
+    outcome.finalTaskLoss = logged.last?.taskLoss
     return outcome
   }
 
-  /// Seconds of every step in a training log.
-  static func stepSeconds(log path: String) throws -> [Double] {
+  /// Every step of a training log, in order.
+  static func stepRecords(log path: String) throws -> [StepRecord] {
     let text = try String(contentsOfFile: path, encoding: .utf8)
     return text.split(separator: "\n").compactMap {
-      try? JSONDecoder().decode(StepRecord.self, from: Data($0.utf8)).seconds
+      try? JSONDecoder().decode(StepRecord.self, from: Data($0.utf8))
     }
   }
 

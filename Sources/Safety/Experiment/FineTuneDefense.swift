@@ -30,19 +30,8 @@ public struct FineTuneDefense: Sendable, Hashable, Codable {
     }
   }
 
-  /// Lisa's settings: `alignmentSteps` on refusal pairs, then `fineTuneSteps` on the task data,
-  /// repeated; each phase adds ρ/2·‖w − w_anchor‖², the anchor being the weights at the end of
-  /// the other phase.
-  public struct LisaSettings: Sendable, Hashable, Codable {
-    public var alignmentSteps: Int
-    public var fineTuneSteps: Int
-    public var rho: Double
-    public init(alignmentSteps: Int, fineTuneSteps: Int, rho: Double) {
-      self.alignmentSteps = alignmentSteps
-      self.fineTuneSteps = fineTuneSteps
-      self.rho = rho
-    }
-  }
+  /// Lisa's settings: the trainer's phase schedule (alignment and fine-tuning steps, ρ).
+  public typealias LisaSettings = LisaSchedule
 
   /// Plain fine-tuning.
   public static let sft = FineTuneDefense()
