@@ -36,16 +36,11 @@ public struct AccumulateGradients: Pass, Sendable, Hashable {
     var results: [GraphResult] = []
     var sums = 0
     for r in graph.results {
-      guard r.name.hasPrefix("grad_"), let p = graph.parameter(named: String(r.name.dropFirst(5)))
-      else {
+      guard let p = graph.differentiatedParameter(r) else {
         results.append(r)
         continue
       }
-      guard p.type.dtype.isFloat, types[r.value] == p.type else {
-        throw PassError(
-          "accumulate-gradients: result '\(r.name)' is \(types[r.value].map(\.description) ?? "?"), "
-            + "parameter '\(p.name)' is \(p.type); both must be the same float type")
-      }
+      try graph.checkGradient(r.value, of: p, types: types, pass: "accumulate-gradients")
       let sumName = "gradient_sum.\(p.name)"
       guard graph.parameter(named: sumName) == nil,
         graph.result(named: "next_\(sumName)") == nil

@@ -63,21 +63,13 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
   /// The graph with the optimizer parameters, nodes and results appended.
   public func apply(to graph: Graph) throws(PassError) -> Graph {
     if let problem = problems().first { throw PassError("adamw: \(problem)") }
-    let updates = graph.results.compactMap { r -> (Parameter, Value)? in
-      guard r.name.hasPrefix("grad_"), let p = graph.parameter(named: String(r.name.dropFirst(5)))
-      else { return nil }
-      return (p, r.value)
-    }
+    let updates = graph.parameterGradients
     guard let first = updates.first else {
       throw PassError("adamw: the graph has no grad_P results; run 'grad' first")
     }
     let types = graph.valueTypes()
     for (p, grad) in updates {
-      guard p.type.dtype.isFloat, types[grad] == p.type else {
-        throw PassError(
-          "adamw: result 'grad_\(p.name)' is \(types[grad].map(\.description) ?? "?"), parameter "
-            + "'\(p.name)' is \(p.type); both must be the same float type")
-      }
+      try graph.checkGradient(grad, of: p, types: types, pass: "adamw")
       for name in ["adam_m.\(p.name)", "adam_v.\(p.name)"] where graph.parameter(named: name) != nil
       {
         throw PassError("adamw: the graph already has a parameter '\(name)'")

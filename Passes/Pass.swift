@@ -75,3 +75,28 @@ public struct PassError: Error, Sendable, Hashable, CustomStringConvertible {
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }
+
+extension Graph {
+  /// The parameter `P` when `result` is a gradient `grad_P` of one (nil for other results).
+  func differentiatedParameter(_ result: GraphResult) -> Parameter? {
+    guard result.name.hasPrefix("grad_") else { return nil }
+    return parameter(named: String(result.name.dropFirst(5)))
+  }
+
+  /// Every `grad_P` result with its parameter, in result order.
+  var parameterGradients: [(parameter: Parameter, value: Value)] {
+    results.compactMap { r in differentiatedParameter(r).map { ($0, r.value) } }
+  }
+
+  /// Throws unless the gradient `value` of `p` has `p`'s type and that type is float
+  /// (`pass` names the pass in the error).
+  func checkGradient(_ value: Value, of p: Parameter, types: [Value: TensorType], pass: String)
+    throws(PassError)
+  {
+    guard p.type.dtype.isFloat, types[value] == p.type else {
+      throw PassError(
+        "\(pass): result 'grad_\(p.name)' is \(types[value].map(\.description) ?? "?"), "
+          + "parameter '\(p.name)' is \(p.type); both must be the same float type")
+    }
+  }
+}

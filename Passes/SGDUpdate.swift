@@ -25,11 +25,7 @@ public struct SGDUpdate: Pass, Sendable {
   }
 
   public mutating func run(on graph: inout Graph, context: inout PassContext) throws -> Bool {
-    let updates = graph.results.compactMap { r -> (Parameter, Value)? in
-      guard r.name.hasPrefix("grad_"), let p = graph.parameter(named: String(r.name.dropFirst(5)))
-      else { return nil }
-      return (p, r.value)
-    }
+    let updates = graph.parameterGradients
     guard !updates.isEmpty else {
       throw PassError("sgd: the graph has no grad_P results; run 'grad' first")
     }

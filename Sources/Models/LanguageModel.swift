@@ -62,11 +62,6 @@ extension LanguageModel {
     }
     return out
   }
-
-  /// The weights' names and types, in the training graph's order.
-  public func weightTypes() throws -> [(name: String, type: TensorType)] {
-    try trainingGraph(batch: 1, tokens: 2).weights.map { ($0.name, $0.type) }
-  }
 }
 
 /// The model types checkpoints can be loaded back as, by `config.json`'s `model_type`.

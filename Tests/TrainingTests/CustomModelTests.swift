@@ -62,7 +62,7 @@ struct LearnedPositionDecoder: LanguageModel {
     let ids = m.input("tokens", TensorType(.i32, [batch, tokens]))
     let labels = m.input("labels", TensorType(.i32, [batch, tokens]))
     let lossMask = m.input("loss_mask", TensorType(.f32, [batch, tokens]))
-    let loss = Llama.crossEntropy(
+    let loss = TokenCrossEntropy.mean(
       logits: logits(ids, batch: batch, tokens: tokens, in: m), labels: labels,
       lossMask: lossMask, in: m.graph)
     return try m.graph.build(results: [("loss", loss)])

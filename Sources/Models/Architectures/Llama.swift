@@ -161,13 +161,6 @@ public struct Llama: LanguageModel {
     return Linear("lm_head", config.dimension, config.vocabulary)(hidden, in: m)
   }
 
-  /// Mean token cross-entropy over counted positions: `TokenCrossEntropy.mean`.
-  public static func crossEntropy(logits: Value, labels: Value, lossMask: Value, in b: GraphBuilder)
-    -> Value
-  {
-    TokenCrossEntropy.mean(logits: logits, labels: labels, lossMask: lossMask, in: b)
-  }
-
   // MARK: - Whole graphs
 
   /// The training graph: inputs `tokens`, `labels` (i32 `[B, T]`), `loss_mask` `[B, T]` and the
@@ -182,7 +175,7 @@ public struct Llama: LanguageModel {
     let (hidden, _) = hiddenStates(
       tokens: ids, positions: Positions.sequential(batch: batch, tokens: tokens, in: b),
       mask: mask, in: m)
-    let loss = Self.crossEntropy(
+    let loss = TokenCrossEntropy.mean(
       logits: logits(hidden, in: m), labels: labels, lossMask: lossMask, in: b)
     return try b.build(results: [("loss", loss)])
   }
