@@ -101,5 +101,27 @@ func withArgumentPointers<R>(
   return try first.withUnsafeBytes(next).get()
 }
 
+/// Calls `body` with the base address of every tensor's elements for writing, each tensor's
+/// elements made its own first (`HostTensor.withUnsafeMutableBytes`: copied only if shared),
+/// in the order of `tensors`.
+func withMutablePointers<R>(
+  _ tensors: inout [HostTensor], _ collected: [UnsafeMutableRawPointer],
+  _ body: ([UnsafeMutableRawPointer]) throws(RuntimeError) -> R
+) throws(RuntimeError) -> R {
+  // The last tensor is taken out of the array while its pointer is in use, so that the rest can
+  // be reached through `tensors` without overlapping access.
+  guard var last = tensors.popLast() else { return try body(collected.reversed()) }
+  defer { tensors.append(last) }
+  func next(_ raw: UnsafeMutableRawBufferPointer) -> Result<R, RuntimeError> {
+    do {
+      return .success(
+        try withMutablePointers(&tensors, collected + [raw.baseAddress ?? emptyBuffer], body))
+    } catch {
+      return .failure(error)
+    }
+  }
+  return try last.withUnsafeMutableBytes(next).get()
+}
+
 /// A valid address for zero-element buffers. `nonisolated(unsafe)`: never read or written.
 nonisolated(unsafe) let emptyBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)

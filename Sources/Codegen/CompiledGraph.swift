@@ -27,6 +27,8 @@ public final class CompiledGraph: Sendable {
   /// Per-step clocks when `JITOptions.profile` is set.
   let profiler: StepProfiler?
   let options: JITOptions
+  /// Each result's type, in signature order.
+  let resultTypes: [TensorType]
 
   init(
     graph: Graph, llvmIR: LLVMIRText?, statistics: CompileStatistics, session: JITSession?,
@@ -42,6 +44,8 @@ public final class CompiledGraph: Sendable {
     self.arenas = arenas ?? ArenaPool(size: max(plan.arenaSize, MemoryPlan.alignment))
     pool = ThreadPool.shared(threads: options.threads)
     profiler = options.profile ? StepProfiler(steps: steps.count) : nil
+    let types = graph.valueTypes()
+    resultTypes = graph.results.map { types[$0.value] ?? .scalar(.f32) }
   }
 
   /// The same machine code for `graph`, which prints identically to this one's graph (a cache
@@ -75,15 +79,102 @@ public final class CompiledGraph: Sendable {
     let tensors = graph.parameters.compactMap { inputs[$0.name] }
     return try withArgumentPointers(tensors[...], []) { arguments throws(RuntimeError) in
       try execute(arguments, communicators) { locate throws(RuntimeError) in
-        var outputs: [String: HostTensor] = [:]
-        for r in graph.results {
-          guard let type = graph.valueTypes()[r.value], let location = plan.locations[r.value]
-          else { throw RuntimeError("result '\(r.name)' has no value") }
-          outputs[r.name] = try HostTensor(type, copying: locate(location))
-        }
-        return outputs
+        try copyResults(skipping: [], locate)
       }
     }
+  }
+
+  /// Runs on `inputs` and the parameters held in `state` (entries the graph does not take are
+  /// left alone), writing each result `next_P` of parameter P's type, for P in `state`, into
+  /// P's own storage after the last kernel: a training step allocates nothing for its weights
+  /// and optimizer state and holds no second copy of them. Those results are not returned; the
+  /// others are, and `accept` sees them before anything is written: when it returns false or
+  /// throws, `state` is unchanged.
+  public func run(
+    inputs: [String: HostTensor], updating state: inout [String: HostTensor],
+    communicators: Communicators = .singleProcess,
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor] {
+    let updates = graph.stateUpdates(state)
+    try Interpreter().checkInputs(graph, try graph.arguments(inputs, state: state))
+    // The updated tensors leave `state` for the run, so that each is uniquely referenced and
+    // changes in place; they return to it whatever happens.
+    let updatedIndices = graph.parameters.indices.filter { updates[graph.parameters[$0].name] != nil }
+    var updated = updatedIndices.map { state.removeValue(forKey: graph.parameters[$0].name)! }
+    defer {
+      for (i, tensor) in zip(updatedIndices, updated) { state[graph.parameters[i].name] = tensor }
+    }
+    let readOnly = graph.parameters.indices.filter { updates[graph.parameters[$0].name] == nil }
+      .compactMap { inputs[graph.parameters[$0].name] ?? state[graph.parameters[$0].name] }
+    let skipped = Set(updates.values)
+    var acceptError: (any Error)? = nil
+    let outputs = try withArgumentPointers(readOnly[...], []) { readPointers throws(RuntimeError) in
+      try withMutablePointers(&updated, []) { writePointers throws(RuntimeError) in
+        var reads = readPointers.makeIterator()
+        var writes = writePointers.makeIterator()
+        let arguments = graph.parameters.map { p -> UnsafeRawPointer in
+          updates[p.name] == nil ? reads.next()! : UnsafeRawPointer(writes.next()!)
+        }
+        return try execute(arguments, communicators) { locate throws(RuntimeError) in
+          let outputs = try copyResults(skipping: skipped, locate)
+          do {
+            guard try accept(outputs) else { return outputs }
+          } catch {
+            acceptError = error
+            return outputs
+          }
+          try writeBack(updates, updatedIndices, writePointers, locate)
+          return outputs
+        }
+      }
+    }
+    if let acceptError { throw acceptError }
+    return outputs
+  }
+
+  /// Copies each updated parameter's `next_` result (`updates`: name → result index) into the
+  /// parameter's buffer (`destinations`, in the order of `indices`). A result that lives in
+  /// another updated parameter's buffer (a graph passing one parameter on as another's next
+  /// value) is saved before anything is written.
+  private func writeBack(
+    _ updates: [String: Int], _ indices: [Int], _ destinations: [UnsafeMutableRawPointer],
+    _ locate: (BufferLocation) -> UnsafeRawPointer
+  ) throws(RuntimeError) {
+    var direct: [(destination: UnsafeMutableRawPointer, source: UnsafeRawPointer, bytes: Int)] = []
+    var staged: [(destination: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    for (i, destination) in zip(indices, destinations) {
+      let name = graph.parameters[i].name
+      guard let j = updates[name], let location = plan.locations[graph.results[j].value] else {
+        throw RuntimeError("result 'next_\(name)' has no value")
+      }
+      let bytes = resultTypes[j].count * resultTypes[j].dtype.byteSize
+      let source = locate(location)
+      if case .argument(let k) = location, k != i, updates[graph.parameters[k].name] != nil {
+        staged.append((destination, Array(UnsafeRawBufferPointer(start: source, count: bytes))))
+      } else if source != UnsafeRawPointer(destination) {
+        direct.append((destination, source, bytes))
+      }
+    }
+    for c in direct { memcpy(c.destination, c.source, c.bytes) }
+    for c in staged {
+      c.bytes.withUnsafeBytes { b in
+        if let base = b.baseAddress { memcpy(c.destination, base, b.count) }
+      }
+    }
+  }
+
+  /// The results not in `skipping` (indices), copied out of the run's buffers.
+  private func copyResults(
+    skipping: Set<Int>, _ locate: (BufferLocation) -> UnsafeRawPointer
+  ) throws(RuntimeError) -> [String: HostTensor] {
+    var outputs: [String: HostTensor] = [:]
+    for (j, r) in graph.results.enumerated() where !skipping.contains(j) {
+      guard let location = plan.locations[r.value] else {
+        throw RuntimeError("result '\(r.name)' has no value")
+      }
+      outputs[r.name] = try HostTensor(resultTypes[j], copying: locate(location))
+    }
+    return outputs
   }
 
   /// Runs the graph on caller-owned buffers: `arguments[i]` holds parameter `i` and
@@ -104,13 +195,12 @@ public final class CompiledGraph: Sendable {
       throw RuntimeError(
         "graph @\(graph.name) has \(graph.results.count) results, got \(results.count) buffers")
     }
-    let types = graph.valueTypes()
     try execute(arguments, communicators) { locate throws(RuntimeError) in
-      for (r, destination) in zip(graph.results, results) {
-        guard let type = types[r.value], let location = plan.locations[r.value] else {
+      for (j, (r, destination)) in zip(graph.results, results).enumerated() {
+        guard let location = plan.locations[r.value] else {
           throw RuntimeError("result '\(r.name)' has no value")
         }
-        memcpy(destination, locate(location), type.count * type.dtype.byteSize)
+        memcpy(destination, locate(location), resultTypes[j].count * resultTypes[j].dtype.byteSize)
       }
     }
   }

@@ -29,11 +29,25 @@ struct CommunicatingGraph: GraphExecutable {
   func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
     try compiled.run(inputs: inputs, communicators: communicators)
   }
+  func run(
+    _ inputs: [String: HostTensor], updating state: inout [String: HostTensor],
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor] {
+    try compiled.run(
+      inputs: inputs, updating: &state, communicators: communicators, accept: accept)
+  }
 }
 
 extension CompiledGraph: GraphExecutable {
   /// Runs on `inputs` (parameter name → tensor); returns result name → tensor.
   public func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor] {
     try run(inputs: inputs)
+  }
+  /// Runs with `state` updated in place (see `run(inputs:updating:communicators:accept:)`).
+  public func run(
+    _ inputs: [String: HostTensor], updating state: inout [String: HostTensor],
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor] {
+    try run(inputs: inputs, updating: &state, accept: accept)
   }
 }

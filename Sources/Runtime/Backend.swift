@@ -6,6 +6,65 @@ public protocol GraphExecutable: Sendable {
   var graph: Graph { get }
   /// Runs on `inputs` (parameter name → tensor); returns result name → tensor.
   func run(_ inputs: [String: HostTensor]) throws -> [String: HostTensor]
+  /// Runs on `inputs` and the parameters held in `state` (entries the graph does not take are
+  /// left alone). Each result `next_P` of parameter P's type, for P in `state`, replaces P's
+  /// elements in `state` (in place where the backend can: the JIT writes into P's own storage,
+  /// allocating nothing) and is not returned; the other results are. `accept` sees those
+  /// other results first: when it returns false or throws, `state` is unchanged.
+  func run(
+    _ inputs: [String: HostTensor], updating state: inout [String: HostTensor],
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor]
+}
+
+extension GraphExecutable {
+  /// By value: runs, then moves the accepted `next_P` results into `state`.
+  public func run(
+    _ inputs: [String: HostTensor], updating state: inout [String: HostTensor],
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor] {
+    let updates = graph.stateUpdates(state)
+    var outputs = try run(try graph.arguments(inputs, state: state))
+    var next: [String: HostTensor] = [:]
+    for name in updates.keys { next[name] = outputs.removeValue(forKey: "next_" + name) }
+    guard try accept(outputs) else { return outputs }
+    for (name, tensor) in next { state[name] = tensor }
+    return outputs
+  }
+}
+
+extension Graph {
+  /// `inputs` and the parameters held in `state`, together; a name in both is refused.
+  public func arguments(_ inputs: [String: HostTensor], state: [String: HostTensor])
+    throws(RuntimeError) -> [String: HostTensor]
+  {
+    var all = inputs
+    for p in parameters {
+      guard let t = state[p.name] else { continue }
+      guard all[p.name] == nil else {
+        throw RuntimeError("'\(p.name)' is given both as an input and in the state")
+      }
+      all[p.name] = t
+    }
+    return all
+  }
+
+  /// The parameters of `state` that this graph updates: parameter name → index of its result
+  /// `next_NAME`, which has the parameter's type. Parameters of `state` without such a result
+  /// are inputs only.
+  public func stateUpdates(_ state: [String: HostTensor]) -> [String: Int] {
+    let parameterTypes = Dictionary(
+      parameters.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+    let types = valueTypes()
+    var out: [String: Int] = [:]
+    for (j, r) in results.enumerated() where r.name.hasPrefix("next_") {
+      let name = String(r.name.dropFirst(5))
+      guard state[name] != nil, let type = parameterTypes[name], types[r.value] == type
+      else { continue }
+      out[name] = j
+    }
+    return out
+  }
 }
 
 /// Something that prepares graphs to run: `--backend interpreter|jit` picks one.

@@ -83,7 +83,7 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
   /// The dtype and shape.
   public let type: TensorType
   /// The elements; `storage.count == type.count` and `storage.dtype == type.dtype`.
-  public let storage: TensorStorage
+  public private(set) var storage: TensorStorage
 
   /// A tensor from its type and storage; throws if the dtype or element count disagree.
   public init(_ type: TensorType, storage: TensorStorage) throws(RuntimeError) {
@@ -179,6 +179,39 @@ public struct HostTensor: Sendable, Equatable, CustomStringConvertible {
     case .i32(let v): try v.withUnsafeBytes(body)
     case .i64(let v): try v.withUnsafeBytes(body)
     case .i1(let v): try v.withUnsafeBytes(body)
+    }
+  }
+
+  /// Calls `body` with the elements' bytes to change in place (row-major, host byte order, i1
+  /// as one byte each, 0 or 1). The elements are first made this tensor's own (copied if
+  /// another value shares them, as any copy-on-write change); the pointer is valid only inside
+  /// `body`.
+  public mutating func withUnsafeMutableBytes<R>(
+    _ body: (UnsafeMutableRawBufferPointer) throws -> R
+  ) rethrows -> R {
+    // Each case takes the array out of `storage` before changing it, so that the array is
+    // uniquely referenced and changes without a copy.
+    switch storage {
+    case .f32(var v):
+      storage = .f32([])
+      defer { storage = .f32(v) }
+      return try v.withUnsafeMutableBytes(body)
+    case .f64(var v):
+      storage = .f64([])
+      defer { storage = .f64(v) }
+      return try v.withUnsafeMutableBytes(body)
+    case .i32(var v):
+      storage = .i32([])
+      defer { storage = .i32(v) }
+      return try v.withUnsafeMutableBytes(body)
+    case .i64(var v):
+      storage = .i64([])
+      defer { storage = .i64(v) }
+      return try v.withUnsafeMutableBytes(body)
+    case .i1(var v):
+      storage = .i1([])
+      defer { storage = .i1(v) }
+      return try v.withUnsafeMutableBytes(body)
     }
   }
 

@@ -28,9 +28,8 @@ extension Trainer {
       microBatches.count == 1 && fused != nil
       ? try fusedStep(microBatches[0], optimizerInputs, step: stepNumber)
       : try accumulatedStep(microBatches, optimizerInputs, step: stepNumber)
-    let norm = outputs["grad_norm"]?.doubles.first ?? .nan
-    guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: stepNumber) }
-    try commit(outputs, progress: next, step: stepNumber, loss: losses.loss)
+    let norm = try gradientNorm(outputs, step: stepNumber)
+    commit(progress: next, step: stepNumber, loss: losses.loss)
     let elapsed = clock.now - start
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -56,10 +55,47 @@ extension Trainer {
     _ batch: [String: HostTensor], _ optimizerInputs: [String: HostTensor], step: Int
   ) throws -> (StepLosses, [String: HostTensor]) {
     guard let fused else { throw TrainingError("no fused step graph was prepared") }
-    let outputs = try fused.run(
-      batch.merging(weights) { a, _ in a }.merging(optimizerState) { a, _ in a }
-        .merging(optimizerInputs) { a, _ in a })
-    return (try losses(outputs, batch, step: step), outputs)
+    var losses: StepLosses? = nil
+    let outputs = try runUpdating(fused, batch.merging(optimizerInputs) { a, _ in a }) {
+      losses = try self.losses($0, batch, step: step)
+      _ = try gradientNorm($0, step: step)
+      return true
+    }
+    guard let losses else { throw TrainingError("the step graph's run was not accepted") }
+    return (losses, outputs)
+  }
+
+  /// Runs `executable` on `inputs` with the weights and AdamW moments updated in place by its
+  /// `next_` results (`GraphExecutable.run(_:updating:accept:)`: no copy of them is allocated);
+  /// `accept` sees the other results first and throws to leave them unchanged.
+  func runUpdating(
+    _ executable: any GraphExecutable, _ inputs: [String: HostTensor],
+    accept: ([String: HostTensor]) throws -> Bool
+  ) throws -> [String: HostTensor] {
+    // The tensors move into `state` (not copied), so that each is uniquely referenced.
+    var state = weights
+    let weightNames = Set(weights.keys)
+    weights = [:]
+    for (name, t) in optimizerState where !name.hasPrefix("anchor.") { state[name] = t }
+    optimizerState = optimizerState.filter { $0.key.hasPrefix("anchor.") }
+    defer {
+      for name in weightNames { weights[name] = state.removeValue(forKey: name) }
+      optimizerState.merge(state) { a, _ in a }
+    }
+    let updates = executable.graph.stateUpdates(state)
+    for name in graphs.weights {
+      for key in [name, "adam_m.\(name)", "adam_v.\(name)"] where updates[key] == nil {
+        throw TrainingError("the step graph returned no update for '\(key)'")
+      }
+    }
+    return try executable.run(inputs, updating: &state, accept: accept)
+  }
+
+  /// The step's gradient norm, which must be finite.
+  func gradientNorm(_ outputs: [String: HostTensor], step: Int) throws -> Double {
+    let norm = outputs["grad_norm"]?.doubles.first ?? .nan
+    guard norm.isFinite else { throw nonFinite("gradient norm", norm, step: step) }
+    return norm
   }
 
   /// Gradients summed over the micro-batches by the gradient graph (the running sum passes from
@@ -89,11 +125,13 @@ extension Trainer {
     let count = Double(microBatches.count)
     total = StepLosses(
       loss: total.loss / count, task: total.task / count, penalty: total.penalty.map { $0 / count })
-    let adam = optimizerState.filter { !$0.key.hasPrefix("anchor.") }
-    let inputs = weights.merging(adam) { a, _ in a }
-      .merging(optimizerInputs) { a, _ in a }.merging(sums) { a, _ in a }
+    let inputs = optimizerInputs.merging(sums) { a, _ in a }
       .merging(["gradient_scale": HostTensor(scalar: Float(1 / count))]) { a, _ in a }
-    return (total, try update.run(inputs))
+    let outputs = try runUpdating(update, inputs) {
+      _ = try gradientNorm($0, step: step)
+      return true
+    }
+    return (total, outputs)
   }
 
   /// The objective, task loss and penalty a step graph returned (the loss must be finite).
@@ -122,22 +160,8 @@ extension Trainer {
       loss: reduced[0], task: task == nil ? reduced[0] : reduced[1], penalty: penalty)
   }
 
-  /// Takes the step's new weights and optimizer state, and moves to `progress`.
-  func commit(_ outputs: [String: HostTensor], progress next: TrainingProgress, step: Int, loss: Double)
-    throws
-  {
-    var newWeights = weights
-    var newState = optimizerState
-    for name in graphs.weights {
-      guard let w = outputs["next_\(name)"], let m = outputs["next_adam_m.\(name)"],
-        let v = outputs["next_adam_v.\(name)"]
-      else { throw TrainingError("the step graph returned no update for '\(name)'") }
-      newWeights[name] = w
-      newState["adam_m.\(name)"] = m
-      newState["adam_v.\(name)"] = v
-    }
-    weights = newWeights
-    optimizerState = newState
+  /// Moves to `progress` (the step's update is already in the weights and optimizer state).
+  func commit(progress next: TrainingProgress, step: Int, loss: Double) {
     var advanced = next
     advanced.step = step
     progress = advanced

@@ -114,9 +114,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     switch backend {
     case .interpreter:
       let exe = try InterpreterBackend().prepare(graph)
-      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
-        try exe.run($0)
-      }
+      (stepTimes, losses) = try Self.time(exe, steps: steps, warmup: warmup, inputs: inputs)
     case .jit:
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       var options = JITOptions(profile: profile)
@@ -140,9 +138,7 @@ struct BenchTrainStepCommand: ParsableCommand {
         compilePhases[name] = Self.round(Self.seconds(d), 3)
       }
       arena = cold.statistics.arenaBytes
-      (stepTimes, losses) = try Self.time(graph, steps: steps, warmup: warmup, inputs: inputs) {
-        try cold.run(inputs: $0)
-      }
+      (stepTimes, losses) = try Self.time(cold, steps: steps, warmup: warmup, inputs: inputs)
       timings = cold.profile()
       kernelTimings = cold.profileBySteps()
     }
@@ -277,20 +273,24 @@ struct BenchTrainStepCommand: ParsableCommand {
 
   /// Runs `warmup + steps` steps, feeding each result `next_P` back as parameter `P` (weights
   /// and optimizer state) and counting `step` up; returns the timed steps' durations in seconds.
+  /// Runs the step `warmup + steps` times as the trainer does (weights and optimizer state
+  /// updated in place by their `next_` results); the step times after the warm-up and every
+  /// loss.
   static func time(
-    _ graph: Graph, steps: Int, warmup: Int, inputs: [String: HostTensor],
-    _ step: ([String: HostTensor]) throws -> [String: HostTensor]
+    _ executable: any GraphExecutable, steps: Int, warmup: Int, inputs: [String: HostTensor]
   ) throws -> (times: [Double], losses: [Double]) {
-    let fed = graph.parameters.map(\.name).filter { graph.result(named: "next_" + $0) != nil }
-    var values = inputs
+    let graph = executable.graph
+    let fed = Set(
+      graph.parameters.map(\.name).filter { graph.result(named: "next_" + $0) != nil })
+    var values = inputs.filter { !fed.contains($0.key) }
+    var state = inputs.filter { fed.contains($0.key) }
     var times: [Double] = []
     var losses: [Double] = []
     let clock = ContinuousClock()
     for i in 0..<(warmup + steps) {
       let start = clock.now
-      let outputs = try step(values)
+      let outputs = try executable.run(values, updating: &state) { _ in true }
       let elapsed = seconds(clock.now - start)
-      for name in fed { values[name] = outputs["next_" + name] }
       if let counter = graph.parameter(named: "step") {
         values["step"] = try HostTensor(counter.type, doubles: [Double(i + 2)])
       }
