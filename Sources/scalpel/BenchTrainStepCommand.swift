@@ -114,7 +114,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     switch backend {
     case .interpreter:
       let exe = try InterpreterBackend().prepare(graph)
-      (stepTimes, losses) = try Self.time(exe, steps: steps, warmup: warmup, inputs: inputs)
+      (stepTimes, losses) = try Self.time(exe, steps: steps, warmup: warmup, inputs: &inputs)
     case .jit:
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       var options = JITOptions(profile: profile)
@@ -138,7 +138,7 @@ struct BenchTrainStepCommand: ParsableCommand {
         compilePhases[name] = Self.round(Self.seconds(d), 3)
       }
       arena = cold.statistics.arenaBytes
-      (stepTimes, losses) = try Self.time(cold, steps: steps, warmup: warmup, inputs: inputs)
+      (stepTimes, losses) = try Self.time(cold, steps: steps, warmup: warmup, inputs: &inputs)
       timings = cold.profile()
       kernelTimings = cold.profileBySteps()
     }
@@ -274,16 +274,20 @@ struct BenchTrainStepCommand: ParsableCommand {
   /// Runs `warmup + steps` steps, feeding each result `next_P` back as parameter `P` (weights
   /// and optimizer state) and counting `step` up; returns the timed steps' durations in seconds.
   /// Runs the step `warmup + steps` times as the trainer does (weights and optimizer state
-  /// updated in place by their `next_` results); the step times after the warm-up and every
-  /// loss.
+  /// updated in place by their `next_` results, taken out of `inputs`); the step times after
+  /// the warm-up and every loss.
   static func time(
-    _ executable: any GraphExecutable, steps: Int, warmup: Int, inputs: [String: HostTensor]
+    _ executable: any GraphExecutable, steps: Int, warmup: Int,
+    inputs: inout [String: HostTensor]
   ) throws -> (times: [Double], losses: [Double]) {
     let graph = executable.graph
-    let fed = Set(
-      graph.parameters.map(\.name).filter { graph.result(named: "next_" + $0) != nil })
-    var values = inputs.filter { !fed.contains($0.key) }
-    var state = inputs.filter { fed.contains($0.key) }
+    // The state moves out of `inputs`: held once, as the trainer holds it, it is updated in
+    // place from the first step.
+    var state: [String: HostTensor] = [:]
+    for p in graph.parameters where graph.result(named: "next_" + p.name) != nil {
+      state[p.name] = inputs.removeValue(forKey: p.name)
+    }
+    var values = inputs
     var times: [Double] = []
     var losses: [Double] = []
     let clock = ContinuousClock()
