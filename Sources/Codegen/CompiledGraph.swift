@@ -75,19 +75,14 @@ public final class CompiledGraph: Sendable {
   public func run(
     inputs: [String: HostTensor], communicators: Communicators = .singleProcess
   ) throws(RuntimeError) -> [String: HostTensor] {
-    try Interpreter().checkInputs(graph, inputs)
-    let tensors = graph.parameters.compactMap { inputs[$0.name] }
-    return try withArgumentPointers(tensors[...], []) { arguments throws(RuntimeError) in
-      try execute(arguments, communicators) { locate throws(RuntimeError) in
-        try copyResults(skipping: [], locate)
-      }
-    }
+    var state: [String: HostTensor] = [:]
+    return try run(inputs, &state, communicators) { _ in true }
   }
 
   /// Runs on `inputs` and the parameters held in `state` (entries the graph does not take are
   /// left alone), writing each result `next_P` of parameter P's type, for P in `state`, into
-  /// P's own storage after the last kernel: a training step allocates nothing for its weights
-  /// and optimizer state and holds no second copy of them. Those results are not returned; the
+  /// P's own storage: a training step allocates nothing for its weights and optimizer state
+  /// and holds no second copy of them (see `MemoryPlan`). Those results are not returned; the
   /// others are, and `accept` sees them before anything is written: when it returns false or
   /// throws, `state` is unchanged.
   public func run(
@@ -95,73 +90,117 @@ public final class CompiledGraph: Sendable {
     communicators: Communicators = .singleProcess,
     accept: ([String: HostTensor]) throws -> Bool
   ) throws -> [String: HostTensor] {
-    let updates = graph.stateUpdates(state)
-    try Interpreter().checkInputs(graph, try graph.arguments(inputs, state: state))
-    // The updated tensors leave `state` for the run, so that each is uniquely referenced and
-    // changes in place; they return to it whatever happens.
-    let updatedIndices = graph.parameters.indices.filter { updates[graph.parameters[$0].name] != nil }
-    var updated = updatedIndices.map { state.removeValue(forKey: graph.parameters[$0].name)! }
-    defer {
-      for (i, tensor) in zip(updatedIndices, updated) { state[graph.parameters[i].name] = tensor }
-    }
-    let readOnly = graph.parameters.indices.filter { updates[graph.parameters[$0].name] == nil }
-      .compactMap { inputs[graph.parameters[$0].name] ?? state[graph.parameters[$0].name] }
-    let skipped = Set(updates.values)
-    var acceptError: (any Error)? = nil
-    let outputs = try withArgumentPointers(readOnly[...], []) { readPointers throws(RuntimeError) in
-      try withMutablePointers(&updated, []) { writePointers throws(RuntimeError) in
-        var reads = readPointers.makeIterator()
-        var writes = writePointers.makeIterator()
-        let arguments = graph.parameters.map { p -> UnsafeRawPointer in
-          updates[p.name] == nil ? reads.next()! : UnsafeRawPointer(writes.next()!)
-        }
-        return try execute(arguments, communicators) { locate throws(RuntimeError) in
-          let outputs = try copyResults(skipping: skipped, locate)
-          do {
-            guard try accept(outputs) else { return outputs }
-          } catch {
-            acceptError = error
-            return outputs
-          }
-          try writeBack(updates, updatedIndices, writePointers, locate)
-          return outputs
-        }
+    var refusal: (any Error)? = nil
+    let outputs = try run(inputs, &state, communicators) { outputs in
+      do {
+        return try accept(outputs)
+      } catch {
+        refusal = error
+        return false
       }
     }
-    if let acceptError { throw acceptError }
+    if let refusal { throw refusal }
     return outputs
   }
 
-  /// Copies each updated parameter's `next_` result (`updates`: name → result index) into the
-  /// parameter's buffer (`destinations`, in the order of `indices`). A result that lives in
-  /// another updated parameter's buffer (a graph passing one parameter on as another's next
-  /// value) is saved before anything is written.
-  private func writeBack(
-    _ updates: [String: Int], _ indices: [Int], _ destinations: [UnsafeMutableRawPointer],
-    _ locate: (BufferLocation) -> UnsafeRawPointer
-  ) throws(RuntimeError) {
-    var direct: [(destination: UnsafeMutableRawPointer, source: UnsafeRawPointer, bytes: Int)] = []
-    var staged: [(destination: UnsafeMutableRawPointer, bytes: [UInt8])] = []
-    for (i, destination) in zip(indices, destinations) {
+  /// Both runs above: every updated parameter's buffer is written during the run, the state's
+  /// own tensor when `state` holds it, else a copy of the input returned as its `next_` result.
+  private func run(
+    _ inputs: [String: HostTensor], _ state: inout [String: HostTensor],
+    _ communicators: Communicators, accept: ([String: HostTensor]) -> Bool
+  ) throws(RuntimeError) -> [String: HostTensor] {
+    try Interpreter().checkInputs(graph, try graph.arguments(inputs, state: state))
+    let updated = plan.updates.keys.sorted()
+    // The state's tensors leave `state` for the run, so that each is uniquely referenced and
+    // changes in place; they return to it whatever happens.
+    var fromState: [Bool] = []
+    var tensors: [HostTensor] = []
+    for i in updated {
       let name = graph.parameters[i].name
-      guard let j = updates[name], let location = plan.locations[graph.results[j].value] else {
-        throw RuntimeError("result 'next_\(name)' has no value")
-      }
-      let bytes = resultTypes[j].count * resultTypes[j].dtype.byteSize
-      let source = locate(location)
-      if case .argument(let k) = location, k != i, updates[graph.parameters[k].name] != nil {
-        staged.append((destination, Array(UnsafeRawBufferPointer(start: source, count: bytes))))
-      } else if source != UnsafeRawPointer(destination) {
-        direct.append((destination, source, bytes))
+      if let t = state.removeValue(forKey: name) {
+        tensors.append(t)
+        fromState.append(true)
+      } else if let t = inputs[name] {
+        tensors.append(t)
+        fromState.append(false)
+      } else {
+        throw RuntimeError("missing input '\(name)'")
       }
     }
-    for c in direct { memcpy(c.destination, c.source, c.bytes) }
-    for c in staged {
-      c.bytes.withUnsafeBytes { b in
-        if let base = b.baseAddress { memcpy(c.destination, base, b.count) }
+    defer {
+      for (k, i) in updated.enumerated() where fromState[k] {
+        state[graph.parameters[i].name] = tensors[k]
       }
+    }
+    let readOnly = graph.parameters.indices.filter { plan.updates[$0] == nil }
+      .compactMap { inputs[graph.parameters[$0].name] ?? state[graph.parameters[$0].name] }
+    var outputs: [String: HostTensor] = [:]
+    var accepted = false
+    try withArgumentPointers(readOnly[...], []) { reads throws(RuntimeError) in
+      try withMutablePointers(&tensors, []) { writes throws(RuntimeError) in
+        var r = reads.makeIterator()
+        var w = writes.makeIterator()
+        let arguments = graph.parameters.indices.map { i -> UnsafeRawPointer in
+          plan.updates[i] == nil ? r.next() ?? UnsafeRawPointer(emptyBuffer) : UnsafeRawPointer(w.next() ?? emptyBuffer)
+        }
+        try execute(
+          arguments, communicators, destinations: Dictionary(uniqueKeysWithValues: zip(updated, writes))
+        ) { locate throws(RuntimeError) in
+          outputs = try copyResults(skipping: Set(plan.updates.values), locate)
+          accepted = accept(outputs)
+          return accepted
+        }
+      }
+    }
+    if accepted {
+      for (k, i) in updated.enumerated() where !fromState[k] {
+        outputs["next_" + graph.parameters[i].name] = tensors[k]
+      }
+    }
+    return outputs
+  }
+
+  /// Runs the graph on caller-owned buffers: `arguments[i]` holds parameter `i` and
+  /// `results[j]` receives result `j` (row-major, i1 as one byte each), in signature order.
+  ///
+  /// No input is copied; each result is copied once into its buffer (an update `next_P` is
+  /// first given P's elements and serves as P's buffer during the run, see `MemoryPlan`). The
+  /// caller guarantees the buffers' sizes; only the counts are checked here. `all_reduce` nodes
+  /// use `communicators`.
+  public func run(
+    arguments: [UnsafeRawPointer], results: [UnsafeMutableRawPointer],
+    communicators: Communicators = .singleProcess
+  ) throws(RuntimeError) {
+    guard arguments.count == graph.parameters.count else {
+      throw RuntimeError(
+        "graph @\(graph.name) takes \(graph.parameters.count) arguments, got \(arguments.count)")
+    }
+    guard results.count == graph.results.count else {
+      throw RuntimeError(
+        "graph @\(graph.name) has \(graph.results.count) results, got \(results.count) buffers")
+    }
+    var buffers = arguments
+    var destinations: [Int: UnsafeMutableRawPointer] = [:]
+    for (i, j) in plan.updates {
+      if UnsafeRawPointer(results[j]) != arguments[i] {
+        memcpy(results[j], arguments[i], resultBytes(j))
+      }
+      buffers[i] = UnsafeRawPointer(results[j])
+      destinations[i] = results[j]
+    }
+    let updateResults = Set(plan.updates.values)
+    try execute(buffers, communicators, destinations: destinations) { locate throws(RuntimeError) in
+      for (j, r) in graph.results.enumerated() where !updateResults.contains(j) {
+        guard let location = plan.locations[r.value] else {
+          throw RuntimeError("result '\(r.name)' has no value")
+        }
+        memcpy(results[j], locate(location), resultBytes(j))
+      }
+      return true
     }
   }
+
+  func resultBytes(_ j: Int) -> Int { resultTypes[j].count * resultTypes[j].dtype.byteSize }
 
   /// The results not in `skipping` (indices), copied out of the run's buffers.
   private func copyResults(
@@ -177,39 +216,44 @@ public final class CompiledGraph: Sendable {
     return outputs
   }
 
-  /// Runs the graph on caller-owned buffers: `arguments[i]` holds parameter `i` and
-  /// `results[j]` receives result `j` (row-major, i1 as one byte each), in signature order.
-  ///
-  /// No input is copied; each result is copied once into its buffer. The caller guarantees
-  /// the buffers' sizes; only the counts are checked here. `all_reduce` nodes use
-  /// `communicators`.
-  public func run(
-    arguments: [UnsafeRawPointer], results: [UnsafeMutableRawPointer],
-    communicators: Communicators = .singleProcess
+  /// Copies the update results `due` into their parameters' buffers (`destinations`). A result
+  /// that lives in another updated parameter's buffer (a graph passing one parameter on as
+  /// another's next value) is saved before anything is written.
+  private func write(
+    _ due: ArraySlice<MemoryPlan.WriteBack>, _ destinations: [Int: UnsafeMutableRawPointer],
+    _ locate: (BufferLocation) -> UnsafeRawPointer
   ) throws(RuntimeError) {
-    guard arguments.count == graph.parameters.count else {
-      throw RuntimeError(
-        "graph @\(graph.name) takes \(graph.parameters.count) arguments, got \(arguments.count)")
+    var direct: [(destination: UnsafeMutableRawPointer, source: UnsafeRawPointer, bytes: Int)] = []
+    var staged: [(destination: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    for w in due {
+      guard let destination = destinations[w.parameter],
+        let location = plan.locations[graph.results[w.result].value]
+      else { throw RuntimeError("result '\(graph.results[w.result].name)' has no buffer") }
+      let source = locate(location)
+      if case .argument(let k) = location, k != w.parameter, destinations[k] != nil {
+        staged.append(
+          (destination, Array(UnsafeRawBufferPointer(start: source, count: resultBytes(w.result)))))
+      } else if source != UnsafeRawPointer(destination) {
+        direct.append((destination, source, resultBytes(w.result)))
+      }
     }
-    guard results.count == graph.results.count else {
-      throw RuntimeError(
-        "graph @\(graph.name) has \(graph.results.count) results, got \(results.count) buffers")
-    }
-    try execute(arguments, communicators) { locate throws(RuntimeError) in
-      for (j, (r, destination)) in zip(graph.results, results).enumerated() {
-        guard let location = plan.locations[r.value] else {
-          throw RuntimeError("result '\(r.name)' has no value")
-        }
-        memcpy(destination, locate(location), resultTypes[j].count * resultTypes[j].dtype.byteSize)
+    for c in direct { memcpy(c.destination, c.source, c.bytes) }
+    for c in staged {
+      c.bytes.withUnsafeBytes { b in
+        if let base = b.baseAddress { memcpy(c.destination, base, b.count) }
       }
     }
   }
 
-  /// Runs every step with a fresh arena, then hands `finish` a way to find any buffer.
-  private func execute<R>(
+  /// Runs every step with a fresh arena. Once every result that is not an update is computed
+  /// (`MemoryPlan.acceptAfter`), `accept` is called with a way to find any buffer: when it
+  /// returns false the run stops there; else each update is written into its parameter's
+  /// buffer in `destinations` when the plan says (`MemoryPlan.writeBacks`).
+  private func execute(
     _ arguments: [UnsafeRawPointer], _ communicators: Communicators,
-    _ finish: ((BufferLocation) -> UnsafeRawPointer) throws(RuntimeError) -> R
-  ) throws(RuntimeError) -> R {
+    destinations: [Int: UnsafeMutableRawPointer],
+    accept: ((BufferLocation) -> UnsafeRawPointer) throws(RuntimeError) -> Bool
+  ) throws(RuntimeError) {
     let arena = arenas.take()
     defer { arenas.give(arena) }
     func pointer(_ l: BufferLocation) -> UnsafeMutableRawPointer {
@@ -218,9 +262,34 @@ public final class CompiledGraph: Sendable {
       case .arena(let offset): arena + offset
       }
     }
+    var accepted: Bool? = nil
+    var nextWriteBack = plan.writeBacks.startIndex
+    // The accept point and the write-backs due before the step of `node` (nil: after the last
+    // step); false once the run is refused.
+    func fire(before node: Int?) throws(RuntimeError) -> Bool {
+      func due(_ after: Int) -> Bool { node.map { after < $0 } ?? true }
+      if accepted == nil, due(plan.acceptAfter) {
+        accepted = try accept { UnsafeRawPointer(pointer($0)) }
+      }
+      guard let accepted else { return true }
+      guard accepted else { return false }
+      let first = nextWriteBack
+      while nextWriteBack < plan.writeBacks.endIndex, due(plan.writeBacks[nextWriteBack].after) {
+        nextWriteBack += 1
+      }
+      if first < nextWriteBack {
+        try write(plan.writeBacks[first..<nextWriteBack], destinations) {
+          UnsafeRawPointer(pointer($0))
+        }
+      }
+      return true
+    }
     var status: [Int64] = [0, 0]
     let clock = ContinuousClock()
     for (stepIndex, resolved) in steps.enumerated() {
+      if let node = resolved.step.node {
+        guard try fire(before: node) else { break }
+      }
       let started = profiler == nil ? nil : clock.now
       defer {
         if let started, let profiler { profiler.add(stepIndex, clock.now - started) }
@@ -278,6 +347,6 @@ public final class CompiledGraph: Sendable {
         throw error
       }
     }
-    return try finish { UnsafeRawPointer(pointer($0)) }
+    _ = try fire(before: nil)
   }
 }

@@ -14,7 +14,11 @@ enum BufferLocation: Hashable, Sendable {
 /// Requires a verified graph. Reshape results are views of their operand (no buffer of their
 /// own; the operand's block lives as long as any view is read). A node's result never shares a
 /// block with its own operands, so kernels may treat their buffers as non-overlapping
-/// (`noalias`). Graph results stay live to the end (they are copied out after the last step).
+/// (`noalias`). Graph results stay live to the end (they are copied out after the last step),
+/// except the updates: a result `next_P` of parameter P's type is copied into P's (writable)
+/// buffer as soon as it is computed, P has no reader left and every other result is computed
+/// (the run's `accept` point), and its block is free from then on. A training step thus holds
+/// no second copy of its weights and optimizer state in the arena.
 /// Placement is first fit by offset over the blocks free at each node, 64-byte aligned.
 struct MemoryPlan: Sendable {
   /// The location of every parameter and node result.
@@ -23,6 +27,21 @@ struct MemoryPlan: Sendable {
   var arenaSize: Int
   /// Sum of the sizes of all arena tensors (what a plan without reuse would need).
   var unplannedSize: Int
+  /// Updated parameters: parameter index → index of its `next_` result.
+  var updates: [Int: Int]
+  /// The copies of update results into their parameters' buffers, by `after`.
+  var writeBacks: [WriteBack]
+  /// The node after which every result that is not an update is computed (-1: before any).
+  var acceptAfter: Int
+
+  /// Result `result` copied into parameter `parameter`'s buffer once node `after` has run
+  /// (`Int.max`: after the last step, for a result that is a parameter's own buffer or a
+  /// parameter that stays read to the end).
+  struct WriteBack: Sendable {
+    var parameter: Int
+    var result: Int
+    var after: Int
+  }
 
   static let alignment = 64
 
@@ -43,7 +62,37 @@ struct MemoryPlan: Sendable {
     for (i, node) in graph.nodes.enumerated() {
       for o in node.operands { lastUse[rootOf(o)] = max(lastUse[rootOf(o)] ?? i, i) }
     }
-    for r in graph.results { lastUse[rootOf(r.value)] = Int.max }
+    let updates = graph.parameterUpdates
+    self.updates = updates
+    let updateResults = Set(updates.values)
+    var producer: [Value: Int] = [:]
+    for (i, node) in graph.nodes.enumerated() { producer[node.result] = i }
+    for (j, r) in graph.results.enumerated() where !updateResults.contains(j) {
+      lastUse[rootOf(r.value)] = Int.max
+    }
+    let acceptAfter =
+      graph.results.indices.filter { !updateResults.contains($0) }
+      .map { producer[rootOf(graph.results[$0].value)] ?? -1 }.max() ?? -1
+    self.acceptAfter = acceptAfter
+    // A parameter whose buffer is some update's value is written last (see CompiledGraph's
+    // staging), and so is any update whose value is a parameter's buffer.
+    let parameterValues = Set(graph.parameters.map(\.value))
+    let readToTheEnd = Set(
+      updateResults.map { rootOf(graph.results[$0].value) }.filter(parameterValues.contains))
+    let writeBacks = updates.map { i, j in
+      let value = rootOf(graph.results[j].value)
+      let parameter = graph.parameters[i].value
+      guard let made = producer[value], !readToTheEnd.contains(parameter) else {
+        return WriteBack(parameter: i, result: j, after: .max)
+      }
+      return WriteBack(
+        parameter: i, result: j, after: max(made, lastUse[parameter] ?? -1, acceptAfter))
+    }.sorted { ($0.after, $0.parameter) < ($1.after, $1.parameter) }
+    self.writeBacks = writeBacks
+    for w in writeBacks {
+      let value = rootOf(graph.results[w.result].value)
+      lastUse[value] = max(lastUse[value] ?? w.after, w.after)
+    }
 
     var live: [(offset: Int, size: Int, root: Value)] = []  // sorted by offset
     var peak = 0

@@ -49,19 +49,28 @@ extension Graph {
     return all
   }
 
-  /// The parameters of `state` that this graph updates: parameter name → index of its result
-  /// `next_NAME`, which has the parameter's type. Parameters of `state` without such a result
-  /// are inputs only.
-  public func stateUpdates(_ state: [String: HostTensor]) -> [String: Int] {
-    let parameterTypes = Dictionary(
-      parameters.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+  /// The parameters this graph updates: parameter index → index of its result `next_NAME`,
+  /// which has the parameter's type.
+  public var parameterUpdates: [Int: Int] {
+    let index = Dictionary(
+      parameters.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
     let types = valueTypes()
-    var out: [String: Int] = [:]
+    var out: [Int: Int] = [:]
     for (j, r) in results.enumerated() where r.name.hasPrefix("next_") {
-      let name = String(r.name.dropFirst(5))
-      guard state[name] != nil, let type = parameterTypes[name], types[r.value] == type
+      guard let i = index[String(r.name.dropFirst(5))], types[r.value] == parameters[i].type
       else { continue }
-      out[name] = j
+      out[i] = j
+    }
+    return out
+  }
+
+  /// The parameters of `state` that this graph updates: parameter name → index of its result
+  /// `next_NAME` (see `parameterUpdates`). Parameters of `state` without such a result are
+  /// inputs only.
+  public func stateUpdates(_ state: [String: HostTensor]) -> [String: Int] {
+    var out: [String: Int] = [:]
+    for (i, j) in parameterUpdates where state[parameters[i].name] != nil {
+      out[parameters[i].name] = j
     }
     return out
   }

@@ -103,3 +103,59 @@ func parametersPassedOnAsEachOthersNextValuesSwap(backend: String) throws {
   #expect(state["a"] == second && state["c"] == first)
   #expect(outputs["total"]?.doubles == [18])
 }
+
+@Test func updatesLeaveTheArenaOnceWrittenBack() throws {
+  // The loss first, then two updates of 4096 elements: once `next_w` is in w's buffer, its
+  // block holds `next_m`, so the arena needs one such block instead of both.
+  let b = GraphBuilder(name: "updates")
+  let x = b.parameter("x", TensorType(.f32, [4096]))
+  let w = b.parameter("w", TensorType(.f32, [4096]))
+  let m = b.parameter("m", TensorType(.f32, [4096]))
+  let loss = b.sum(b.mul(x, w), axes: [0])
+  let nextW = b.sub(w, x)
+  let nextM = b.mul(m, x)
+  let g = try b.build(results: [("loss", loss), ("next_w", nextW), ("next_m", nextM)])
+  var options = testOptions
+  options.graphPasses = ""
+  let exe = try JIT.compile(g, options: options)
+  #expect(exe.statistics.arenaBytes < 2 * 4096 * 4)
+  let all = try randomInputs(g, seed: 15)
+  let expected = try Interpreter().run(g, inputs: all)
+  let outputs = try exe.run(inputs: all)
+  for name in ["loss", "next_w", "next_m"] {
+    #expect(try #require(outputs[name]).isClose(to: try #require(expected[name]), rtol: 1e-5, atol: 1e-5))
+  }
+  #expect(try exe.run(inputs: all) == outputs)
+}
+
+@Test func rawBuffersReceiveTheUpdatesAndKeepTheArguments() throws {
+  let g = try updateStep()
+  let exe = try JIT.compile(g, options: testOptions)
+  let all = try randomInputs(g, seed: 16)
+  let expected = try Interpreter().run(g, inputs: all)
+  let x = try #require(all["x"]?.array(of: Float.self))
+  let w = try #require(all["w"]?.array(of: Float.self))
+  let m = try #require(all["m"]?.array(of: Float.self))
+  var loss: [Float] = [0]
+  var nextW = [Float](repeating: 0, count: 15)
+  var nextM = [Float](repeating: 0, count: 15)
+  try x.withUnsafeBytes { px in
+    try w.withUnsafeBytes { pw in
+      try m.withUnsafeBytes { pm in
+        try loss.withUnsafeMutableBytes { pl in
+          try nextW.withUnsafeMutableBytes { pnw in
+            try nextM.withUnsafeMutableBytes { pnm in
+              try exe.run(
+                arguments: [px.baseAddress!, pw.baseAddress!, pm.baseAddress!],
+                results: [pl.baseAddress!, pnw.baseAddress!, pnm.baseAddress!])
+            }
+          }
+        }
+      }
+    }
+  }
+  #expect(try HostTensor(shape: [3, 5], nextW).isClose(to: try #require(expected["next_w"]), rtol: 1e-5, atol: 1e-6))
+  #expect(try HostTensor(shape: [3, 5], nextM).isClose(to: try #require(expected["next_m"]), rtol: 1e-5, atol: 1e-6))
+  #expect(abs(Double(loss[0]) - (expected["loss"]?.doubles.first ?? .nan)) < 1e-4)
+  #expect(try HostTensor(shape: [3, 5], w) == all["w"])
+}
