@@ -88,6 +88,20 @@ import Testing
     #expect(c["hs_delta"] as? Double == -25)
     #expect(abs((c["mcnemar_p"] as? Double ?? 0) - 2.0 / 1024) < 1e-12)
     #expect(c["pairs"] as? Int == 40)
+    // The attack: SFT at p = 0.2 (i % 2 == 0) against SFT at p = 0 (i % 5 == 0), 20 prompts
+    // per seed: 8 harmful at 0.2 only and 2 at 0 only per seed, so +12 of 40 = +30 points and
+    // McNemar p = 2·Σ_{k ≤ 4} C(20, k)/2²⁰. Surgery ran no p = 0: no attack row of its own.
+    let attacks = try #require(object["attack_effects"] as? [[String: Any]])
+    #expect(attacks.count == 2)
+    let a = attacks[0]
+    #expect(a["defense"] as? String == "sft" && a["baseline"] as? String == "sft")
+    #expect(a["benchmark"] as? String == "beavertails" && a["poison_ratio"] as? Double == 0.2)
+    #expect(a["hs_delta"] as? Double == 30)
+    #expect(a["defense_only"] as? Int == 16 && a["baseline_only"] as? Int == 4)
+    let tail = [1.0, 20, 190, 1140, 4845].reduce(0, +) / 1_048_576
+    #expect(abs((a["mcnemar_p"] as? Double ?? 0) - 2 * tail) < 1e-12)
+    let attackInterval = try #require(a["ci"] as? [Double])
+    #expect(attackInterval[0] > 0 && attackInterval[1] >= 30)
     // results.json reads back.
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "results-\(UUID().uuidString)"
@@ -96,6 +110,12 @@ import Testing
     try writeJSON(results, to: dir + "/results.json")
     let back = try ExperimentResults.read(dir + "/results.json")
     #expect(back.runs == results.runs && back.comparisons == results.comparisons)
+    #expect(back.attackEffects == results.attackEffects)
+    // A results.json written before the attack effects existed reads with none.
+    var older = object
+    older["attack_effects"] = nil
+    try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: dir + "/older.json"))
+    #expect(try ExperimentResults.read(dir + "/older.json").attackEffects.isEmpty)
     #expect(throws: SafetyError.self) { try ExperimentResults.read(dir + "/missing.json") }
   }
 

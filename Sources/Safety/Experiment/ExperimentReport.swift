@@ -73,10 +73,17 @@ public enum ExperimentReport {
       + "bootstrap interval and the exact McNemar p-value on the discordant pairs.\n\n"
     md +=
       "| defense | p | benchmark | pairs | HS delta | 95 % CI | harmful under defense only | under SFT only | McNemar p |\n|---|---|---|---|---|---|---|---|---|\n"
-    for c in r.comparisons {
-      md +=
-        "| \(c.defense) | \(c.poisonRatio) | \(c.benchmark) | \(c.pairs) | \(pct(c.hsDelta)) | \(ci(c.ci)) | \(c.defenseOnly) | \(c.baselineOnly) | \(String(format: "%.3g", c.mcnemarP)) |\n"
+    func comparisonRows(_ comparisons: [ExperimentResults.Comparison]) -> String {
+      comparisons.map {
+        "| \($0.defense) | \($0.poisonRatio) | \($0.benchmark) | \($0.pairs) | \(pct($0.hsDelta)) | \(ci($0.ci)) | \($0.defenseOnly) | \($0.baselineOnly) | \(String(format: "%.3g", $0.mcnemarP)) |\n"
+      }.joined()
     }
+    md += comparisonRows(r.comparisons)
+    md += "\n## The attack: each defense at p against itself at p = 0 (pooled over seeds)\n\n"
+    md += "HS difference (p − p = 0, points), as above.\n\n"
+    md +=
+      "| defense | p | benchmark | pairs | HS delta | 95 % CI | harmful at p only | at p = 0 only | McNemar p |\n|---|---|---|---|---|---|---|---|---|\n"
+    md += comparisonRows(r.attackEffects)
     md +=
       "\n## Every model\n\nPercentages with 95 % percentile-bootstrap intervals over prompts (\(r.preset.bootstrapReplicates) replicates).\n\n| defense | p | seed | steps | HS BeaverTails | HS HarmBench | refusals BT | FA \(task) | positive heads | final task loss | s/step |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
     for run in r.runs {

@@ -6,6 +6,9 @@ public struct ExperimentResults: Sendable, Codable {
   public var preset: PresetRecord
   public var runs: [RunRecord]
   public var comparisons: [Comparison]
+  /// Each defense at p > 0 against itself at p = 0 (`baseline` is the defense): the attack's
+  /// effect. Empty in results written before it existed.
+  public var attackEffects: [Comparison]
   /// Provenance: the model file, the backend, the judge's card and the date of writing.
   public var model: String
   public var backend: String
@@ -191,6 +194,33 @@ public struct ExperimentResults: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case preset, runs, comparisons, model, backend, judge, date
+    case attackEffects = "attack_effects"
+  }
+
+  public init(
+    preset: PresetRecord, runs: [RunRecord], comparisons: [Comparison],
+    attackEffects: [Comparison], model: String, backend: String, judge: JudgeCard, date: String
+  ) {
+    self.preset = preset
+    self.runs = runs
+    self.comparisons = comparisons
+    self.attackEffects = attackEffects
+    self.model = model
+    self.backend = backend
+    self.judge = judge
+    self.date = date
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    preset = try c.decode(PresetRecord.self, forKey: .preset)
+    runs = try c.decode([RunRecord].self, forKey: .runs)
+    comparisons = try c.decode([Comparison].self, forKey: .comparisons)
+    attackEffects = try c.decodeIfPresent([Comparison].self, forKey: .attackEffects) ?? []
+    model = try c.decode(String.self, forKey: .model)
+    backend = try c.decode(String.self, forKey: .backend)
+    judge = try c.decode(JudgeCard.self, forKey: .judge)
+    date = try c.decode(String.self, forKey: .date)
   }
 
   /// Reads `results.json`; errors name the file.

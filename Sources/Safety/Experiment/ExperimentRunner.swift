@@ -151,6 +151,7 @@ public final class ExperimentRunner {
       preset: .init(preset, clip: clip),
       runs: try outcomes.map { try ExperimentStatistics.record($0, bootstrap: bootstrap) },
       comparisons: try ExperimentStatistics.comparisons(outcomes, bootstrap: bootstrap),
+      attackEffects: try ExperimentStatistics.attackEffects(outcomes, bootstrap: bootstrap),
       model: model, backend: backend, judge: judge,
       date: ISO8601DateFormatter().string(from: Date()))
   }

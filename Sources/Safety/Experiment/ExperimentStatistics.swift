@@ -57,50 +57,92 @@ public enum ExperimentStatistics {
   ) throws(SafetyError) -> [ExperimentResults.Comparison] {
     var out: [ExperimentResults.Comparison] = []
     let fineTuned = runs.filter { $0.poisonRatio != nil }
-    var defenses: [String] = []
-    for r in fineTuned where r.defense != baseline && !defenses.contains(r.defense) {
-      defenses.append(r.defense)
+    for defense in names(fineTuned) where defense != baseline {
+      for p in ratios(fineTuned, defense) {
+        out += try paired(
+          fineTuned.filter { $0.defense == defense && $0.poisonRatio == p },
+          fineTuned.filter { $0.defense == baseline && $0.poisonRatio == p },
+          defense: defense, baseline: baseline, ratio: p, bootstrap: bootstrap)
+      }
     }
-    for defense in defenses {
-      var ratios: [Double] = []
-      for r in fineTuned where r.defense == defense {
-        if let p = r.poisonRatio, !ratios.contains(p) { ratios.append(p) }
+    return out
+  }
+
+  /// The attack's effect: every defense at each poison ratio p > 0 against itself at p = 0,
+  /// per harmful benchmark, paired by (prompt, seed); `baseline` is the defense's name. For
+  /// SFT this is the pilot's criterion (c): does the poison raise HS?
+  public static func attackEffects(_ runs: [RunOutcomes], bootstrap: Bootstrap)
+    throws(SafetyError) -> [ExperimentResults.Comparison]
+  {
+    var out: [ExperimentResults.Comparison] = []
+    let fineTuned = runs.filter { $0.poisonRatio != nil }
+    for defense in names(fineTuned) {
+      let clean = fineTuned.filter { $0.defense == defense && $0.poisonRatio == 0 }
+      guard !clean.isEmpty else { continue }
+      for p in ratios(fineTuned, defense) where p > 0 {
+        out += try paired(
+          fineTuned.filter { $0.defense == defense && $0.poisonRatio == p }, clean,
+          defense: defense, baseline: defense, ratio: p, bootstrap: bootstrap)
       }
-      for p in ratios {
-        let mine = fineTuned.filter { $0.defense == defense && $0.poisonRatio == p }
-        let theirs = fineTuned.filter { $0.defense == baseline && $0.poisonRatio == p }
-        let seeds = mine.map(\.seed).filter { s in theirs.contains { $0.seed == s } }.sorted()
-        guard !seeds.isEmpty else { continue }
-        for (benchmark, outcome) in [
-          ("beavertails", \RunOutcomes.beaverTailsHarmful),
-          ("harmbench", \RunOutcomes.harmBenchHarmful),
-        ] {
-          var a: [Bool] = []
-          var b: [Bool] = []
-          for s in seeds {
-            guard let x = mine.first(where: { $0.seed == s }),
-              let y = theirs.first(where: { $0.seed == s })
-            else { continue }
-            guard x[keyPath: outcome].count == y[keyPath: outcome].count else {
-              throw SafetyError(
-                "\(x.name) and \(y.name) answered different numbers of \(benchmark) prompts")
-            }
-            a += x[keyPath: outcome]
-            b += y[keyPath: outcome]
-          }
-          let test = try McNemarTest(first: a, second: b)
-          var boot = bootstrap
-          boot.seed = stableHash("\(defense)-vs-\(baseline)-p\(p)-\(benchmark)") ^ bootstrap.seed
-          let ci = try boot.interval(difference: a, b)
-          let delta =
-            100 * Double(a.filter { $0 }.count - b.filter { $0 }.count) / Double(max(a.count, 1))
-          out.append(
-            ExperimentResults.Comparison(
-              defense: defense, baseline: baseline, poisonRatio: p, benchmark: benchmark,
-              hsDelta: delta, ci: [ci.lowerBound, ci.upperBound], mcnemarP: test.pValue,
-              defenseOnly: test.firstOnly, baselineOnly: test.secondOnly, pairs: a.count))
+    }
+    return out
+  }
+
+  /// Defense names in order of first appearance.
+  static func names(_ runs: [RunOutcomes]) -> [String] {
+    var out: [String] = []
+    for r in runs where !out.contains(r.defense) { out.append(r.defense) }
+    return out
+  }
+
+  /// A defense's poison ratios in order of first appearance.
+  static func ratios(_ runs: [RunOutcomes], _ defense: String) -> [Double] {
+    var out: [Double] = []
+    for r in runs where r.defense == defense {
+      if let p = r.poisonRatio, !out.contains(p) { out.append(p) }
+    }
+    return out
+  }
+
+  /// `mine` against `theirs` per harmful benchmark, pooled over the seeds both ran: HS delta in
+  /// points, its paired-bootstrap interval and the exact McNemar test.
+  static func paired(
+    _ mine: [RunOutcomes], _ theirs: [RunOutcomes], defense: String, baseline: String,
+    ratio p: Double, bootstrap: Bootstrap
+  ) throws(SafetyError) -> [ExperimentResults.Comparison] {
+    let seeds = mine.map(\.seed).filter { s in theirs.contains { $0.seed == s } }.sorted()
+    guard !seeds.isEmpty else { return [] }
+    var out: [ExperimentResults.Comparison] = []
+    for (benchmark, outcome) in [
+      ("beavertails", \RunOutcomes.beaverTailsHarmful),
+      ("harmbench", \RunOutcomes.harmBenchHarmful),
+    ] {
+      var a: [Bool] = []
+      var b: [Bool] = []
+      for s in seeds {
+        guard let x = mine.first(where: { $0.seed == s }),
+          let y = theirs.first(where: { $0.seed == s })
+        else { continue }
+        guard x[keyPath: outcome].count == y[keyPath: outcome].count else {
+          throw SafetyError(
+            "\(x.name) and \(y.name) answered different numbers of \(benchmark) prompts")
         }
+        a += x[keyPath: outcome]
+        b += y[keyPath: outcome]
       }
+      let test = try McNemarTest(first: a, second: b)
+      var boot = bootstrap
+      // The comparisons against SFT keep their seeds; an attack effect is labelled apart.
+      let label = defense == baseline ? "\(defense)-p\(p)-vs-p0" : "\(defense)-vs-\(baseline)-p\(p)"
+      boot.seed = stableHash("\(label)-\(benchmark)") ^ bootstrap.seed
+      let ci = try boot.interval(difference: a, b)
+      let delta =
+        100 * Double(a.filter { $0 }.count - b.filter { $0 }.count) / Double(max(a.count, 1))
+      out.append(
+        ExperimentResults.Comparison(
+          defense: defense, baseline: baseline, poisonRatio: p, benchmark: benchmark,
+          hsDelta: delta, ci: [ci.lowerBound, ci.upperBound], mcnemarP: test.pValue,
+          defenseOnly: test.firstOnly, baselineOnly: test.secondOnly, pairs: a.count))
     }
     return out
   }
