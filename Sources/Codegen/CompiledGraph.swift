@@ -141,10 +141,12 @@ public final class CompiledGraph: Sendable {
         var r = reads.makeIterator()
         var w = writes.makeIterator()
         let arguments = graph.parameters.indices.map { i -> UnsafeRawPointer in
-          plan.updates[i] == nil ? r.next() ?? UnsafeRawPointer(emptyBuffer) : UnsafeRawPointer(w.next() ?? emptyBuffer)
+          plan.updates[i] == nil
+            ? r.next() ?? UnsafeRawPointer(emptyBuffer) : UnsafeRawPointer(w.next() ?? emptyBuffer)
         }
         try execute(
-          arguments, communicators, destinations: Dictionary(uniqueKeysWithValues: zip(updated, writes))
+          arguments, communicators,
+          destinations: Dictionary(uniqueKeysWithValues: zip(updated, writes))
         ) { locate throws(RuntimeError) in
           outputs = try copyResults(skipping: Set(plan.updates.values), locate)
           accepted = accept(outputs)

@@ -39,7 +39,8 @@ func stateIsUpdatedAsTheResultsSay(backend: String) throws {
   let tolerance = jitTolerance(.f32)
   for (name, result) in [("w", "next_w"), ("m", "next_m"), ("loss", "loss")] {
     let got = try #require(name == "loss" ? outputs["loss"] : state[name])
-    #expect(got.isClose(to: try #require(expected[result]), rtol: tolerance.rtol, atol: tolerance.atol))
+    #expect(
+      got.isClose(to: try #require(expected[result]), rtol: tolerance.rtol, atol: tolerance.atol))
   }
 }
 
@@ -92,7 +93,9 @@ func parametersPassedOnAsEachOthersNextValuesSwap(backend: String) throws {
   let b = GraphBuilder(name: "swap")
   let a = b.parameter("a", TensorType(.f32, [6]))
   let c = b.parameter("c", TensorType(.f32, [6]))
-  let g = try b.build(results: [("next_a", c), ("next_c", a), ("total", b.sum(b.add(a, c), axes: [0]))])
+  let g = try b.build(results: [
+    ("next_a", c), ("next_c", a), ("total", b.sum(b.add(a, c), axes: [0])),
+  ])
   let exe: any GraphExecutable =
     backend == "jit"
     ? try JIT.compile(g, options: testOptions) : try InterpreterBackend().prepare(g)
@@ -123,7 +126,8 @@ func parametersPassedOnAsEachOthersNextValuesSwap(backend: String) throws {
   let expected = try Interpreter().run(g, inputs: all)
   let outputs = try exe.run(inputs: all)
   for name in ["loss", "next_w", "next_m"] {
-    #expect(try #require(outputs[name]).isClose(to: try #require(expected[name]), rtol: 1e-5, atol: 1e-5))
+    #expect(
+      try #require(outputs[name]).isClose(to: try #require(expected[name]), rtol: 1e-5, atol: 1e-5))
   }
   #expect(try exe.run(inputs: all) == outputs)
 }
@@ -154,8 +158,12 @@ func parametersPassedOnAsEachOthersNextValuesSwap(backend: String) throws {
       }
     }
   }
-  #expect(try HostTensor(shape: [3, 5], nextW).isClose(to: try #require(expected["next_w"]), rtol: 1e-5, atol: 1e-6))
-  #expect(try HostTensor(shape: [3, 5], nextM).isClose(to: try #require(expected["next_m"]), rtol: 1e-5, atol: 1e-6))
+  #expect(
+    try HostTensor(shape: [3, 5], nextW).isClose(
+      to: try #require(expected["next_w"]), rtol: 1e-5, atol: 1e-6))
+  #expect(
+    try HostTensor(shape: [3, 5], nextM).isClose(
+      to: try #require(expected["next_m"]), rtol: 1e-5, atol: 1e-6))
   #expect(abs(Double(loss[0]) - (expected["loss"]?.doubles.first ?? .nan)) < 1e-4)
   #expect(try HostTensor(shape: [3, 5], w) == all["w"])
 }

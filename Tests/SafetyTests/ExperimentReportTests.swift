@@ -114,7 +114,8 @@ import Testing
     // A results.json written before the attack effects existed reads with none.
     var older = object
     older["attack_effects"] = nil
-    try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: dir + "/older.json"))
+    try JSONSerialization.data(withJSONObject: older).write(
+      to: URL(fileURLWithPath: dir + "/older.json"))
     #expect(try ExperimentResults.read(dir + "/older.json").attackEffects.isEmpty)
     #expect(throws: SafetyError.self) { try ExperimentResults.read(dir + "/missing.json") }
   }
