@@ -66,16 +66,16 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
   /// HarmBench standard behaviours, 200 SST-2 items; answers up to 128 new tokens (batches of
   /// 16 with the KV cache); dₕ from 32 harmful/safe pairs.
   ///
-  /// The alignment strength and the fine-tuning's n, learning rate and epochs are the `pilot`
-  /// preset's choice (on SFT alone); these are the provisional values it starts from.
+  /// The alignment strength and the fine-tuning's n, learning rate and epochs are the pilot's
+  /// choice, made on SFT alone before any defense ran (docs/experiment.md, "The pilot"):
+  /// `--preset pilot --set samples=96 --set epochs=1 --set lr=5e-5` with the pilot's alignment
+  /// (400 refusal pairs + 100 SST-2 samples, 1 epoch, 5e-5) met (a), (b) and (c).
   ///
-  /// Wall time, estimated from costs measured on the 2-core Zen 2 machine while other jobs ran
-  /// (docs/experiment.md, "Time budget"): 17 evaluations (aligned + 2 seeds × 8 runs) of at
-  /// most 11.3 min each (400 harmful answers at 1.37 s when every batch of 16 runs to 128
-  /// tokens: 9.1 min; 200 short SST-2 answers; judge and sink tables) = 192 min; alignment
-  /// 63 steps × 8.1 s = 8.5 min; fine-tuning (n = 48, 2 epochs, batch 8: 12 steps; SafeInstr
-  /// and Lisa 14; SFT 8.1 s/step, Surgery 11.6) 31 min: at most 3 h 52 min. The pilot may
-  /// trade n for epochs (n·epochs ≤ 96 keeps the budget).
+  /// Wall time, estimated from the pilot on the 2-core Zen 4 (docs/experiment.md, "Time
+  /// budget"): 17 evaluations (aligned + 2 seeds × 8 runs) of about 12 min each (600
+  /// answers at the pilot's 300 answers in about 6 min, judge and sink tables included) =
+  /// 204 min; fine-tuning 16 runs of 12–14 steps at 4–6 s = 16 min; alignment cached or 63
+  /// steps at 4 s: about 3 h 45 min.
   public static let paper = ExperimentPreset(
     name: "paper", task: .sst2,
     runs: [
@@ -83,7 +83,7 @@ public struct ExperimentPreset: Sendable, Hashable, Codable {
       .init(safeInstruction, [0, 0.2]), .init(lisa, [0, 0.2]),
     ],
     seeds: [1, 2],
-    samples: 48, epochs: 2, batch: 8, learningRate: 1e-5, maxLength: 128,
+    samples: 96, epochs: 1, batch: 8, learningRate: 5e-5, maxLength: 128,
     alignRefusals: 400, alignBenign: 100, alignEpochs: 1, alignLearningRate: 5e-5,
     beaverTailsItems: 0..<300, harmBenchItems: 0..<100, taskItems: 0..<200, maxNewTokens: 128,
     sinkSamples: 32, bootstrapReplicates: 10_000)
