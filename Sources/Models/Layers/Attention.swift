@@ -64,30 +64,29 @@ public struct SelfAttention {
       keys = b.concat([past.key, k], axis: 2)
       values = b.concat([past.value, v], axis: 2)
     }
-    keys = expandGroups(keys, in: b)
-    values = expandGroups(values, in: b)
+    // Grouped-query attention without copying the keys and values per query head: the
+    // `heads/kvHeads` query heads that share a key/value head are stacked along the query axis
+    // ([B, kvHeads, group·T, hd]), so each product reads the shared keys and values once. The
+    // scores are viewed back as [B, H, T, S] for the mask and the softmax.
+    let group = heads / kvHeads
+    let keyCount = b.shape(keys)[2]
+    let stacked = group == 1 ? q : b.reshape(q, [batch, kvHeads, group * tokens, hd])
     let dtype = b.type(x).dtype
     var scores = b.mul(
-      b.matmul(q, keys, transposeB: true), b.constant(1 / Double(hd).squareRoot(), .scalar(dtype)))
+      b.matmul(stacked, keys, transposeB: true),
+      b.constant(1 / Double(hd).squareRoot(), .scalar(dtype)))
+    if group > 1 { scores = b.reshape(scores, [batch, heads, tokens, keyCount]) }
     if let scoreBias { scores = b.add(scores, scoreBias) }
-    let keyCount = b.shape(keys)[2]
     let allowed = b.broadcast(mask, to: [batch, heads, tokens, keyCount])
     let masked = b.select(allowed, scores, b.constant(-1e9, .scalar(dtype)))
     let probabilities = b.softmax(masked, axis: -1, attention: true)
-    let context = b.matmul(probabilities, values)  // [B, H, T, hd]
+    var context = b.matmul(
+      group == 1
+        ? probabilities : b.reshape(probabilities, [batch, kvHeads, group * tokens, keyCount]),
+      values)
+    if group > 1 { context = b.reshape(context, [batch, heads, tokens, hd]) }  // [B, H, T, hd]
     let merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [batch, tokens, heads * hd])
     return (Linear(names.output, heads * hd, dimension, bias: bias)(merged, in: m), present)
-  }
-
-  /// `[B, kvHeads, S, hd]` → `[B, heads, S, hd]`: each key/value head serves `heads/kvHeads`
-  /// consecutive query heads.
-  func expandGroups(_ v: Value, in b: GraphBuilder) -> Value {
-    guard kvHeads != heads else { return v }
-    let s = b.shape(v)
-    let group = heads / kvHeads
-    let spread = b.broadcast(
-      b.reshape(v, [s[0], kvHeads, 1, s[2], s[3]]), to: [s[0], kvHeads, group, s[2], s[3]])
-    return b.reshape(spread, [s[0], heads, s[2], s[3]])
   }
 }
 
