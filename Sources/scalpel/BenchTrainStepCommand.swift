@@ -271,11 +271,9 @@ struct BenchTrainStepCommand: ParsableCommand {
     return out
   }
 
-  /// Runs `warmup + steps` steps, feeding each result `next_P` back as parameter `P` (weights
-  /// and optimizer state) and counting `step` up; returns the timed steps' durations in seconds.
   /// Runs the step `warmup + steps` times as the trainer does (weights and optimizer state
-  /// updated in place by their `next_` results, taken out of `inputs`); the step times after
-  /// the warm-up and every loss.
+  /// updated in place by their `next_` results, taken out of `inputs`), counting `step` up;
+  /// the step times in seconds after the warm-up and every loss.
   static func time(
     _ executable: any GraphExecutable, steps: Int, warmup: Int,
     inputs: inout [String: HostTensor]
@@ -284,8 +282,8 @@ struct BenchTrainStepCommand: ParsableCommand {
     // The state moves out of `inputs`: held once, as the trainer holds it, it is updated in
     // place from the first step.
     var state: [String: HostTensor] = [:]
-    for p in graph.parameters where graph.result(named: "next_" + p.name) != nil {
-      state[p.name] = inputs.removeValue(forKey: p.name)
+    for i in graph.parameterUpdates.keys {
+      state[graph.parameters[i].name] = inputs.removeValue(forKey: graph.parameters[i].name)
     }
     var values = inputs
     var times: [Double] = []
