@@ -11,9 +11,13 @@ import IR
 /// a graph result, every use lies in one region, and its shape is the region's (so a value is
 /// computed once per element even with several uses: multiple producers, several uses).
 /// Otherwise it starts a region of its own, with itself as the root (the region's only
-/// output). Splat constants are copied into every region that uses them (in the kernel they
-/// are immediates, not buffers). A region stays as it was when it has fewer than two nodes
-/// counting its constants, or when it is one reduction alone with constants; a reduction root
+/// output). Constants, broadcasts and the elementwise values computed from them alone (a
+/// causal mask, the one-hot of a cross-entropy gradient) are copied into every region that
+/// uses them: in the kernel a constant is an immediate, a broadcast a read with stride 0 on its
+/// expanded axes and the rest a few instructions, so none is written out as a tensor of the
+/// region's size unless something outside every region reads it (a matmul, a graph result).
+/// A region stays as it was when it has fewer than two nodes counting the copies it reads,
+/// or when it is one reduction alone with constants; a reduction root
 /// whose region is not one row per output (a column sum, an input strided along the row)
 /// does not root a region, and the assignment is redone without it. The region becomes one
 /// node with the root's name, type and location:
@@ -55,6 +59,28 @@ public struct Fusion: Pass, Sendable {
     }
   }
 
+  /// The nodes copied into every region that reads them rather than assigned to one:
+  /// constants, broadcasts, and cheap fusable nodes (comparisons, selects, casts, arithmetic
+  /// other than division) whose operands are all copied. Transcendental ops are not copied: a
+  /// region may be larger than their shape (a rotary table broadcast over the heads), and
+  /// each copy evaluates them again per element.
+  static func copied(_ graph: Graph, fusable: [Bool]) -> [Bool] {
+    var copiedValues: Set<Value> = []
+    return graph.nodes.indices.map { i in
+      let n = graph.nodes[i]
+      let copied: Bool
+      switch n.op {
+      case .constant, .broadcast: copied = true
+      case .compare, .select, .cast, .binary(.add), .binary(.sub), .binary(.mul),
+        .binary(.min), .binary(.max):
+        copied = fusable[i] && n.operands.allSatisfy(copiedValues.contains)
+      default: copied = false
+      }
+      if copied { copiedValues.insert(n.result) }
+      return copied
+    }
+  }
+
   /// The graph with its regions fused, the number of regions and of nodes moved into them.
   public func apply(to graph: Graph) -> (graph: Graph, regions: Int, members: Int) {
     let types = graph.valueTypes()
@@ -66,34 +92,49 @@ public struct Fusion: Pass, Sendable {
     let fusable = graph.nodes.map { n in
       Self.fusable(n, operands: n.operands.compactMap { types[$0] })
     }
-    let constantValues = Set(
-      graph.nodes.compactMap { n -> Value? in
-        if case .constant = n.op { return n.result }
-        return nil
-      })
+    let copied = Self.copied(graph, fusable: fusable)
+    let copiedValues = Set(graph.nodes.indices.filter { copied[$0] }.map { graph.nodes[$0].result })
+    var producer: [Value: Int] = [:]
+    for (i, n) in graph.nodes.enumerated() { producer[n.result] = i }
+    /// The copied nodes a region with these members reads, directly or through other copies.
+    func copies(reachedFrom members: [Int]) -> [Int] {
+      var found: Set<Int> = []
+      var stack = members
+      while let i = stack.popLast() {
+        for o in graph.nodes[i].operands {
+          if let p = producer[o], copied[p], found.insert(p).inserted { stack.append(p) }
+        }
+      }
+      return Array(found)
+    }
 
     // Reductions that cannot root a region grow with every round; at most one round per
     // reduction in the graph.
     var notRoots: Set<Int> = []
     while true {
       let (regionOf, roots, members) = assign(
-        graph, types: types, users: users, results: results, fusable: fusable,
+        graph, types: types, users: users, results: results, fusable: fusable, copied: copied,
         notRoots: notRoots)
       var rejected: Set<Int> = []
       var kept: Set<Int> = []
       for r in roots.indices {
         let root = graph.nodes[roots[r]]
-        let readsConstant = members[r].contains { i in
-          graph.nodes[i].operands.contains(where: constantValues.contains)
+        let readsCopied = members[r].contains { i in
+          graph.nodes[i].operands.contains(where: copiedValues.contains)
         }
         if case .reduce = root.op {
-          guard members[r].count >= 2 else { continue }
-          let (body, _) = Self.body(graph, members: members[r], root: roots[r], types: types)
+          let reads = copies(reachedFrom: members[r])
+          let readsComputed = reads.contains {
+            if case .constant = graph.nodes[$0].op { false } else { true }
+          }
+          guard members[r].count >= 2 || readsComputed else { continue }
+          let (body, _) = Self.body(
+            graph, members: reads + members[r], root: roots[r], types: types)
           if FusedRegion.rowLayout(body) == nil {
             rejected.insert(roots[r])
             continue
           }
-        } else if members[r].count < 2 && !readsConstant {
+        } else if members[r].count < 2 && !readsCopied {
           continue
         }
         kept.insert(r)
@@ -105,7 +146,7 @@ public struct Fusion: Pass, Sendable {
       guard !kept.isEmpty else { return (graph, 0, 0) }
       return build(
         graph, regionOf: regionOf, roots: roots, members: members, kept: kept, users: users,
-        results: results, types: types)
+        results: results, types: types, copied: copied)
     }
   }
 
@@ -114,7 +155,7 @@ public struct Fusion: Pass, Sendable {
   /// region whose members have its operand's shape (elementwise work folded into it).
   private func assign(
     _ graph: Graph, types: [Value: TensorType], users: [Value: [Int]], results: Set<Value>,
-    fusable: [Bool], notRoots: Set<Int>
+    fusable: [Bool], copied: [Bool], notRoots: Set<Int>
   ) -> (regionOf: [Int: Int], roots: [Int], members: [[Int]]) {
     var regionOf: [Int: Int] = [:]
     var roots: [Int] = []
@@ -130,7 +171,7 @@ public struct Fusion: Pass, Sendable {
         continue
       }
       guard fusable[i] else { continue }
-      if case .constant = node.op { continue }
+      if copied[i] { continue }
       let uses = users[node.result] ?? []
       let owners = Set(uses.map { regionOf[$0] ?? -1 })
       if !results.contains(node.result), owners.count == 1, let r = owners.first, r >= 0,
@@ -153,36 +194,48 @@ public struct Fusion: Pass, Sendable {
   /// The graph with the `kept` regions replaced by `fused` nodes.
   private func build(
     _ graph: Graph, regionOf: [Int: Int], roots: [Int], members: [[Int]], kept: Set<Int>,
-    users: [Value: [Int]], results: Set<Value>, types: [Value: TensorType]
+    users: [Value: [Int]], results: Set<Value>, types: [Value: TensorType], copied: [Bool]
   ) -> (graph: Graph, regions: Int, members: Int) {
-    // Constants used by a kept region are copied into it; they stay outside only if used
-    // outside every kept region.
-    var constantsOf = [[Int]](repeating: [], count: roots.count)
-    var droppedConstants: Set<Int> = []
-    for (i, n) in graph.nodes.enumerated() {
-      guard case .constant = n.op else { continue }
-      let uses = users[n.result] ?? []
+    // Constants and broadcasts used by a kept region (or by such a node copied into it) are
+    // copied into it; they stay outside only if used outside every kept region. Users come
+    // after their operands, so one backward sweep sees a broadcast's regions before its
+    // constant's.
+    var copiedInto: [Int: Set<Int>] = [:]
+    var droppedCopies: Set<Int> = []
+    for i in graph.nodes.indices.reversed() where copied[i] {
+      let n = graph.nodes[i]
       var outside = results.contains(n.result)
       var inRegions: Set<Int> = []
-      for u in uses {
-        if let r = regionOf[u], kept.contains(r) { inRegions.insert(r) } else { outside = true }
+      for u in users[n.result] ?? [] {
+        if let r = regionOf[u], kept.contains(r) {
+          inRegions.insert(r)
+        } else if let regions = copiedInto[u] {
+          inRegions.formUnion(regions)
+          if !droppedCopies.contains(u) { outside = true }
+        } else {
+          outside = true
+        }
       }
-      for r in inRegions { constantsOf[r].append(i) }
-      if !outside && !inRegions.isEmpty { droppedConstants.insert(i) }
+      if !inRegions.isEmpty { copiedInto[i] = inRegions }
+      if !outside && !inRegions.isEmpty { droppedCopies.insert(i) }
+    }
+    var copiesOf = [[Int]](repeating: [], count: roots.count)
+    for (i, regions) in copiedInto {
+      for r in regions { copiesOf[r].append(i) }
     }
 
     var out = graph
     out.nodes = []
     var moved = 0
     for (i, n) in graph.nodes.enumerated() {
-      if droppedConstants.contains(i) { continue }
+      if droppedCopies.contains(i) { continue }
       guard let r = regionOf[i], kept.contains(r) else {
         out.nodes.append(n)
         continue
       }
       guard roots[r] == i else { continue }
       let (body, inputs) = Self.body(
-        graph, members: constantsOf[r] + members[r], root: i, types: types)
+        graph, members: copiesOf[r] + members[r], root: i, types: types)
       moved += members[r].count
       out.nodes.append(
         Node(

@@ -56,7 +56,12 @@ func takeAlongAxisVJP(_ axis: Int, _ c: VJPContext) throws(TypeError) -> Value? 
   let (x, idx, g) = (c.operands[0], c.operands[1], c.cotangent)
   let xType = c.type(x)
   let a = try normalizeAxis(axis, rank: xType.rank)
-  let positions = b.iota(axis: a, xType.with(dtype: c.type(idx).dtype))
+  // The positions along the axis as a broadcast of a 1-D iota: fused into the select's
+  // region, not a tensor of x's size (192 MB for an 8×128×49152 cross-entropy).
+  var line = [Int](repeating: 1, count: xType.rank)
+  line[a] = xType.shape[a]
+  let iota = b.iota(axis: a, TensorType(c.type(idx).dtype, line))
+  let positions = line == xType.shape ? iota : b.broadcast(iota, to: xType.shape)
   let zero = c.zeros(like: x)
   var total: Value? = nil
   let columns = c.type(idx).shape[a]

@@ -23,6 +23,9 @@ public struct CompileStatistics: Sendable {
   /// Wall-clock time of each compile phase in order: verify+passes (the graph passes),
   /// lowering to LLVM IR, LLVM optimization and code generation, loading into the JIT.
   public var phases: [(name: String, duration: Duration)] = []
+  /// The node at which the arena is fullest and what is live there: the 16 largest tensors
+  /// (`%name = op : type`), then the bytes per op kind (`all matmul`): what holds the arena.
+  public var arenaPeak: (node: String, live: [(name: String, bytes: Int)]) = ("", [])
 
   /// Where a compiled graph's code came from.
   public enum Source: Sendable, Hashable {

@@ -125,7 +125,8 @@ public enum JIT {
       phase("load")
       let statistics = CompileStatistics(
         kernels: kernels, arenaBytes: plan.arenaSize, unplannedBytes: plan.unplannedSize,
-        objectBytes: bytes, duration: clock.now - start, source: source, phases: phases)
+        objectBytes: bytes, duration: clock.now - start, source: source, phases: phases,
+        arenaPeak: plan.peakSummary(graph))
       let compiled = CompiledGraph(
         graph: graph, llvmIR: text, statistics: statistics, session: session, steps: resolved,
         plan: plan, options: options)

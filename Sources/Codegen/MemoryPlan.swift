@@ -33,6 +33,9 @@ struct MemoryPlan: Sendable {
   var writeBacks: [WriteBack]
   /// The node after which every result that is not an update is computed (-1: before any).
   var acceptAfter: Int
+  /// The node at which the arena reaches its size, and the blocks live there (root value and
+  /// bytes, largest first): what to shrink to shrink the arena.
+  var peak: (node: Int, live: [(value: Value, bytes: Int)]) = (-1, [])
 
   /// Result `result` copied into parameter `parameter`'s buffer once node `after` has run
   /// (`Int.max`: after the last step, for a result that is a parameter's own buffer or a
@@ -117,7 +120,10 @@ struct MemoryPlan: Sendable {
           offset = max(offset, saturatingSum(block.offset, block.size))
         }
         live.insert((offset, size, node.result), at: slot)
-        peak = max(peak, saturatingSum(offset, size))
+        if saturatingSum(offset, size) > peak {
+          peak = saturatingSum(offset, size)
+          self.peak = (i, live.map { ($0.root, $0.size) }.sorted { $0.bytes > $1.bytes })
+        }
         locations[node.result] = .arena(offset)
       }
       // Free every block whose last reader is this node (and dead results right away).
@@ -128,9 +134,35 @@ struct MemoryPlan: Sendable {
   }
 }
 
+extension MemoryPlan {
+  /// `peak` as `%name = op : type` lines, the 16 largest live blocks, then the bytes live per
+  /// op kind (`all matmul`, …).
+  func peakSummary(_ graph: Graph) -> (node: String, live: [(name: String, bytes: Int)]) {
+    guard graph.nodes.indices.contains(peak.node) else { return ("", []) }
+    var nodes: [Value: Node] = [:]
+    for n in graph.nodes { nodes[n.result] = n }
+    func line(_ v: Value) -> String {
+      guard let n = nodes[v] else { return "\(v)" }
+      return "%\(n.name) = \(n.op.name) : \(n.type)"
+    }
+    var byOp: [String: Int] = [:]
+    for block in peak.live { byOp[nodes[block.value]?.op.name ?? "?", default: 0] += block.bytes }
+    let kinds = byOp.sorted { $0.value > $1.value }.map { ("all \($0.key)", $0.value) }
+    return (
+      line(graph.nodes[peak.node].result),
+      peak.live.prefix(16).map { (line($0.value), $0.bytes) } + kinds
+    )
+  }
+}
+
 extension Op {
   var isReshape: Bool {
     if case .reshape = self { return true }
+    return false
+  }
+
+  var isBroadcast: Bool {
+    if case .broadcast = self { return true }
     return false
   }
 }

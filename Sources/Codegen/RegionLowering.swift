@@ -37,21 +37,16 @@ extension Emitter {
       case .constant:
         constants.insert(n.result)
         continue
-      case .broadcast:
-        let source = n.operands[0]
-        guard
-          parameterIndex[source] != nil || constants.contains(source)
-            || types[source]?.shape == shape
-        else {
-          throw CompileError(
-            "fused body: broadcast of a computed value of another shape", node: node)
-        }
+      case .broadcast: break
       default:
         guard Fusion.fusable(n, operands: operands) else {
           throw CompileError("fused body: op '\(n.op.name)' cannot be fused", node: node)
         }
       }
-      guard n.type.shape == shape else {
+      // A value that reaches the region through a broadcast (a copied mask or one-hot) may be
+      // smaller: evaluated per element of the region, its inputs are read through the composed
+      // broadcast (right-aligned, as the IR's rule), which is each input's own layout stride.
+      guard broadcastable(n.type.shape, to: shape) else {
         throw CompileError(
           "fused body: %\(n.name) is \(n.type), not of shape \(shape)", node: node)
       }
@@ -209,4 +204,10 @@ extension Emitter {
     }
     endKernel()
   }
+}
+
+/// Whether `from` broadcasts to `to` by the IR's rule (right-aligned, each axis equal or 1).
+private func broadcastable(_ from: [Int], to: [Int]) -> Bool {
+  from.count <= to.count
+    && zip(from.reversed(), to.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
 }

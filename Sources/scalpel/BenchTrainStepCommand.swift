@@ -108,6 +108,7 @@ struct BenchTrainStepCommand: ParsableCommand {
     let losses: [Double]
     var kernels: Int? = nil
     var arena: Int? = nil
+    var arenaPeak: (node: String, live: [(name: String, bytes: Int)]) = ("", [])
     var timings: [StepTiming] = []
     var kernelTimings: [StepTiming] = []
     var compilePhases: [String: Double] = [:]
@@ -138,6 +139,7 @@ struct BenchTrainStepCommand: ParsableCommand {
         compilePhases[name] = Self.round(Self.seconds(d), 3)
       }
       arena = cold.statistics.arenaBytes
+      arenaPeak = cold.statistics.arenaPeak
       (stepTimes, losses) = try Self.time(cold, steps: steps, warmup: warmup, inputs: &inputs)
       timings = cold.profile()
       kernelTimings = cold.profileBySteps()
@@ -172,6 +174,12 @@ struct BenchTrainStepCommand: ParsableCommand {
       report["kernels"] = kernels
       report["compile_phases_s"] = compilePhases
       report["arena_mib"] = arena.map { Self.round(Double($0) / 1_048_576, 1) }
+      report["arena_peak"] = [
+        "node": arenaPeak.node,
+        "largest_live_mib": arenaPeak.live.map {
+          [$0.name: Self.round(Double($0.bytes) / 1_048_576, 1)]
+        },
+      ]
     }
     let runs = Double(steps + warmup)
     let profiled = max(timings.reduce(0) { $0 + $1.seconds }, .leastNonzeroMagnitude)

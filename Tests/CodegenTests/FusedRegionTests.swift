@@ -161,3 +161,11 @@ func smallLlamaAgreesOnBothBackends(surgery: Bool, gradient: Bool) throws {
     try expectSameAsInterpreter(g, inputs, options: options, " threads \(threads)")
   }
 }
+
+/// The cross-entropy gradient, whose regions recompute the one-hot from broadcasts of a
+/// 1-D iota and the labels, on both backends.
+@Test func crossEntropyGradientRegionsMatchTheInterpreter() throws {
+  var manager = try PassManager(pipeline: "grad{of=loss wrt=w}")
+  let graph = try manager.run(try Parser().parseGraph(crossEntropyIR)).graph
+  try expectSameAsInterpreter(graph, try crossEntropyInputs(seed: 8), " (cross-entropy gradient)")
+}

@@ -188,3 +188,26 @@ func fusePreservesTheLlamaTrainingStep(surgery: Bool) throws {
   var folding = try PassManager(pipeline: "fuse")
   #expect(try folding.run(g).graph.nodes.map(\.op.name) == ["fused"])
 }
+
+@Test func fuseRecomputesTheOneHotAndCopiesBroadcastsIntoEveryRegion() throws {
+  var manager = try PassManager(pipeline: "grad{of=loss wrt=w}")
+  let before = try manager.run(try parsedWithRegions(crossEntropyIR)).graph
+  // Before: the one-hot (iota = labels, select) and the cotangent's broadcast feed both the
+  // row sum and the log_softmax gradient.
+  #expect(before.nodes.contains { $0.op == .select && $0.type.shape == [4, 8, 64] })
+  let (graph, _, _) = Fusion().apply(to: before)
+  try verify(graph)
+  // After: the only [4, 8, 64] tensors are log_softmax's and the gradient's; the one-hot, its
+  // comparison and the broadcasts live inside the two regions that read them.
+  let full = graph.nodes.filter { $0.type.shape == [4, 8, 64] }.map(\.op.name)
+  #expect(full == ["reshape", "log_softmax", "fused"], "got \(full)")
+  let regions = graph.nodes.compactMap { n -> Graph? in
+    guard case .custom(let box) = n.op else { return nil }
+    return (box.op as? FusedRegion)?.body
+  }
+  let withOneHot = regions.filter { $0.nodes.contains { $0.op == .compare(.equal) } }
+  #expect(withOneHot.count == 2)
+  let x = try crossEntropyInputs(seed: 5)
+  expectSameResults(
+    try Interpreter().run(before, inputs: x), try Interpreter().run(graph, inputs: x), "ce")
+}
