@@ -12,7 +12,9 @@ import IR
 /// - Idempotent: no (a second run with the same names fails: the results exist).
 ///
 /// The driver walks the nodes on a path from a `wrt` parameter to `L` in reverse, asks each
-/// op's VJP rule (IR/Ops) for operand cotangents and sums the contributions per value. Ops
+/// op's VJP rule (IR/Ops) for operand cotangents and adds each contribution to its value's
+/// running sum as it is made, so a value used in several places (a weight shared by Surgery's
+/// clones, a tied embedding) holds one partial gradient at a time, not one per use. Ops
 /// off that path are never differentiated. A parameter the loss does not reach gets a zero
 /// gradient. A non-differentiable op on the path (a cast out of an integer or i1 value, that is
 /// a comparison or integer op used as a value) is an error located at that op.
@@ -80,25 +82,15 @@ public struct Gradient: Pass, Sendable {
     }
 
     let b = GraphBuilder(continuing: graph)
-    var pending: [Value: [Value]] = [:]
-    func total(_ v: Value) -> Value? {
-      guard var parts = pending[v], !parts.isEmpty else { return nil }
-      while parts.count > 1 {  // pairwise, so the sum is a balanced tree
-        var next: [Value] = []
-        for i in stride(from: 0, to: parts.count, by: 2) {
-          next.append(i + 1 < parts.count ? b.add(parts[i], parts[i + 1]) : parts[i])
-        }
-        parts = next
-      }
-      return parts[0]
-    }
+    // The running sum of each value's cotangent contributions so far.
+    var pending: [Value: Value] = [:]
 
     if onPath.contains(loss.value) {
       b.locationOverride = here
-      pending[loss.value] = [b.constant(1, lossType)]
+      pending[loss.value] = b.constant(1, lossType)
     }
     for n in graph.nodes.reversed() where onPath.contains(n.result) {
-      guard let cotangent = total(n.result) else { continue }
+      guard let cotangent = pending[n.result] else { continue }
       pending[n.result] = nil
       b.locationOverride = n.location
       let needs = n.operands.map(onPath.contains)
@@ -119,14 +111,14 @@ public struct Gradient: Pass, Sendable {
       }
       for (operand, part) in zip(n.operands, parts) {
         guard let part, onPath.contains(operand) else { continue }
-        pending[operand, default: []].append(part)
+        pending[operand] = pending[operand].map { b.add($0, part) } ?? part
       }
     }
 
     b.locationOverride = here
     var results = graph.results
     for p in targets {
-      let grad = total(p.value) ?? b.constant(0, p.type)
+      let grad = pending[p.value] ?? b.constant(0, p.type)
       results.append(GraphResult(name: "grad_\(p.name)", value: grad))
     }
     if let problem = b.diagnostics.first { throw problem }

@@ -43,6 +43,27 @@ import Testing
     #expect(leftovers == ["model.safetensors"])
   }
 
+  /// Tensors larger than the writer's pieces (1 Mi elements) and its 4 MiB blocks: the file
+  /// is the in-memory encoding byte for byte, and reads back.
+  @Test func largeTensorsAreStreamedInPieces() throws {
+    let count = (1 << 20) * 3 / 2 + 5
+    let large = try HostTensor(shape: [count], (0..<count).map { Float($0 % 1000) / 8 - 60 })
+    let ids = try HostTensor(shape: [count], (0..<count).map { Int64($0) * 3 - 7 })
+    let tensors = [
+      ("a", large), ("small", try HostTensor(shape: [2], [Float(1), 2])), ("ids", ids),
+    ]
+    let dir = try temporaryDirectory()
+    for floats in [SafetensorsFloatFormat.f32, .bf16] {
+      let path = dir + "/large.safetensors"
+      try SafetensorsWriter.write(tensors, floats: floats, to: path)
+      let written = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      #expect(written == (try SafetensorsWriter.encode(tensors, floats: floats)))
+      let file = try SafetensorsFile(path: path)
+      #expect(try file.tensor("ids") == ids)
+      if floats == .f32 { #expect(try file.tensor("a") == large) }
+    }
+  }
+
   @Test func roundTripHalfFormats() throws {
     let values: [Float] = [1, -2.5, 0.1, 65504, 1e-7, -0.0, 3.14159, 1e30]
     let tensor = try HostTensor(shape: [8], values)

@@ -2,6 +2,10 @@ import Foundation
 import IR
 import Runtime
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// How `SafetensorsWriter` stores f32 tensors.
 public enum SafetensorsFloatFormat: Sendable, Hashable {
   /// As `F32` (exact).
@@ -13,7 +17,8 @@ public enum SafetensorsFloatFormat: Sendable, Hashable {
 }
 
 /// Writes safetensors files: the header padded with spaces to a multiple of 8 bytes, tensors in
-/// the order given, written atomically (a temporary file in the same directory, then a rename).
+/// the order given, written atomically (a temporary file in the same directory, then a rename)
+/// and streamed: a file of any size takes a few megabytes of memory beyond its tensors.
 public enum SafetensorsWriter {
   /// Writes `tensors` (in order) and `metadata` to `path`, replacing any existing file.
   ///
@@ -22,12 +27,32 @@ public enum SafetensorsWriter {
     _ tensors: [(name: String, tensor: HostTensor)], metadata: [String: String] = [:],
     floats: SafetensorsFloatFormat = .f32, to path: String
   ) throws(ModelError) {
-    let bytes = try encode(tensors, metadata: metadata, floats: floats, path: path)
+    let header = try header(tensors, metadata: metadata, floats: floats, path: path)
+    let url = URL(fileURLWithPath: path)
+    let temporary =
+      url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).\(UUID().uuidString).tmp"
+    guard FileManager.default.createFile(atPath: temporary, contents: nil),
+      let handle = FileHandle(forWritingAtPath: temporary)
+    else {
+      throw ModelError("cannot create a temporary file beside it", file: path)
+    }
     do {
-      // Foundation's atomic write: a temporary file in the same directory, then a rename.
-      try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+      var sink = ChunkedSink(handle: handle)
+      try sink.append(UInt64(header.count))
+      try sink.append(bytes: header)
+      for (_, tensor) in tensors { try sink.append(tensor, floats: floats) }
+      try sink.flush()
+      try handle.synchronize()
+      try handle.close()
     } catch {
+      try? handle.close()
+      unlink(temporary)
       throw ModelError("cannot write the file: \(error)", file: path)
+    }
+    if rename(temporary, path) != 0 {
+      let reason = String(cString: strerror(errno))
+      unlink(temporary)
+      throw ModelError("cannot move the written file into place: \(reason)", file: path)
     }
   }
 
@@ -40,67 +65,136 @@ public enum SafetensorsWriter {
     try write(ordered, metadata: metadata, floats: floats, to: path)
   }
 
-  /// The bytes of a safetensors file holding `tensors`.
+  /// The bytes of a safetensors file holding `tensors` (for tests and small files).
   public static func encode(
     _ tensors: [(name: String, tensor: HostTensor)], metadata: [String: String] = [:],
     floats: SafetensorsFloatFormat = .f32, path: String = "<memory>"
+  ) throws(ModelError) -> [UInt8] {
+    let header = try header(tensors, metadata: metadata, floats: floats, path: path)
+    var bytes: [UInt8] = []
+    withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes.append(contentsOf: $0) }
+    bytes.append(contentsOf: header)
+    for (_, tensor) in tensors {
+      encodeElements(tensor, floats: floats) { bytes.append(contentsOf: $0) }
+    }
+    return bytes
+  }
+
+  /// The header's JSON, padded with spaces to a multiple of 8 bytes, with each tensor's offsets
+  /// from its size (overflow-checked).
+  static func header(
+    _ tensors: [(name: String, tensor: HostTensor)], metadata: [String: String],
+    floats: SafetensorsFloatFormat, path: String
   ) throws(ModelError) -> [UInt8] {
     var entries: [String] = []
     if !metadata.isEmpty {
       let fields = metadata.keys.sorted().map { "\(quoted($0)):\(quoted(metadata[$0] ?? ""))" }
       entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
     }
-    var data: [UInt8] = []
+    var offset = 0
     var seen: Set<String> = []
     for (name, tensor) in tensors {
       guard name != "__metadata__", seen.insert(name).inserted else {
         throw ModelError("duplicate or reserved tensor name", file: path, tensor: name)
       }
-      let begin = data.count
-      let dtype: String
-      switch tensor.storage {
-      case .f32(let values):
-        switch floats {
-        case .f32:
-          dtype = "F32"
-          for v in values { append(v.bitPattern, to: &data) }
-        case .f16:
-          dtype = "F16"
-          for v in values { append(HalfFloat.half(from: v), to: &data) }
-        case .bf16:
-          dtype = "BF16"
-          for v in values { append(HalfFloat.bfloat16(from: v), to: &data) }
-        }
-      case .f64(let values):
-        dtype = "F64"
-        for v in values { append(v.bitPattern, to: &data) }
-      case .i32(let values):
-        dtype = "I32"
-        for v in values { append(UInt32(bitPattern: v), to: &data) }
-      case .i64(let values):
-        dtype = "I64"
-        for v in values { append(UInt64(bitPattern: v), to: &data) }
-      case .i1(let values):
-        dtype = "BOOL"
-        data.append(contentsOf: values.map { $0 ? 1 : 0 })
+      let (dtype, width) = format(tensor, floats: floats)
+      let (size, o1) = tensor.count.multipliedReportingOverflow(by: width)
+      let (end, o2) = offset.addingReportingOverflow(size)
+      guard !o1, !o2 else {
+        throw ModelError("the tensors' sizes overflow", file: path, tensor: name)
       }
       let shape = tensor.shape.map(String.init).joined(separator: ",")
       entries.append(
         "\(quoted(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],"
-          + "\"data_offsets\":[\(begin),\(data.count)]}")
+          + "\"data_offsets\":[\(offset),\(end)]}")
+      offset = end
     }
     var header = Array("{\(entries.joined(separator: ","))}".utf8)
     while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(8 + header.count + data.count)
-    append(UInt64(header.count), to: &bytes)
-    bytes.append(contentsOf: header)
-    bytes.append(contentsOf: data)
-    return bytes
+    return header
   }
 
-  private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+  /// A tensor's stored dtype and bytes per element.
+  static func format(_ tensor: HostTensor, floats: SafetensorsFloatFormat) -> (String, Int) {
+    switch tensor.storage {
+    case .f32:
+      switch floats {
+      case .f32: ("F32", 4)
+      case .f16: ("F16", 2)
+      case .bf16: ("BF16", 2)
+      }
+    case .f64: ("F64", 8)
+    case .i32: ("I32", 4)
+    case .i64: ("I64", 8)
+    case .i1: ("BOOL", 1)
+    }
+  }
+
+  /// A tensor's elements as little-endian bytes, handed to `emit` in pieces of at most 1 Mi
+  /// elements.
+  static func encodeElements(
+    _ tensor: HostTensor, floats: SafetensorsFloatFormat, _ emit: ([UInt8]) throws -> Void
+  ) rethrows {
+    func pieces<T>(
+      _ values: [T], _ width: Int, _ emit: ([UInt8]) throws -> Void,
+      _ bits: (T, inout [UInt8]) -> Void
+    ) rethrows {
+      var start = 0
+      var piece: [UInt8] = []
+      while start < values.count {
+        let end = min(values.count, start + (1 << 20))
+        piece.removeAll(keepingCapacity: true)
+        piece.reserveCapacity((end - start) * width)
+        for i in start..<end { bits(values[i], &piece) }
+        try emit(piece)
+        start = end
+      }
+    }
+    func le<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
+      withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+    switch tensor.storage {
+    case .f32(let values):
+      switch floats {
+      case .f32: try pieces(values, 4, emit) { le($0.bitPattern, &$1) }
+      case .f16: try pieces(values, 2, emit) { le(HalfFloat.half(from: $0), &$1) }
+      case .bf16: try pieces(values, 2, emit) { le(HalfFloat.bfloat16(from: $0), &$1) }
+      }
+    case .f64(let values): try pieces(values, 8, emit) { le($0.bitPattern, &$1) }
+    case .i32(let values): try pieces(values, 4, emit) { le(UInt32(bitPattern: $0), &$1) }
+    case .i64(let values): try pieces(values, 8, emit) { le(UInt64(bitPattern: $0), &$1) }
+    case .i1(let values): try pieces(values, 1, emit) { $1.append($0 ? 1 : 0) }
+    }
+  }
+
+  /// Buffers writes to a file handle in 4 MiB blocks.
+  struct ChunkedSink {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init(handle: FileHandle) {
+      self.handle = handle
+      buffer.reserveCapacity(1 << 22)
+    }
+
+    mutating func append<T: FixedWidthInteger>(_ value: T) throws {
+      try append(bytes: withUnsafeBytes(of: value.littleEndian) { Array($0) })
+    }
+
+    mutating func append(bytes: [UInt8]) throws {
+      buffer.append(contentsOf: bytes)
+      if buffer.count >= 1 << 22 { try flush() }
+    }
+
+    mutating func append(_ tensor: HostTensor, floats: SafetensorsFloatFormat) throws {
+      try SafetensorsWriter.encodeElements(tensor, floats: floats) { try append(bytes: $0) }
+    }
+
+    mutating func flush() throws {
+      guard !buffer.isEmpty else { return }
+      try handle.write(contentsOf: buffer)
+      buffer.removeAll(keepingCapacity: true)
+    }
   }
 
   /// A JSON string literal.
