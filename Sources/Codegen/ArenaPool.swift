@@ -76,6 +76,15 @@ final class IdleArenas: @unchecked Sendable {
     for a in freed { a.deallocate() }
   }
 
+  /// Frees every kept arena.
+  func releaseAll() {
+    lock.lock()
+    let freed = kept.map(\.arena)
+    kept.removeAll()
+    lock.unlock()
+    for a in freed { a.deallocate() }
+  }
+
   /// Frees the pool's kept arena, if any.
   func drop(_ pool: ObjectIdentifier) {
     if let arena = take(pool) { arena.deallocate() }

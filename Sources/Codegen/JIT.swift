@@ -161,6 +161,10 @@ public enum JIT {
   /// Drops every executable from the in-memory cache.
   public static func clearMemoryCache() { CompileCache.shared.clear() }
 
+  /// Frees the arenas kept between runs (see `IdleArenas`); the next run of each graph
+  /// allocates its arena again.
+  public static func releaseIdleArenas() { IdleArenas.shared.releaseAll() }
+
   /// What the JIT compiles for on this machine: LLVM's name for the host CPU, its feature
   /// string, and the bytes in one vector register (64 with AVX-512, 32 with AVX, else 16),
   /// which sets the lanes of every vector loop (`vectorBytes / element size`).

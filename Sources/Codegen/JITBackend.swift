@@ -15,6 +15,8 @@ public struct JITBackend: Backend {
 
   public var name: String { "jit" }
 
+  public func releaseIdleMemory() { JIT.releaseIdleArenas() }
+
   public func prepare(_ graph: Graph) throws -> any GraphExecutable {
     let compiled = try JIT.compile(graph, options: options)
     return CommunicatingGraph(compiled: compiled, communicators: communicators)

@@ -83,6 +83,13 @@ public protocol Backend: Sendable {
   /// The communicators the prepared graphs' `all_reduce` nodes use.
   var communicators: Communicators { get set }
   func prepare(_ graph: Graph) throws -> any GraphExecutable
+  /// Frees the memory it keeps between runs of graphs that are not running now (the JIT's idle
+  /// arenas): for a program moving from one phase to another (training, then generation).
+  func releaseIdleMemory()
+}
+
+extension Backend {
+  public func releaseIdleMemory() {}
 }
 
 /// The reference interpreter as a backend: preparing only verifies the graph.

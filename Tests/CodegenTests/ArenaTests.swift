@@ -42,6 +42,17 @@ private final class Owner {}
   #expect(idle.bytes == 0)
 }
 
+@Test func releasingIdleArenasFreesEveryOneIncludingTheLatest() {
+  let idle = IdleArenas(budget: 1 << 20)
+  let (a, b) = (Owner(), Owner())
+  idle.keep(.allocate(byteCount: 64, alignment: 64), size: 64, for: ObjectIdentifier(a))
+  idle.keep(.allocate(byteCount: 64, alignment: 64), size: 128, for: ObjectIdentifier(b))
+  #expect(idle.bytes == 192)
+  idle.releaseAll()
+  #expect(idle.bytes == 0)
+  #expect(idle.take(ObjectIdentifier(b)) == nil)
+}
+
 @Test func anExecutableFromTheMemoryCacheSharesItsOriginalsArenas() throws {
   let b = GraphBuilder(name: "arena_share")
   let x = b.parameter("x", TensorType(.f32, [64, 64]))

@@ -116,11 +116,14 @@ public final class ExperimentRunner {
     benignPairs = try data.benign(preset.task)
     try writePrompts()
 
-    let aligned = try alignedWeights()
+    // The aligned weights are read from their checkpoint for each use rather than held: a
+    // fine-tuning run updates its own copy in place, so holding them would cost a model's size.
+    try alignedWeights(log: true)
     var outcomes = [
       try cachedStep("\(outputDirectory)/runs/aligned/result.json") {
         try evaluate(
-          aligned, name: "aligned", defense: "aligned", ratio: nil, seed: Self.alignmentSeed)
+          try alignedWeights(), name: "aligned", defense: "aligned", ratio: nil,
+          seed: Self.alignmentSeed)
       }
     ]
     for seed in preset.seeds {
@@ -128,8 +131,7 @@ public final class ExperimentRunner {
         let name = "\(defense.name)-p\(p)-s\(seed)"
         outcomes.append(
           try cachedStep("\(outputDirectory)/runs/\(name)/result.json") {
-            try fineTuneAndEvaluate(
-              from: aligned, defense: defense, ratio: p, seed: seed, name: name)
+            try fineTuneAndEvaluate(defense: defense, ratio: p, seed: seed, name: name)
           })
       }
     }
@@ -190,7 +192,8 @@ public final class ExperimentRunner {
   }
 
   /// The aligned starting model, trained once per preset alignment settings and cached.
-  func alignedWeights() throws -> [String: HostTensor] {
+  @discardableResult
+  func alignedWeights(log logging: Bool = false) throws -> [String: HostTensor] {
     // Keyed by everything the weights depend on: model, data sizes, epochs, rate, length,
     // batch, seed and the training format.
     let modelName = URL(fileURLWithPath: model.location.path).deletingPathExtension()
@@ -207,9 +210,11 @@ public final class ExperimentRunner {
       batchSize: preset.batch, sequenceLength: preset.maxLength, epochs: preset.alignEpochs,
       schedule: .constant(rate: preset.alignLearningRate),
       optimizer: AdamWConfig(clip: Self.clip), defense: .sft, seed: Self.alignmentSeed)
-    log(
-      "alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))"
-    )
+    if logging {
+      log(
+        "alignment: \(preset.alignRefusals) refusal pairs + \(preset.alignBenign) \(preset.task.rawValue) samples (cached in \(directory))"
+      )
+    }
     let trainer = try trainer(
       in: directory, config: config, weights: model.weights, samples: samples, pools: nil)
     try train(trainer, label: "align")
@@ -249,8 +254,7 @@ public final class ExperimentRunner {
   }
 
   func fineTuneAndEvaluate(
-    from aligned: [String: HostTensor], defense: FineTuneDefense, ratio: Double, seed: UInt64,
-    name: String
+    defense: FineTuneDefense, ratio: Double, seed: UInt64, name: String
   ) throws -> RunOutcomes {
     let samples = try fineTuneSamples(defense: defense, ratio: ratio, seed: seed)
     var pools: SurgeryPools?
@@ -265,15 +269,19 @@ public final class ExperimentRunner {
     let directory = "\(outputDirectory)/runs/\(name)"
     let alignment =
       defense.lisa == nil ? [] : try baselineRefusalPairs.map { try fineTuneEncoder.encode($0) }
-    let trainer = try trainer(
-      in: directory, config: config, weights: aligned, samples: samples,
-      alignmentSamples: alignment, pools: pools)
-    let records = try train(trainer, label: name)
-    var outcome = try evaluate(
-      trainer.weights, name: name, defense: defense.name, ratio: ratio, seed: seed)
+    // The trainer (its optimizer state, its step's arena) is gone before evaluation starts.
+    let (weights, records, steps) = try {
+      let trainer = try trainer(
+        in: directory, config: config, weights: try alignedWeights(), samples: samples,
+        alignmentSamples: alignment, pools: pools)
+      let records = try train(trainer, label: name)
+      return (trainer.weights, records, trainer.progress.step)
+    }()
+    backend.releaseIdleMemory()
+    var outcome = try evaluate(weights, name: name, defense: defense.name, ratio: ratio, seed: seed)
     let logged = (try? Self.stepRecords(log: directory + "/log.jsonl")) ?? records
     let seconds = logged.map(\.seconds)
-    outcome.steps = trainer.progress.step
+    outcome.steps = steps
     outcome.stepSeconds = seconds.isEmpty ? nil : seconds.sorted()[seconds.count / 2]
     // The cross-entropy alone (the trainer's last loss includes Surgery's λ·penalty).
     outcome.finalTaskLoss = logged.last?.taskLoss
@@ -313,6 +321,7 @@ public final class ExperimentRunner {
   @discardableResult
   func train(_ trainer: Trainer, label: String) throws -> [StepRecord] {
     guard !trainer.isFinished else { return [] }
+    backend.releaseIdleMemory()
     let start = trainer.progress.step
     progress(label, 0, trainer.totalSteps - start, "")
     trainer.onStep = { [progress] r in
