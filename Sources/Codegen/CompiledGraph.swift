@@ -239,11 +239,30 @@ public final class CompiledGraph: Sendable {
         direct.append((destination, source, resultBytes(w.result)))
       }
     }
-    for c in direct { memcpy(c.destination, c.source, c.bytes) }
+    copyInPieces(direct)
     for c in staged {
       c.bytes.withUnsafeBytes { b in
         if let base = b.baseAddress { memcpy(c.destination, base, b.count) }
       }
+    }
+  }
+
+  /// The copies, cut into 1 MiB pieces shared by the pool's threads (a training step's
+  /// write-backs move its weights and optimizer state: one thread's memcpy leaves bandwidth
+  /// unused).
+  private func copyInPieces(
+    _ copies: [(destination: UnsafeMutableRawPointer, source: UnsafeRawPointer, bytes: Int)]
+  ) {
+    let piece = 1 << 20
+    var pieces: [(destination: UnsafeMutableRawPointer, source: UnsafeRawPointer, bytes: Int)] =
+      []
+    for c in copies {
+      for start in stride(from: 0, to: c.bytes, by: piece) {
+        pieces.append((c.destination + start, c.source + start, min(piece, c.bytes - start)))
+      }
+    }
+    pool.run(tasks: pieces.count) { i in
+      memcpy(pieces[i].destination, pieces[i].source, pieces[i].bytes)
     }
   }
 
