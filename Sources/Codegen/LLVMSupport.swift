@@ -3,7 +3,7 @@ import CLLVM
 // Owning Swift wrappers around the LLVM 14 C API handles the JIT needs.
 //
 // Ownership rules (LLVM 14): `LLVMOrcCreateLLJIT` consumes its builder,
-// `LLVMOrcLLJITAddObjectFile` consumes the memory buffer, and everything else created here is
+// `LLVMOrcLLJITAddObjectFile` and `LLVMParseIRInContext` consume their memory buffers, and everything else created here is
 // disposed by the wrapper's `deinit`. Each compilation uses its own context, module and target
 // machine, so compilations on different threads share no LLVM state except the process-wide
 // target registration done once in `HostTarget.shared`.
@@ -104,6 +104,26 @@ final class ModuleOwner {
     context = LLVMContextCreate()
     module = LLVMModuleCreateWithNameInContext(name, context)
   }
+  /// The module of LLVM assembly `text`, or the parser's report.
+  init(parsing text: String, name: String) throws(LLVMFailure) {
+    let context = LLVMContextCreate()!
+    let bytes = Array(text.utf8)
+    let buffer = bytes.withUnsafeBufferPointer { raw in
+      raw.withMemoryRebound(to: CChar.self) {
+        LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, name)
+      }
+    }
+    var module: LLVMModuleRef?
+    var message: UnsafeMutablePointer<CChar>?
+    // The parser takes the buffer.
+    guard LLVMParseIRInContext(context, buffer, &module, &message) == 0, let module else {
+      LLVMContextDispose(context)
+      throw LLVMFailure(message: "LLVM assembly does not parse: \(takeMessage(message))")
+    }
+    self.context = context
+    self.module = module
+  }
+
   deinit {
     LLVMDisposeModule(module)
     LLVMContextDispose(context)

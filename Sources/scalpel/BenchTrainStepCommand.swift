@@ -21,7 +21,9 @@ struct BenchTrainStepCommand: ParsableCommand {
       The step is grad + adamw (lr 1e-4, as the PyTorch script; --optimizer sgd for plain \
       gradient descent). With --surgery the loss first gets sink-divergence{lambda=300} \
       (one harmful and one \
-      safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script. \
+      safe 128-token sequence). GFLOP/s uses 6·parameters·tokens, as the PyTorch script; \
+      with the JIT, fraction_of_fma_peak divides it by the host's measured FMA peak on the \
+      same threads (a loop of independent vector FMAs). \
       --weights starts from given weights (the same ones the PyTorch script loads): a \
       .safetensors file with Hugging Face names, or a model (smollm2, a .gguf, a model \
       directory) whose dequantized weights and config are used. With --profile the JSON gets \
@@ -174,6 +176,10 @@ struct BenchTrainStepCommand: ParsableCommand {
       report["kernels"] = kernels
       report["compile_phases_s"] = compilePhases
       report["arena_mib"] = arena.map { Self.round(Double($0) / 1_048_576, 1) }
+      // The measured FMA peak of the same threads (Codegen's FMAPeak), after the timed steps.
+      let peak = try FMAPeak.measure(threads: threads ?? JITOptions.hostThreads)
+      report["fma_peak_gflops_per_s"] = Self.round(peak, 1)
+      report["fraction_of_fma_peak"] = Self.round(flops / median / 1e9 / peak, 3)
       report["arena_peak"] = [
         "node": arenaPeak.node,
         "largest_live_mib": arenaPeak.live.map {

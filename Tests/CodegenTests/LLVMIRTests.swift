@@ -1,6 +1,7 @@
-import Codegen
 import IR
 import Testing
+
+@testable import Codegen
 
 // FileCheck-style checks on the emitted LLVM IR of key kernels: `CHECK:` patterns must appear
 // in order, `CHECK-NOT:` patterns must not appear between the neighbouring matches.
@@ -145,4 +146,16 @@ func occurrences(of pattern: String, in text: String) -> Int {
   let exe = try JIT.compile(g, options: JITOptions(keepIR: true, memoryCache: false))
   #expect(exe.statistics.kernels == 0)
   #expect(exe.llvmIR?.unoptimized.contains("define") == false)
+}
+
+/// The FMA peak loop parses, compiles for this host's vector width and runs on one and two
+/// threads (its number is for benchmarks; here only that it is a rate).
+@Test func theFMAPeakLoopCompilesForTheHostAndRuns() throws {
+  for threads in [1, 2] {
+    let peak = try FMAPeak.measure(threads: threads, iterations: 100_000, rounds: 1)
+    #expect(peak.isFinite && peak > 0, "\(threads) threads: \(peak)")
+  }
+  // The kernel at the other widths the JIT may use compiles too (it is only run on the host).
+  let host = try JIT.hostTarget()
+  for lanes in [4, 8] { _ = try FMAPeak.compile(lanes: lanes, accumulators: 12, host: host) }
 }
