@@ -75,7 +75,7 @@ struct ExperimentCommand: ParsableCommand {
     }
     let embedder = try JudgeEncoderOptions.make(
       judgeEncoder, modelDir: nil, maxTokens: nil, batchSize: nil, store: store,
-      backend: backendValue)
+      backend: backendValue, reusing: loaded)
     var bars: [String: ProgressBar] = [:]
     func show(_ label: String, _ done: Int, _ total: Int, _ fields: String) {
       if bars[label] == nil { bars[label] = ProgressBar(total: total, label: label) }

@@ -58,7 +58,7 @@ struct JudgeEncoderOptions: ParsableArguments {
   /// `batchSize` apply to a single encoder only).
   static func make(
     _ name: String, modelDir: String?, maxTokens: Int?, batchSize: Int?, store: ModelStore,
-    backend: any Backend
+    backend: any Backend, reusing loaded: LoadedLanguageModel? = nil
   ) throws -> any TextEncoder {
     guard choices.contains(name) else {
       throw ValidationError("the judge's encoder must be one of \(choices), got '\(name)'")
@@ -67,15 +67,19 @@ struct JudgeEncoderOptions: ParsableArguments {
     case "minilm+smollm2":
       let parts = try ["minilm", "smollm2"].map { part in
         let e = try make(
-          part, modelDir: nil, maxTokens: nil, batchSize: nil, store: store, backend: backend)
+          part, modelDir: nil, maxTokens: nil, batchSize: nil, store: store, backend: backend,
+          reusing: loaded)
         let file = cacheDirectory(part, store: store) + "/" + JudgeStore.embeddingFile
         let cache: EmbeddingCache? = EmbeddingCache(path: file, dimension: e.dimension)
         return (encoder: e, cache: cache)
       }
       return try ConcatenatedEncoder(parts)
     case "smollm2":
+      // The experiment's own model when it is this one: its weights are not loaded twice.
       let model = try failing { () throws(ModelError) in
-        try store.loadLanguageModel(ModelReference(modelDir ?? "smollm2"))
+        let location = try store.locate(ModelReference(modelDir ?? "smollm2"))
+        if let loaded, loaded.location.path == location.path { return loaded }
+        return try LoadedLanguageModel(location)
       }
       return try VerdictEncoder(
         model: model, backend: backend, maxTokens: maxTokens ?? 320, batchSize: batchSize ?? 8)
