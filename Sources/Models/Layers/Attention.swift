@@ -58,32 +58,44 @@ public struct SelfAttention {
       k = rotary.apply(k, cos: tables.cos, sin: tables.sin, in: b)
     }
     let present = Present(key: k, value: v)
-    var keys = k
-    var values = v
-    if let past {
-      keys = b.concat([past.key, k], axis: 2)
-      values = b.concat([past.value, v], axis: 2)
-    }
     // Grouped-query attention without copying the keys and values per query head: the
     // `heads/kvHeads` query heads that share a key/value head are stacked along the query axis
     // ([B, kvHeads, group·T, hd]), so each product reads the shared keys and values once. The
     // scores are viewed back as [B, H, T, S] for the mask and the softmax.
     let group = heads / kvHeads
-    let keyCount = b.shape(keys)[2]
     let stacked = group == 1 ? q : b.reshape(q, [batch, kvHeads, group * tokens, hd])
     let dtype = b.type(x).dtype
+    // With earlier keys and values (decoding), the products run over the cache and the new
+    // tokens separately and only the scores are joined: the cache is read in place, never
+    // copied into a concatenation.
+    let sources: [(key: Value, value: Value)] = (past.map { [($0.key, $0.value)] } ?? []) + [(k, v)]
+    let lengths = sources.map { b.shape($0.key)[2] }
+    let keyCount = lengths.reduce(0, +)
+    let products = sources.map { b.matmul(stacked, $0.key, transposeB: true) }
     var scores = b.mul(
-      b.matmul(stacked, keys, transposeB: true),
+      products.count == 1 ? products[0] : b.concat(products, axis: 3),
       b.constant(1 / Double(hd).squareRoot(), .scalar(dtype)))
     if group > 1 { scores = b.reshape(scores, [batch, heads, tokens, keyCount]) }
     if let scoreBias { scores = b.add(scores, scoreBias) }
     let allowed = b.broadcast(mask, to: [batch, heads, tokens, keyCount])
     let masked = b.select(allowed, scores, b.constant(-1e9, .scalar(dtype)))
     let probabilities = b.softmax(masked, axis: -1, attention: true)
-    var context = b.matmul(
+    let grouped =
       group == 1
-        ? probabilities : b.reshape(probabilities, [batch, kvHeads, group * tokens, keyCount]),
-      values)
+      ? probabilities : b.reshape(probabilities, [batch, kvHeads, group * tokens, keyCount])
+    var parts: [Value] = []
+    var offset = 0
+    for (source, length) in zip(sources, lengths) {
+      let weights =
+        sources.count == 1
+        ? grouped
+        : b.slice(
+          grouped, start: [0, 0, 0, offset],
+          limit: [batch, kvHeads, group * tokens, offset + length])
+      parts.append(b.matmul(weights, source.value))
+      offset += length
+    }
+    var context = parts.dropFirst().reduce(parts[0]) { b.add($0, $1) }
     if group > 1 { context = b.reshape(context, [batch, heads, tokens, hd]) }  // [B, H, T, hd]
     let merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [batch, tokens, heads * hd])
     return (Linear(names.output, heads * hd, dimension, bias: bias)(merged, in: m), present)
