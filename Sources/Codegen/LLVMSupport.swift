@@ -3,8 +3,8 @@ import CLLVM
 // Owning Swift wrappers around the LLVM 14 C API handles the JIT needs.
 //
 // Ownership rules (LLVM 14): `LLVMOrcCreateLLJIT` consumes its builder,
-// `LLVMOrcLLJITAddObjectFile` and `LLVMParseIRInContext` consume their memory buffers, and everything else created here is
-// disposed by the wrapper's `deinit`. Each compilation uses its own context, module and target
+// `LLVMOrcLLJITAddObjectFile` and `LLVMParseIRInContext` consume their memory buffers, and
+// everything else created here is disposed by the wrapper's `deinit`. Each compilation uses its own context, module and target
 // machine, so compilations on different threads share no LLVM state except the process-wide
 // target registration done once in `HostTarget.shared`.
 

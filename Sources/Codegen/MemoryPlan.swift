@@ -34,7 +34,7 @@ struct MemoryPlan: Sendable {
   /// The node after which every result that is not an update is computed (-1: before any).
   var acceptAfter: Int
   /// The node at which the arena reaches its size, and the blocks live there (root value and
-  /// bytes, largest first): what to shrink to shrink the arena.
+  /// bytes): what to shrink to shrink the arena.
   var peak: (node: Int, live: [(value: Value, bytes: Int)]) = (-1, [])
 
   /// Result `result` copied into parameter `parameter`'s buffer once node `after` has run
@@ -122,7 +122,7 @@ struct MemoryPlan: Sendable {
         live.insert((offset, size, node.result), at: slot)
         if saturatingSum(offset, size) > peak {
           peak = saturatingSum(offset, size)
-          self.peak = (i, live.map { ($0.root, $0.size) }.sorted { $0.bytes > $1.bytes })
+          self.peak = (i, live.map { ($0.root, $0.size) })
         }
         locations[node.result] = .arena(offset)
       }
@@ -145,12 +145,13 @@ extension MemoryPlan {
       guard let n = nodes[v] else { return "\(v)" }
       return "%\(n.name) = \(n.op.name) : \(n.type)"
     }
+    let largest = peak.live.sorted { $0.bytes > $1.bytes }
     var byOp: [String: Int] = [:]
-    for block in peak.live { byOp[nodes[block.value]?.op.name ?? "?", default: 0] += block.bytes }
+    for block in largest { byOp[nodes[block.value]?.op.name ?? "?", default: 0] += block.bytes }
     let kinds = byOp.sorted { $0.value > $1.value }.map { ("all \($0.key)", $0.value) }
     return (
       line(graph.nodes[peak.node].result),
-      peak.live.prefix(16).map { (line($0.value), $0.bytes) } + kinds
+      largest.prefix(16).map { (line($0.value), $0.bytes) } + kinds
     )
   }
 }
@@ -158,11 +159,6 @@ extension MemoryPlan {
 extension Op {
   var isReshape: Bool {
     if case .reshape = self { return true }
-    return false
-  }
-
-  var isBroadcast: Bool {
-    if case .broadcast = self { return true }
     return false
   }
 }
