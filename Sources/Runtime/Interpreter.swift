@@ -169,7 +169,7 @@ public final class InterpreterProfile: @unchecked Sendable {
     return totals.map { op, value in
       (
         op,
-        Double(value.time.components.seconds) + Double(value.time.components.attoseconds) * 1e-18,
+        value.time.inSeconds,
         value.count
       )
     }.sorted { $0.seconds > $1.seconds }

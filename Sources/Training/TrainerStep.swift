@@ -30,9 +30,7 @@ extension Trainer {
       : try accumulatedStep(microBatches, optimizerInputs, step: stepNumber)
     let norm = try gradientNorm(outputs, step: stepNumber)
     commit(progress: next, step: stepNumber, loss: losses.loss)
-    let elapsed = clock.now - start
-    let seconds =
-      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = (clock.now - start).inSeconds
     let record = StepRecord(
       step: stepNumber, totalSteps: totalSteps, epoch: progress.epoch, loss: losses.loss,
       taskLoss: losses.task, sinkPenalty: losses.penalty, gradientNorm: norm,

@@ -125,8 +125,8 @@ struct BenchTrainStepCommand: ParsableCommand {
       options.splitMatmuls = !blasThreads
       JIT.clearMemoryCache()
       let cold = try JIT.compile(graph, options: options)
-      compileCold = Self.seconds(cold.statistics.duration)
-      compileCached = Self.seconds(try JIT.compile(graph, options: options).statistics.duration)
+      compileCold = seconds(cold.statistics.duration)
+      compileCached = seconds(try JIT.compile(graph, options: options).statistics.duration)
       // The disk cache: store the object once, then compile again from it in a fresh key space.
       let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("scalpel-bench-\(getpid())")
@@ -135,10 +135,10 @@ struct BenchTrainStepCommand: ParsableCommand {
       diskOptions.memoryCache = false
       diskOptions.diskCache = directory
       _ = try JIT.compile(graph, options: diskOptions)
-      compileDisk = Self.seconds(try JIT.compile(graph, options: diskOptions).statistics.duration)
+      compileDisk = seconds(try JIT.compile(graph, options: diskOptions).statistics.duration)
       kernels = cold.statistics.kernels
       for (name, d) in cold.statistics.phases {
-        compilePhases[name] = Self.round(Self.seconds(d), 3)
+        compilePhases[name] = Self.round(seconds(d), 3)
       }
       arena = cold.statistics.arenaBytes
       arenaPeak = cold.statistics.arenaPeak
@@ -314,11 +314,6 @@ struct BenchTrainStepCommand: ParsableCommand {
       losses.append(outputs["loss"]?.doubles.first ?? .nan)
     }
     return (times, losses)
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    let (s, atto) = d.components
-    return Double(s) + Double(atto) * 1e-18
   }
 
   static func round(_ x: Double, _ digits: Int = 2) -> Double {

@@ -99,6 +99,4 @@ func jsonText(_ object: Any) throws -> String {
 }
 
 /// Seconds elapsed in a `ContinuousClock` duration.
-func seconds(_ d: Duration) -> Double {
-  Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
+func seconds(_ d: Duration) -> Double { d.inSeconds }
