@@ -296,9 +296,11 @@ public final class ExperimentRunner {
     }
   }
 
-  /// A trainer writing to `directory`, resumed from its checkpoint when one exists.
+  /// A trainer writing to `directory`, resumed from its checkpoint when one exists (`weights`
+  /// is evaluated only when it does not: a resumed run does not read its starting weights).
   func trainer(
-    in directory: String, config: TrainingConfig, weights: [String: HostTensor],
+    in directory: String, config: TrainingConfig,
+    weights: @autoclosure () throws -> [String: HostTensor],
     samples: [EncodedSample], alignmentSamples: [EncodedSample] = [], pools: SurgeryPools?
   ) throws -> Trainer {
     let trainer: Trainer
@@ -308,7 +310,7 @@ public final class ExperimentRunner {
         alignmentSamples: alignmentSamples, pools: pools, backend: backend)
     } else {
       trainer = try Trainer(
-        model: model.architecture, config: config, weights: weights, samples: samples,
+        model: model.architecture, config: config, weights: try weights(), samples: samples,
         alignmentSamples: alignmentSamples, pools: pools,
         backend: backend,
         sources: ["tokenizer": try model.tokenizerPath(), "model": model.location.path])
