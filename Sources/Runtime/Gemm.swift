@@ -151,7 +151,8 @@ public enum Gemm {
   /// OpenBLAS's build configuration, the kernel it chose for this CPU and its thread count, for
   /// benchmark and test logs.
   public static var openBLAS: (configuration: String, kernel: String, threads: Int) {
-    (
+    blasThreadsLock.withLock { selectKernelOnce() }
+    return (
       openblas_get_config().map { String(cString: $0) } ?? "unknown",
       openblas_get_corename().map { String(cString: $0) } ?? "unknown",
       Int(openblas_get_num_threads())
@@ -162,11 +163,21 @@ public enum Gemm {
   static func setBLASThreads(_ n: Int) {
     blasThreadsLock.lock()
     defer { blasThreadsLock.unlock() }
+    selectKernelOnce()
     if blasThreads == n { return }
     openblas_set_num_threads(Int32(n))
     blasThreads = n
   }
 
+  /// Replaces a kernel OpenBLAS chose too narrow for this CPU (`OpenBLASKernel`) before the
+  /// first BLAS call; called under `blasThreadsLock`.
+  private static func selectKernelOnce() {
+    if kernelSelected { return }
+    OpenBLASKernel.select()
+    kernelSelected = true
+  }
+
+  nonisolated(unsafe) private static var kernelSelected = false
   nonisolated(unsafe) private static var blasThreads = 0
   private static let blasThreadsLock = NSLock()
 }

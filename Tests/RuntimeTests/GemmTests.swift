@@ -1,3 +1,4 @@
+import Foundation
 import IR
 import TestSupport
 import Testing
@@ -71,5 +72,31 @@ import Testing
       try GemmShape(
         dtype: .f32, m: 1 << 31, n: 1, k: 1, transposeA: false, transposeB: false, batch: 1)
     }
+  }
+
+  /// A kernel narrower than the CPU is replaced by the one its vector extensions call for.
+  @Test func aNarrowKernelIsReplacedByTheOneTheCPUCallsFor() {
+    let avx2: Set<String> = ["sse4_2", "avx", "avx2", "fma"]
+    let avx512 = avx2.union(["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"])
+    #expect(OpenBLASKernel.replacement(current: "Prescott", flags: avx512) == "SkylakeX")
+    #expect(OpenBLASKernel.replacement(current: "Sandybridge", flags: avx2) == "Haswell")
+    #expect(
+      OpenBLASKernel.replacement(current: "Prescott", flags: avx512.subtracting(["avx512bw"]))
+        == "Haswell")
+    #expect(OpenBLASKernel.replacement(current: "Prescott", flags: ["sse4_2", "avx"]) == nil)
+    for kept in ["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"] {
+      #expect(OpenBLASKernel.replacement(current: kept, flags: avx512) == nil)
+    }
+  }
+
+  /// The kernel OpenBLAS runs in this process needs no replacement: it uses AVX2 or AVX-512
+  /// whenever the CPU has them (unless the environment's OPENBLAS_CORETYPE chose it).
+  @Test func theKernelInUseFitsTheHost() {
+    let kernel = Gemm.openBLAS.kernel
+    let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil
+    #expect(
+      forced
+        || OpenBLASKernel.replacement(current: kernel, flags: OpenBLASKernel.hostFlags()) == nil,
+      "OpenBLAS kernel \(kernel)")
   }
 }
