@@ -14,7 +14,10 @@ import IR
 /// The driver walks the nodes on a path from a `wrt` parameter to `L` in reverse, asks each
 /// op's VJP rule (IR/Ops) for operand cotangents and adds each contribution to its value's
 /// running sum as it is made, so a value used in several places (a weight shared by Surgery's
-/// clones, a tied embedding) holds one partial gradient at a time, not one per use. Ops
+/// clones, a tied embedding) holds one partial gradient at a time, not one per use. The
+/// `gather`s of one table (the embedding read by the batch and by Surgery's two clones) give
+/// one `scatter_add` over all their rows, added to the sum when the table's cotangent is due,
+/// instead of one dense [rows, …] tensor per gather. Ops
 /// off that path are never differentiated. A parameter the loss does not reach gets a zero
 /// gradient. A non-differentiable op on the path (a cast out of an integer or i1 value, that is
 /// a comparison or integer op used as a value) is an error located at that op.
@@ -89,11 +92,24 @@ public struct Gradient: Pass, Sendable {
       b.locationOverride = here
       pending[loss.value] = b.constant(1, lossType)
     }
+    // The (cotangent, ids) of each table's gathers, not yet scattered into its sum.
+    var gathered: [Value: [(updates: Value, ids: Value)]] = [:]
+    func settle(_ table: Value) {
+      guard let parts = gathered.removeValue(forKey: table) else { return }
+      let sum = scatter(parts, rows: b.type(table).shape[0], b)
+      pending[table] = pending[table].map { b.add($0, sum) } ?? sum
+    }
+
     for n in graph.nodes.reversed() where onPath.contains(n.result) {
+      settle(n.result)
       guard let cotangent = pending[n.result] else { continue }
       pending[n.result] = nil
       b.locationOverride = n.location
       let needs = n.operands.map(onPath.contains)
+      if case .gather = n.op {
+        if needs[0] { gathered[n.operands[0], default: []].append((cotangent, n.operands[1])) }
+        continue
+      }
       let before = b.diagnostics.count
       let parts: [Value?]
       do {
@@ -118,6 +134,7 @@ public struct Gradient: Pass, Sendable {
     b.locationOverride = here
     var results = graph.results
     for p in targets {
+      settle(p.value)
       let grad = pending[p.value] ?? b.constant(0, p.type)
       results.append(GraphResult(name: "grad_\(p.name)", value: grad))
     }
@@ -131,4 +148,24 @@ public struct Gradient: Pass, Sendable {
     }
     return out
   }
+}
+
+/// One `scatter_add` of every gather's cotangent rows into a [rows, …] table gradient: the
+/// gathers' ids and cotangents flattened to one list of rows each and joined (ids as i64 when
+/// their types differ).
+private func scatter(_ parts: [(updates: Value, ids: Value)], rows: Int, _ b: GraphBuilder)
+  -> Value
+{
+  if parts.count == 1 { return b.scatterAdd(parts[0].updates, parts[0].ids, rows: rows) }
+  let dtypes = Set(parts.map { b.type($0.ids).dtype })
+  var updates: [Value] = []
+  var ids: [Value] = []
+  for (u, i) in parts {
+    let (uType, iType) = (b.type(u), b.type(i))
+    let rest = Array(uType.shape.dropFirst(iType.rank))
+    updates.append(b.reshape(u, [iType.count] + rest))
+    let flat = b.reshape(i, [iType.count])
+    ids.append(dtypes.count == 1 ? flat : b.cast(flat, to: .i64))
+  }
+  return b.scatterAdd(b.concat(updates, axis: 0), b.concat(ids, axis: 0), rows: rows)
 }

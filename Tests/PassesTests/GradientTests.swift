@@ -335,6 +335,36 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   #expect(losses.last! < 0.5 * losses.first!, "loss went from \(losses.first!) to \(losses.last!)")
 }
 
+/// A table read by three gathers (ids of different shapes and types) and by a matmul, as a tied
+/// embedding read by a batch and Surgery's two clones: its gradient has one scatter_add, and
+/// matches finite differences.
+@Test func gathersOfOneTableShareOneScatter() throws {
+  let b = GraphBuilder(name: "tied")
+  let table = b.parameter("table", f64([6, 3]))
+  let ids1 = b.parameter("ids1", TensorType(.i32, [2, 2]))
+  let ids2 = b.parameter("ids2", TensorType(.i32, [3]))
+  let ids3 = b.parameter("ids3", TensorType(.i64, [1, 2]))
+  let u1 = b.parameter("u1", f64([2, 2, 3]))
+  let u2 = b.parameter("u2", f64([3, 3]))
+  let u3 = b.parameter("u3", f64([1, 2, 3]))
+  let h = b.parameter("h", f64([2, 3]))
+  let logits = b.matmul(h, table, transposeB: true)
+  var loss = b.sum(b.mul(logits, logits), axes: [0, 1])
+  for (ids, u) in [(ids1, u1), (ids2, u2), (ids3, u3)] {
+    let y = b.tanh(b.gather(table, ids))
+    loss = b.add(loss, b.sum(b.mul(y, u), axes: b.allAxes(y)))
+  }
+  let g = try b.build(results: [("loss", loss)])
+  let graded = try Gradient(of: "loss", wrt: ["table"]).apply(to: g)
+  #expect(graded.nodes.filter { if case .scatterAdd = $0.op { true } else { false } }.count == 1)
+  let fixed = [
+    "ids1": try HostTensor(shape: [2, 2], [Int32(0), 5, 5, 2]),
+    "ids2": try HostTensor(shape: [3], [Int32(2), 2, 4]),
+    "ids3": try HostTensor(shape: [1, 2], [Int64(5), 0]),
+  ]
+  try checkGradient(g, wrt: ["table"], fixed: fixed)
+}
+
 // MARK: - Errors and edge cases
 
 @Test func unreachedParametersGetZeroGradients() throws {
