@@ -14,11 +14,13 @@ import IR
 /// New parameters, all inputs: the state `adam_m.P`, `adam_v.P` (P's type, zeros before the
 /// first step) and the scalars `learning_rate` and `step` (the first updated parameter's dtype),
 /// so a schedule and the bias correction change per step without recompiling.
-/// New results: `next_P`, `next_adam_m.P`, `next_adam_v.P` for every P, then `grad_norm`.
+/// New results: `next_P`, `next_adam_m.P`, `next_adam_v.P` for every P, then `grad_norm`. The
+/// `grad_P` results become internal values: a step returns what the next step needs, not a
+/// copy of every gradient (run `grad` alone to see them).
 ///
 /// - Requires: results `grad_P` (from `grad`) with the parameter's type; no parameters named
 ///   `learning_rate`, `step`, `adam_m.P`, `adam_v.P` and no `next_*` results yet.
-/// - Establishes: the results above after the existing ones.
+/// - Establishes: the other results, then the results above; no `grad_P` results.
 /// - Idempotent: no (the new parameters and results would exist twice: an error).
 public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
   public let name = "adamw"
@@ -109,7 +111,7 @@ public struct AdamWUpdate: Pass, Sendable, Hashable, Codable {
     let correction1 = b.sub(b.constant(1, scalar), b.pow(b.constant(beta1, scalar), step))
     let correction2 = b.sub(b.constant(1, scalar), b.pow(b.constant(beta2, scalar), step))
 
-    var results = graph.results
+    var results = graph.results.filter { graph.differentiatedParameter($0) == nil }
     var state: [GraphResult] = []
     for (p, rawGrad) in updates {
       let d = p.type.dtype

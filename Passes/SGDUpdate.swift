@@ -2,13 +2,14 @@ import IR
 
 /// `sgd{lr=0.01}`: appends a plain gradient-descent step to a differentiated graph.
 ///
-/// For every result `grad_P` whose `P` is a parameter, appends a result
+/// For every result `grad_P` whose `P` is a parameter, replaces it by a result
 /// `next_P = P − lr · grad_P`, so one run of the graph is one training step (feed `next_P`
-/// back as `P`). With `lr=input` the rate is a new scalar parameter `learning_rate` (the first
+/// back as `P`; run `grad` alone to see the gradients). With `lr=input` the rate is a new scalar parameter `learning_rate` (the first
 /// updated parameter's dtype), so a schedule can change it per step without recompiling.
 ///
 /// - Requires: results `grad_P` (from `grad`) with the parameter's type.
-/// - Establishes: results `next_P` after the existing ones (and the `learning_rate` input).
+/// - Establishes: the other results, then `next_P` (and the `learning_rate` input); no
+///   `grad_P` results.
 /// - Idempotent: no (the `next_P` results would exist twice: an error).
 public struct SGDUpdate: Pass, Sendable {
   public let name = "sgd"
@@ -38,7 +39,7 @@ public struct SGDUpdate: Pass, Sendable {
       }
       rate = b.parameter("learning_rate", .scalar(updates[0].0.type.dtype), role: .input)
     }
-    var results = graph.results
+    var results = graph.results.filter { graph.differentiatedParameter($0) == nil }
     for (p, grad) in updates {
       guard graph.result(named: "next_\(p.name)") == nil else {
         throw PassError("sgd: the graph already has a result 'next_\(p.name)'")
