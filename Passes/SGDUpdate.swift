@@ -4,8 +4,9 @@ import IR
 ///
 /// For every result `grad_P` whose `P` is a parameter, replaces it by a result
 /// `next_P = P − lr · grad_P`, so one run of the graph is one training step (feed `next_P`
-/// back as `P`; run `grad` alone to see the gradients). With `lr=input` the rate is a new scalar parameter `learning_rate` (the first
-/// updated parameter's dtype), so a schedule can change it per step without recompiling.
+/// back as `P`; run `grad` alone to see the gradients). With `lr=input` the rate is a new
+/// scalar parameter `learning_rate` (the first updated parameter's dtype), so a schedule can
+/// change it per step without recompiling.
 ///
 /// - Requires: results `grad_P` (from `grad`) with the parameter's type.
 /// - Establishes: the other results, then `next_P` (and the `learning_rate` input); no
