@@ -23,20 +23,11 @@ enum OpenBLASKernel {
     return flags.isSuperset(of: avx512) ? "SkylakeX" : "Haswell"
   }
 
-  /// The vector-extension flags of the first CPU in `/proc/cpuinfo` (empty when unreadable).
-  static func hostFlags() -> Set<String> {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-      let list = line.split(separator: ":", maxSplits: 1).last
-    else { return [] }
-    return Set(list.split(separator: " ").map(String.init))
-  }
-
   /// Replaces a narrow kernel as described above; call once, before any BLAS call.
   static func select() {
     guard getenv("OPENBLAS_CORETYPE") == nil,
       let current = openblas_get_corename().map({ String(cString: $0) }),
-      let kernel = replacement(current: current, flags: hostFlags())
+      let kernel = replacement(current: current, flags: HostCPU.flags)
     else { return }
     setenv("OPENBLAS_CORETYPE", kernel, 1)
     _ = scalpel_openblas_select_kernel()

@@ -326,13 +326,8 @@ extension BenchTrainStepCommand {
   /// What the numbers depend on: the CPU (model, vector extensions), the JIT's target CPU and
   /// features, OpenBLAS's build, kernel and threads, and the pool's thread count.
   static func host() throws -> [String: Any] {
-    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    func field(_ name: String) -> String {
-      cpuinfo.split(separator: "\n").first { $0.hasPrefix(name) }
-        .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-        .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-    }
-    let vector = field("flags").split(separator: " ").filter {
+    func field(_ prefix: String) -> String { HostCPU.field(prefix) ?? "unknown" }
+    let vector = (HostCPU.field("flags") ?? "").split(separator: " ").filter {
       ["sse4_2", "avx", "avx2", "fma", "f16c"].contains($0) || $0.hasPrefix("avx512")
         || $0.hasPrefix("amx")
     }

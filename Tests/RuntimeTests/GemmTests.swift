@@ -96,7 +96,7 @@ import Testing
     let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil
     #expect(
       forced
-        || OpenBLASKernel.replacement(current: kernel, flags: OpenBLASKernel.hostFlags()) == nil,
+        || OpenBLASKernel.replacement(current: kernel, flags: HostCPU.flags) == nil,
       "OpenBLAS kernel \(kernel)")
   }
 }
