@@ -15,7 +15,7 @@ import IR
 /// op's VJP rule (IR/Ops) for operand cotangents and adds each contribution to its value's
 /// running sum as it is made, so a value used in several places (a weight shared by Surgery's
 /// clones, a tied embedding) holds one partial gradient at a time, not one per use. The
-/// `gather`s of one table (the embedding read by the batch and by Surgery's two clones) give
+/// `gather`s of one table (the embedding read by the batch and by a Surgery clone) give
 /// one `scatter_add` over all their rows, added to the sum when the table's cotangent is due,
 /// instead of one dense [rows, …] tensor per gather. Ops
 /// off that path are never differentiated. A parameter the loss does not reach gets a zero

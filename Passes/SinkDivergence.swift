@@ -7,9 +7,9 @@ import IR
 /// marks every one it builds, whatever the masking or scaling), or, in IR without marks, by
 /// structure — a `softmax` over the last axis of `[B, H, T, S]` scores that are a `q·kᵀ`
 /// `matmul`, optionally scaled (`mul`/`div` by a constant) and masked (`select` with a
-/// constant, or `add` of a bias) — never by names. It then adds two forward clones of the part
-/// of the graph those softmaxes need, one for a harmful and one for a safe sequence, sharing
-/// every weight, and appends the penalty:
+/// constant, or `add` of a bias) — never by names. It then adds a forward clone of the part of
+/// the graph those softmaxes need, run on a batch of the harmful samples followed by as many safe
+/// ones (nodes `clones.…`), sharing every weight, and appends the penalty:
 ///
 ///   αₕ(X) = Σᵢ w[i]·A_h[i, sink] / Σᵢ w[i],  w[i] = mask[i]·[i ≠ sink]  (mean over the samples)
 ///   dₕ = αₕ(harmful) − αₕ(safe),   penalty = mean over the selected heads of ReLU(dₕ)
@@ -211,27 +211,34 @@ public struct SinkDivergence: Pass, Sendable {
     b.locationOverride = SourceLocation(file: "sink-divergence", line: 0)
     let dtype = lossType.dtype
     let tokenCount = tokenParameter.type.shape[1]
-    var alphas: [Value] = []
-    for side in ["harmful", "safe"] {
-      let sideTokens = b.parameter(
-        "\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]),
-        role: .input)
-      let mask = b.parameter(
-        "\(side)_mask", TensorType(.i32, [samples, tokenCount]), role: .input)
-      var cloner = try BatchCloner(
-        graph: graph, builder: b, newBatch: samples, prefix: side, tokens: tokenParameter,
-        replacement: sideTokens)
-      let (weights, counts) = queryWeights(mask: mask, dtype: dtype, in: b)
-      var perLayer: [Value] = []
-      for softmax in softmaxes {
-        let probabilities = try cloner.clone(softmax.result)
-        perLayer.append(
-          b.reshape(sinkValues(probabilities, weights: weights, counts: counts, in: b), [1, heads]))
-      }
-      var table = b.concat(perLayer, axis: 0)  // [layers, heads]
-      if side == "safe" && detachSafe { table = b.stopGradient(table) }
-      alphas.append(table)
+    // One clone runs both sides as one batch, harmful rows first: its products have twice the
+    // rows (and its weight gradients twice the contraction) of a clone per side.
+    let sides = ["harmful", "safe"]
+    var sideTokens: [Value] = []
+    var sideMasks: [Value] = []
+    for side in sides {
+      sideTokens.append(
+        b.parameter(
+          "\(side)_tokens", TensorType(tokenParameter.type.dtype, [samples, tokenCount]),
+          role: .input))
+      sideMasks.append(
+        b.parameter("\(side)_mask", TensorType(.i32, [samples, tokenCount]), role: .input))
     }
+    var cloner = try BatchCloner(
+      graph: graph, builder: b, sides: sides, rowsPerSide: samples, tokens: tokenParameter,
+      replacement: b.concat(sideTokens, axis: 0))
+    let (weights, counts) = queryWeights(mask: b.concat(sideMasks, axis: 0), dtype: dtype, in: b)
+    var perLayer: [[Value]] = sides.map { _ in [] }
+    for softmax in softmaxes {
+      let probabilities = try cloner.clone(softmax.result)
+      let rows = sinkValues(probabilities, weights: weights, counts: counts, in: b)  // [2N, H]
+      for i in sides.indices {
+        let side = b.slice(rows, start: [i * samples, 0], limit: [(i + 1) * samples, heads])
+        perLayer[i].append(b.reshape(b.mean(side, axes: [0]), [1, heads]))
+      }
+    }
+    var alphas = perLayer.map { b.concat($0, axis: 0) }  // [layers, heads] per side
+    if detachSafe { alphas[1] = b.stopGradient(alphas[1]) }
     let divergence = b.sub(alphas[0], alphas[1])
     let positive = b.relu(divergence)
     let penalty: Value
@@ -287,8 +294,8 @@ public struct SinkDivergence: Pass, Sendable {
     return (weights, counts)
   }
 
-  /// αₕ for probabilities `[N, H, T, S]`: `[H]` (the mean over samples of the weighted mean
-  /// over queries of the sink column).
+  /// Per sample, the weighted mean over queries of the sink column of probabilities
+  /// `[N, H, T, S]`: `[N, H]` (αₕ is its mean over a side's samples).
   func sinkValues(_ probabilities: Value, weights: Value, counts: Value, in b: GraphBuilder)
     -> Value
   {
@@ -297,7 +304,7 @@ public struct SinkDivergence: Pass, Sendable {
     let column = b.reshape(
       b.slice(probabilities, start: [0, 0, 0, sink], limit: [n, h, t, sink + 1]), [n, h, t])
     let weighted = b.sum(b.mul(column, b.reshape(weights, [n, 1, t])), axes: [2])  // [N, H]
-    return b.mean(b.div(weighted, counts), axes: [0])
+    return b.div(weighted, counts)
   }
 
   /// 1 where (layer, head) counts, else 0: `[layers, heads]`.
@@ -320,10 +327,11 @@ public struct SinkDivergence: Pass, Sendable {
   }
 }
 
-/// Clones the part of a graph that a value needs for a new batch size: every value that
-/// depends on the batch's data is rebuilt with its leading axis rescaled (`B·k → N·k`), the
-/// token input is replaced, other inputs with the batch as leading axis get prefixed copies
-/// (role input), and everything else is shared: weights (a `[1, …]` one is broadcast to the new
+/// Clones the part of a graph that a value needs for a new batch of sides × rows per side: every
+/// value that depends on the batch's data is rebuilt with its leading axis rescaled
+/// (`B·k → N·k`), the token input is replaced, another input with the batch as leading axis gets
+/// one copy per side prefixed with the side's name (role input, `rowsPerSide` rows),
+/// concatenated in side order, and everything else is shared: weights (a `[1, …]` one is broadcast to the new
 /// batch), values computed from them alone, inputs without the batch axis. Batch-shaped values
 /// that hold no batch data (constants, broadcasts of weights) are shared when the batch size is
 /// unchanged and rebuilt at the new size otherwise.
@@ -332,7 +340,8 @@ struct BatchCloner {
   let builder: GraphBuilder
   let batch: Int
   let newBatch: Int
-  let prefix: String
+  let sides: [String]
+  let rowsPerSide: Int
   let tokens: Parameter
   var producer: [Value: Node] = [:]
   var parameters: [Value: Parameter] = [:]
@@ -342,14 +351,15 @@ struct BatchCloner {
   var clones: [Value: Value] = [:]
 
   init(
-    graph: Graph, builder: GraphBuilder, newBatch: Int, prefix: String, tokens: Parameter,
+    graph: Graph, builder: GraphBuilder, sides: [String], rowsPerSide: Int, tokens: Parameter,
     replacement: Value
   ) throws(PassError) {
     self.graph = graph
     self.builder = builder
     self.batch = tokens.type.shape[0]
-    self.newBatch = newBatch
-    self.prefix = prefix
+    self.newBatch = sides.count * rowsPerSide
+    self.sides = sides
+    self.rowsPerSide = rowsPerSide
     self.tokens = tokens
     for p in graph.parameters {
       parameters[p.value] = p
@@ -433,9 +443,12 @@ struct BatchCloner {
     }
     for p in graph.parameters where needed.contains(p.value) && clones[p.value] == nil {
       guard batchData.contains(p.value) else { throw notBatched(p) }
-      clones[p.value] = builder.parameter(
-        "\(prefix)_\(p.name)", p.type.with(shape: [newBatch] + p.type.shape.dropFirst()),
-        role: .input)
+      let copies = sides.map {
+        builder.parameter(
+          "\($0)_\(p.name)", p.type.with(shape: [rowsPerSide] + p.type.shape.dropFirst()),
+          role: .input)
+      }
+      clones[p.value] = builder.concat(copies, axis: 0)
     }
     for n in graph.nodes where needed.contains(n.result) && clones[n.result] == nil {
       let operands = n.operands.map { clones[$0] ?? $0 }
@@ -447,7 +460,7 @@ struct BatchCloner {
         }
       let before = builder.diagnostics.count
       let c = builder.emit(
-        op, operands, type: declared, name: "\(prefix).\(n.name)", at: n.location)
+        op, operands, type: declared, name: "clones.\(n.name)", at: n.location)
       if builder.diagnostics.count > before { throw fail(n, builder.diagnostics[before].message) }
       clones[n.result] = c
     }

@@ -60,7 +60,7 @@ import Testing
           .map(e => e.dataset.result);
         document.querySelector('#search-results li[data-result="l1_probs"]').click();
         out.selectedAfterSearch = document.getElementById("details").dataset.selected;
-        const node = document.querySelector('[data-op][data-name="harmful.l0_probs"]');
+        const node = document.querySelector('[data-op][data-name="clones.l0_probs"]');
         node.dispatchEvent(new MouseEvent("click", {bubbles: true}));
         out.selected = document.getElementById("details").dataset.selected;
         out.fields = {};
@@ -111,19 +111,19 @@ import Testing
     #expect(!inserted.isEmpty)
     #expect(Set(observed.surgery) == Set(inserted))
     #expect(observed.surgery.count == inserted.count)
-    #expect(observed.surgery.contains("harmful.l0_probs"))
-    #expect(observed.surgery.contains("safe.l1_probs"))
+    #expect(observed.surgery.contains("clones.l0_probs"))
+    #expect(observed.surgery.contains("clones.l1_probs"))
     #expect(observed.grad > 0)
 
     // Search finds the value, clicking the result selects it.
     #expect(observed.found.first == "l1_probs")
-    #expect(observed.found.contains("harmful.l1_probs"))
+    #expect(observed.found.contains("clones.l1_probs"))
     #expect(observed.selectedAfterSearch == "l1_probs")
 
     // Clicking a node shows its details.
-    let clone = try #require(final.nodes.first { $0.name == "harmful.l0_probs" })
+    let clone = try #require(final.nodes.first { $0.name == "clones.l0_probs" })
     let names = final.valueNames()
-    #expect(observed.selected == "harmful.l0_probs")
+    #expect(observed.selected == "clones.l0_probs")
     #expect(observed.fields["op"] == "softmax")
     #expect(observed.fields["type"] == clone.type.description)
     #expect(

@@ -26,11 +26,12 @@ import Testing
     func label(_ name: String) -> String? { clustering.ofValue[name]?.label(passes: passes) }
     #expect(label("l0_probs") == "input · layer 0")
     #expect(label("l1_probs") == "input · layer 1")
-    #expect(label("harmful.l0_probs") == "sink-divergence · layer 0")
-    #expect(label("safe.l1_probs") == "sink-divergence · layer 1")
+    #expect(label("clones.l0_probs") == "sink-divergence · layer 0")
+    #expect(label("clones.l1_probs") == "sink-divergence · layer 1")
     #expect(label("layers.1.wq") == "input · layer 1")
-    // The clones' token input sits with its first user, the embedding lookup (no layer).
-    #expect(label("harmful_tokens") == "sink-divergence · attention.ir")
+    // The clone's token inputs sit with their first user, the pass's own concatenation of both
+    // sides (no layer).
+    #expect(label("harmful_tokens") == "sink-divergence · sink-divergence")
     // grad_layers.0.wq is the product of layer 0's normalized input and a cotangent.
     let gradient = try #require(graph.result(named: "grad_layers.0.wq"))
     let name = try #require(graph.valueNames()[gradient.value])
@@ -39,15 +40,15 @@ import Testing
     #expect(clustering.ofValue.count == graph.nodes.count + graph.parameters.count)
   }
 
-  /// The heat map's `#attention=L` lists layer L's softmax in the model and in both clones.
+  /// The heat map's `#attention=L` lists layer L's softmax in the model and in the clone.
   @Test func attentionSoftmaxesByLayer() throws {
     let history = try BrowserTests.history()
     let builder = ViewerModelBuilder(history, title: "attention")
     #expect(builder.model.snapshots.first?.attention == [["l0_probs"], ["l1_probs"]])
     #expect(
       builder.model.snapshots.last?.attention == [
-        ["l0_probs", "harmful.l0_probs", "safe.l0_probs"],
-        ["l1_probs", "harmful.l1_probs", "safe.l1_probs"],
+        ["l0_probs", "clones.l0_probs"],
+        ["l1_probs", "clones.l1_probs"],
       ])
   }
 
@@ -55,7 +56,7 @@ import Testing
     let history = try BrowserTests.history()
     let provenance = Provenance(history)
     let afterSurgery = history.snapshots[1].graph
-    let clone = try #require(afterSurgery.nodes.first { $0.name == "harmful.l0_probs" })
+    let clone = try #require(afterSurgery.nodes.first { $0.name == "clones.l0_probs" })
     #expect(provenance.addedBy[1][NodeKey(clone)] == 1)
     let original = try #require(afterSurgery.nodes.first { $0.name == "l0_probs" })
     #expect(provenance.addedBy[1][NodeKey(original)] == 0)

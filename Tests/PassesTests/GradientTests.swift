@@ -336,7 +336,7 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
 }
 
 /// A table read by three gathers (ids of different shapes and types) and by a matmul, as a tied
-/// embedding read by a batch and Surgery's two clones: its gradient has one scatter_add, and
+/// embedding read by a batch and by clones: its gradient has one scatter_add, and
 /// matches finite differences.
 @Test func gathersOfOneTableShareOneScatter() throws {
   let b = GraphBuilder(name: "tied")

@@ -97,7 +97,7 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     }
     #expect(cleaned.parameter(named: "harmful_tokens")?.type == TensorType(.i32, [1, 6]))
     // No LM head, no final norm, no second-layer MLP in the clones.
-    let cloneNodes = cleaned.nodes.filter { $0.name.hasPrefix("harmful.") }
+    let cloneNodes = cleaned.nodes.filter { $0.name.hasPrefix("clones.") }
     let cloneMatmuls = cloneNodes.filter {
       if case .matmul = $0.op { return true } else { return false }
     }
@@ -242,8 +242,8 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     .deletingLastPathComponent().appendingPathComponent("Fixtures/passes")
 
   /// Before/expected IR on a two-layer toy (Tests/Fixtures/passes/sink_divergence_toy*.ir):
-  /// batch-1 clones sharing the embedding and the batch-independent mask, the query weights
-  /// once per side, the per-layer sink columns, the penalty and the rewritten loss.
+  /// one clone of a harmful and a safe row sharing the embedding and the mask, the query
+  /// weights once, the per-layer sink columns split by side, the penalty and the rewritten loss.
   @Test func twoLayerToyMatchesTheExpectedIR() throws {
     let before = try Parser.parseFile(
       Self.fixtures.appendingPathComponent("sink_divergence_toy.ir").path)
@@ -366,19 +366,19 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
   }
 
   @Test func aWeightWithTheBatchAxisCannotBeShared() throws {
-    // A [2, 3, 4] weight added to batch-2 activations: the 1-sequence clones cannot share it.
+    // A [3, 3, 4] weight added to batch-3 activations: the 2-sequence clone cannot share it.
     let b = GraphBuilder(name: "batched_weight")
-    let tokens = b.parameter("tokens", TensorType(.i32, [2, 3]))
+    let tokens = b.parameter("tokens", TensorType(.i32, [3, 3]))
     let table = b.parameter("table", TensorType(.f32, [5, 4]))
-    let shift = b.parameter("shift", TensorType(.f32, [2, 3, 4]))
-    let x = b.reshape(b.add(b.gather(table, tokens), shift), [2, 1, 3, 4])
+    let shift = b.parameter("shift", TensorType(.f32, [3, 3, 4]))
+    let x = b.reshape(b.add(b.gather(table, tokens), shift), [3, 1, 3, 4])
     let p = b.softmax(b.matmul(x, x, transposeB: true), attention: true)
     let g = try b.build(results: [("loss", b.mean(p, axes: [0, 1, 2, 3]))])
     do {
       _ = try SinkDivergence().apply(to: g)
       Issue.record("a batch-shaped weight was copied or shared")
     } catch {
-      #expect(error.message.contains("weight '%shift' f32[2,3,4] has the batch (2)"), "\(error)")
+      #expect(error.message.contains("weight '%shift' f32[3,3,4] has the batch (3)"), "\(error)")
     }
   }
 }
