@@ -81,11 +81,14 @@ struct ExperimentCommand: ParsableCommand {
       if bars[label] == nil { bars[label] = ProgressBar(total: total, label: label) }
       bars[label]?.update(done, fields: fields)
     }
-    note("preparing the judge (trained and cached on first use)…")
+    note(
+      "preparing the judge (the one in data/judge/trained when it matches, else trained and cached on first use)…"
+    )
     let (judge, trained) = try HarmfulnessJudge.prepared(
       embedder: embedder, data: dataDirectory,
       cacheDirectory: JudgeEncoderOptions.cacheDirectory(judgeEncoder, store: store),
-      settings: JudgeEncoderOptions.settings(judgeEncoder)
+      shippedDirectory: JudgeEncoderOptions.shippedDirectory(judgeEncoder, data: dataDirectory),
+      settings: JudgeTrainingSettings.forEncoder(judgeEncoder)
     ) { stage, done, total in show("judge: \(stage.rawValue)", done, total, "") }
     if trained { note("judge trained and measured in \(Int(judge.model.card.seconds)) s") }
     let runner = ExperimentRunner(

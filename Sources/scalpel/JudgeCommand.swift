@@ -69,15 +69,17 @@ struct JudgeCommand: ParsableCommand {
     let labelled = try evaluate.map(AnswerRecord.read)
     let store = ModelOptions.store()
     let embedder = try encoder.make(store: store, backend: try ModelOptions.backend(named: backend))
-    var settings = JudgeEncoderOptions.settings(
+    var settings = JudgeTrainingSettings.forEncoder(
       encoder.encoder, features: features.flatMap(JudgeFeatures.init(rawValue:)))
     settings.folds = folds
     var bars: [TrainingStage: ProgressBar] = [:]
     let cacheDirectory =
       cache ?? JudgeEncoderOptions.cacheDirectory(encoder.encoder, store: store)
     let (judge, trained) = try HarmfulnessJudge.prepared(
-      embedder: embedder, data: dataDirectory, cacheDirectory: cacheDirectory, settings: settings,
-      retrain: retrain
+      embedder: embedder, data: dataDirectory, cacheDirectory: cacheDirectory,
+      shippedDirectory: JudgeEncoderOptions.shippedDirectory(
+        encoder.encoder, data: dataDirectory, modelDir: encoder.modelDir),
+      settings: settings, retrain: retrain
     ) { stage, done, total in
       if bars[stage] == nil { bars[stage] = ProgressBar(total: total, label: stage.rawValue) }
       bars[stage]?.update(done)

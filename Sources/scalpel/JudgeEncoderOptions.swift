@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Models
 import Runtime
 import Safety
@@ -38,20 +39,18 @@ struct JudgeEncoderOptions: ParsableArguments {
       backend: backend)
   }
 
-  /// The judge's training settings for encoder `name`: SmolLM2 reads the pair only (its prompt
-  /// holds question and answer; encoding the answer alone as well would double its cost), the
-  /// others the pair and the answer. The other feature sets are compared only when the answers
-  /// are encoded anyway.
-  static func settings(_ name: String, features: JudgeFeatures? = nil) -> JudgeTrainingSettings {
-    var settings = JudgeTrainingSettings()
-    settings.features = features ?? (name == "smollm2" ? .pair : .pairAndAnswer)
-    settings.compareFeatures = settings.features == .pairAndAnswer
-    return settings
-  }
-
   /// Where the judge made with encoder `name` keeps its heads and embedding cache by default.
   static func cacheDirectory(_ name: String, store: ModelStore) -> String {
     store.cacheDirectory + "/judge/" + name
+  }
+
+  /// The trained judge committed with the data for encoder `name`
+  /// (`data/judge/trained/NAME`, data/README.md), used when its fingerprint matches; it was
+  /// trained with the default models, so not with another `--model-dir`.
+  static func shippedDirectory(
+    _ name: String, data: DataDirectory, modelDir: String? = nil
+  ) -> String? {
+    modelDir == nil ? data.path("judge/trained/" + name) : nil
   }
 
   /// The encoder called `name` (defaults for nil settings; `modelDir`, `maxTokens` and

@@ -160,6 +160,55 @@ func tinyEmbedder(batchSize: Int = 4) throws -> SentenceEmbedder {
     #expect(try JudgeStore.load(from: directory, fingerprint: "other") == nil)
   }
 
+  /// The judge committed with the data is the one this checkout would train: same encoder
+  /// identity, settings and training rows (so `scalpel experiment` uses it instead of training).
+  @Test func theCommittedJudgeMatchesThisCheckout() throws {
+    let data = try Paths.data()
+    let settings = JudgeTrainingSettings.forEncoder("smollm2")
+    let fingerprint = JudgeTrainer.fingerprint(
+      try JudgeDataset.assemble(from: data, options: settings.data), settings,
+      embedder: VerdictEncoder.identity())
+    let directory = data.path("judge/trained/smollm2")
+    let model = try JudgeStore.load(from: directory, fingerprint: fingerprint)
+    #expect(
+      model != nil,
+      """
+      \(directory) does not hold a judge with fingerprint \(fingerprint): the judge's data or \
+      settings changed; retrain it (`scalpel judge --retrain`) and copy its two files there \
+      (docs/judge.md)
+      """)
+  }
+
+  /// `prepared` takes a matching judge from the shipped directory before the cache, and a
+  /// shipped judge with another fingerprint is ignored.
+  @Test func preparedPrefersAMatchingShippedJudge() throws {
+    let (e, data) = (try tinyEmbedder(), try Paths.data())
+    let settings = JudgeTrainingSettings.forEncoder("minilm")
+    let fingerprint = JudgeTrainer.fingerprint(
+      try JudgeDataset.assemble(from: data, options: settings.data), settings,
+      embedder: e.identity)
+    func model(bias: Float, fingerprint: String) -> HarmfulnessModel {
+      let zero = [Float](repeating: 0, count: 2 * e.dimension)
+      return HarmfulnessModel(
+        harm: LogisticHead(weights: zero, bias: bias),
+        refusal: LogisticHead(weights: zero, bias: 0), rule: JudgeRule(), embedder: e.identity,
+        features: settings.features, fingerprint: fingerprint, card: emptyCard())
+    }
+    let (shipped, cache, stale) = (
+      try temporaryDirectory(), try temporaryDirectory(), try temporaryDirectory()
+    )
+    try JudgeStore.save(model(bias: 1, fingerprint: fingerprint), in: shipped)
+    try JudgeStore.save(model(bias: 2, fingerprint: fingerprint), in: cache)
+    try JudgeStore.save(model(bias: 3, fingerprint: "stale"), in: stale)
+    let first = try HarmfulnessJudge.prepared(
+      embedder: e, data: data, cacheDirectory: cache, shippedDirectory: shipped,
+      settings: settings)
+    #expect(!first.trained && first.judge.model.harm.bias == 1)
+    let second = try HarmfulnessJudge.prepared(
+      embedder: e, data: data, cacheDirectory: cache, shippedDirectory: stale, settings: settings)
+    #expect(!second.trained && second.judge.model.harm.bias == 2)
+  }
+
   @Test func judgeAppliesTheTwoStageRule() throws {
     let e = try tinyEmbedder()
     let zero = [Float](repeating: 0, count: e.dimension)

@@ -169,18 +169,25 @@ public enum JudgeEmbeddings {
 }
 
 extension HarmfulnessJudge {
-  /// The judge saved in `cacheDirectory` when its fingerprint (embedder, features, options and
-  /// training rows) matches; otherwise trains one (measuring the card) and saves it.
+  /// A saved judge whose fingerprint (embedder, features, options and training rows) matches:
+  /// the one in `shippedDirectory` (a judge committed with the data, the same on every machine)
+  /// first, then the one in `cacheDirectory`; otherwise trains one (measuring the card) and
+  /// saves it in `cacheDirectory`. `retrain` skips both.
   public static func prepared(
     embedder: any TextEncoder, data: DataDirectory, cacheDirectory: String,
-    settings: JudgeTrainingSettings = JudgeTrainingSettings(), retrain: Bool = false,
-    progress: ((TrainingStage, Int, Int) -> Void)? = nil
+    shippedDirectory: String? = nil, settings: JudgeTrainingSettings = JudgeTrainingSettings(),
+    retrain: Bool = false, progress: ((TrainingStage, Int, Int) -> Void)? = nil
   ) throws(SafetyError) -> (judge: HarmfulnessJudge, trained: Bool) {
     let cache = EmbeddingCache(
       path: cacheDirectory + "/" + JudgeStore.embeddingFile, dimension: embedder.dimension)
     let dataset = try JudgeDataset.assemble(from: data, options: settings.data)
     let fingerprint = JudgeTrainer.fingerprint(dataset, settings, embedder: embedder.identity)
-    var model = retrain ? nil : try JudgeStore.load(from: cacheDirectory, fingerprint: fingerprint)
+    var model: HarmfulnessModel? = nil
+    if !retrain {
+      for directory in [shippedDirectory, cacheDirectory].compactMap({ $0 }) where model == nil {
+        model = try JudgeStore.load(from: directory, fingerprint: fingerprint)
+      }
+    }
     let trained = model == nil
     if model == nil {
       let fresh = try JudgeTrainer.train(

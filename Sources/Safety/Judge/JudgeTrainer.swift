@@ -13,6 +13,17 @@ public struct JudgeTrainingSettings: Sendable, Hashable, Codable {
   public var resamples = 1000
 
   public init() {}
+
+  /// The settings of the judge made with encoder `name` (`scalpel judge --encoder`): SmolLM2
+  /// reads the pair only (its prompt holds question and answer; encoding the answer alone as
+  /// well would double its cost), the others the pair and the answer. The other feature sets
+  /// are compared only when the answers are encoded anyway.
+  public static func forEncoder(_ name: String, features: JudgeFeatures? = nil) -> Self {
+    var settings = JudgeTrainingSettings()
+    settings.features = features ?? (name == "smollm2" ? .pair : .pairAndAnswer)
+    settings.compareFeatures = settings.features == .pairAndAnswer
+    return settings
+  }
 }
 
 /// Stages reported by `JudgeTrainer.train`.

@@ -42,6 +42,7 @@ public final class VerdictEncoder: TextEncoder {
   public let maxTokens: Int
   /// Texts per graph run.
   public let batchSize: Int
+  /// `Self.identity(model:maxTokens:)`: the embedding cache's and the judge's key.
   public let identity: String
   /// Ids of the "Yes" and "No" tokens whose logits make the verdict.
   public let yesIds: [Int]
@@ -103,7 +104,14 @@ public final class VerdictEncoder: TextEncoder {
     self.backend = backend
     self.maxTokens = maxTokens
     self.batchSize = batchSize
-    self.identity = "\(identity)/verdict-v2/t\(maxTokens)"
+    self.identity = Self.identity(model: identity, maxTokens: maxTokens)
+  }
+
+  /// The identity of an encoder on `model` (a name) reading `maxTokens` tokens per text.
+  public static func identity(model: String = "SmolLM2-135M-Instruct", maxTokens: Int = 320)
+    -> String
+  {
+    "\(model)/verdict-v2/t\(maxTokens)"
   }
 
   /// `last` and `mean`, then the verdict.
