@@ -270,7 +270,8 @@ func attentionBlockGraph(tokens t: Int = 4, model d: Int = 8, heads h: Int = 2, 
   // RoPE tables: θ[p, i] = p · base^(-2i/hd).
   let pos = b.iota(axis: 0, f64([t, hd / 2]))
   let i = b.iota(axis: 1, f64([t, hd / 2]))
-  let invFreq = b.exp(b.mul(i, b.constant(-2 * 9.210340371976184 / Double(hd), .scalar(.f64))))  // ln 10000 = 9.2103…
+  // ln 10000 = 9.2103…
+  let invFreq = b.exp(b.mul(i, b.constant(-2 * 9.210340371976184 / Double(hd), .scalar(.f64))))
   let theta = b.mul(pos, invFreq)
   let (cosT, sinT) = (b.cos(theta), b.sin(theta))
   func rope(_ v: Value) -> Value {  // v: [h, t, hd]
