@@ -331,10 +331,10 @@ public struct SinkDivergence: Pass, Sendable {
 /// value that depends on the batch's data is rebuilt with its leading axis rescaled
 /// (`B·k → N·k`), the token input is replaced, another input with the batch as leading axis gets
 /// one copy per side prefixed with the side's name (role input, `rowsPerSide` rows),
-/// concatenated in side order, and everything else is shared: weights (a `[1, …]` one is broadcast to the new
-/// batch), values computed from them alone, inputs without the batch axis. Batch-shaped values
-/// that hold no batch data (constants, broadcasts of weights) are shared when the batch size is
-/// unchanged and rebuilt at the new size otherwise.
+/// concatenated in side order, and everything else is shared: weights (a `[1, …]` one is
+/// broadcast to the new batch), values computed from them alone, inputs without the batch axis.
+/// Batch-shaped values that hold no batch data (constants, broadcasts of weights) are shared when
+/// the batch size is unchanged and rebuilt at the new size otherwise.
 struct BatchCloner {
   let graph: Graph
   let builder: GraphBuilder

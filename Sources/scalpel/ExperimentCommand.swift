@@ -81,9 +81,7 @@ struct ExperimentCommand: ParsableCommand {
       if bars[label] == nil { bars[label] = ProgressBar(total: total, label: label) }
       bars[label]?.update(done, fields: fields)
     }
-    note(
-      "preparing the judge (the one in data/judge/trained when it matches, else trained and cached on first use)…"
-    )
+    note("preparing the judge (the committed one when it matches, else trained and cached)…")
     let (judge, trained) = try HarmfulnessJudge.prepared(
       embedder: embedder, data: dataDirectory,
       cacheDirectory: JudgeEncoderOptions.cacheDirectory(judgeEncoder, store: store),
