@@ -434,7 +434,12 @@ struct BatchCloner {
       for i in n.operands.indices where clones[n.operands[i]] == nil {
         let o = n.operands[i]
         guard try carriesBatch(n, operand: i, types: types) else { continue }
-        if let t = types[o], !batchData.contains(o), let shared = shared(o, t) {
+        // A weight with the batch as its leading axis holds per-row values: never shared, even
+        // when the clone's batch happens to equal the training batch (an error below).
+        let batchShapedWeight =
+          parameters[o]?.role == .weight && batch != 1
+          && types[o]?.shape.first == batch
+        if let t = types[o], !batchData.contains(o), !batchShapedWeight, let shared = shared(o, t) {
           clones[o] = shared
         } else {
           needed.insert(o)

@@ -365,20 +365,24 @@ func referenceAlphas(_ sequence: [Int], weights: [String: HostTensor], sink: Int
     #expect(try Parser().parseGraph(text) == plain)
   }
 
-  @Test func aWeightWithTheBatchAxisCannotBeShared() throws {
-    // A [3, 3, 4] weight added to batch-3 activations: the 2-sequence clone cannot share it.
+  @Test(arguments: [2, 3])
+  func aWeightWithTheBatchAxisCannotBeShared(batch: Int) throws {
+    // A [B, 3, 4] weight added to batch-B activations holds one row per sequence: the 2-row
+    // clone can neither copy nor share it, also when B is 2 and the shapes would fit.
     let b = GraphBuilder(name: "batched_weight")
-    let tokens = b.parameter("tokens", TensorType(.i32, [3, 3]))
+    let tokens = b.parameter("tokens", TensorType(.i32, [batch, 3]))
     let table = b.parameter("table", TensorType(.f32, [5, 4]))
-    let shift = b.parameter("shift", TensorType(.f32, [3, 3, 4]))
-    let x = b.reshape(b.add(b.gather(table, tokens), shift), [3, 1, 3, 4])
+    let shift = b.parameter("shift", TensorType(.f32, [batch, 3, 4]))
+    let x = b.reshape(b.add(b.gather(table, tokens), shift), [batch, 1, 3, 4])
     let p = b.softmax(b.matmul(x, x, transposeB: true), attention: true)
     let g = try b.build(results: [("loss", b.mean(p, axes: [0, 1, 2, 3]))])
     do {
       _ = try SinkDivergence().apply(to: g)
       Issue.record("a batch-shaped weight was copied or shared")
     } catch {
-      #expect(error.message.contains("weight '%shift' f32[3,3,4] has the batch (3)"), "\(error)")
+      #expect(
+        error.message.contains("weight '%shift' f32[\(batch),3,4] has the batch (\(batch))"),
+        "\(error)")
     }
   }
 }
