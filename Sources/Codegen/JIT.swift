@@ -31,7 +31,7 @@ public enum JIT {
       phases.append((name, now - phaseStart))
       phaseStart = now
     }
-    let host = try hostTarget()
+    let host = try hostTarget().narrowed(to: options.target)
     let key = cacheKey(graph, options, host)
     if options.memoryCache, let hit = CompileCache.shared.lookup(key) {
       var statistics = hit.statistics
@@ -165,13 +165,14 @@ public enum JIT {
   /// allocates its arena again.
   public static func releaseIdleArenas() { IdleArenas.shared.releaseAll() }
 
-  /// What the JIT compiles for on this machine: LLVM's name for the host CPU, its feature
-  /// string, and the bytes in one vector register (64 with AVX-512, 32 with AVX, else 16),
-  /// which sets the lanes of every vector loop (`vectorBytes / element size`).
-  public static func host() throws(CompileError) -> (
+  /// What the JIT compiles for on this machine with `target`: LLVM's name for the CPU, its
+  /// feature string (empty for a named x86-64 level: the name implies them), and the bytes in
+  /// one vector register (64 with AVX-512, 32 with AVX, else 16), which sets the lanes of every
+  /// vector loop (`vectorBytes / element size`).
+  public static func host(_ target: JITTarget = .host) throws(CompileError) -> (
     cpu: String, features: String, vectorBytes: Int
   ) {
-    let host = try hostTarget()
+    let host = try hostTarget().narrowed(to: target)
     return (host.cpu, host.features, host.simdBytes)
   }
 

@@ -26,6 +26,9 @@ public struct JITOptions: Sendable, Hashable {
   public var profile: Bool = false
   /// Compiling fails (rather than a run trying to allocate) if one run's arena would be larger.
   public var memoryLimit: MemoryLimit = .processDefault
+  /// The instruction set kernels are compiled for: the host's, or a narrower x86-64 level the
+  /// host also runs (compiling fails on a host that lacks one of its features).
+  public var target: JITTarget = .host
 
   public init(
     passes: String = "default<O3>", graphPasses: String = "fuse", keepIR: Bool = false,

@@ -61,6 +61,20 @@ final class HostTarget: @unchecked Sendable {
       HostTarget(triple: triple, cpu: cpu, features: features, target: target, simdBytes: simd))
   }()
 
+  /// The target for `level`: this host, or the named x86-64 level (its CPU name, the features
+  /// that name implies, its vector width) when the host has every feature the level needs.
+  func narrowed(to level: JITTarget) throws(CompileError) -> HostTarget {
+    guard let bytes = level.vectorBytes else { return self }
+    let missing = level.missingFeatures(hostFeatures: features)
+    guard missing.isEmpty else {
+      throw CompileError(
+        "the JIT target \(level.rawValue) needs CPU features this host (\(cpu)) lacks: "
+          + missing.joined(separator: ", "))
+    }
+    return HostTarget(
+      triple: triple, cpu: level.rawValue, features: "", target: target, simdBytes: bytes)
+  }
+
   private init(triple: String, cpu: String, features: String, target: LLVMTargetRef, simdBytes: Int)
   {
     self.triple = triple

@@ -122,6 +122,7 @@ struct BenchTrainStepCommand: ParsableCommand {
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
       var options = JITOptions(profile: profile)
       options.threads = threads ?? JITOptions.hostThreads
+      options.target = try BackendChoice.jitTarget()
       options.splitMatmuls = !blasThreads
       JIT.clearMemoryCache()
       let cold = try JIT.compile(graph, options: options)
@@ -331,11 +332,12 @@ extension BenchTrainStepCommand {
       ["sse4_2", "avx", "avx2", "fma", "f16c"].contains($0) || $0.hasPrefix("avx512")
         || $0.hasPrefix("amx")
     }
-    let jit = try JIT.host()
+    let jit = try JIT.host(BackendChoice.jitTarget())
     let blas = Gemm.openBLAS
     return [
       "cpu": field("model name"), "cpu_family": field("cpu family"), "cpu_model": field("model\t"),
       "vector_extensions": vector.joined(separator: " "), "jit_cpu": jit.cpu,
+      "jit_target": try BackendChoice.jitTarget().rawValue,
       "jit_vector_bytes": jit.vectorBytes,
       "jit_features": jit.features.split(separator: ",").filter { $0.hasPrefix("+") }
         .joined(separator: ","),

@@ -9,6 +9,12 @@ import Testing
 
 @Test(arguments: opCases)
 func jitMatchesInterpreter(_ c: OpCase) throws {
+  try checkOpCase(c, options: testOptions)
+}
+
+/// Runs `c` in each of its dtypes through the JIT with `options`, against the interpreter and
+/// against the hand-computed expectation.
+func checkOpCase(_ c: OpCase, options: JITOptions) throws {
   for dtype in c.dtypes {
     let b = GraphBuilder(name: "case")
     var inputs: [String: HostTensor] = [:]
@@ -19,7 +25,8 @@ func jitMatchesInterpreter(_ c: OpCase) throws {
       inputs["x\(i)"] = try HostTensor(type, doubles: input.values)
     }
     let graph = try b.build(results: [("y", c.body(b, values, dtype))])
-    let out = try expectSameAsInterpreter(graph, inputs, " \(c) in \(dtype)")
+    let out = try expectSameAsInterpreter(
+      graph, inputs, options: options, " \(c) in \(dtype) (\(options.target.rawValue))")
     let resultDType = c.resultDType ?? dtype
     let expected = try HostTensor(TensorType(resultDType, c.shape), doubles: c.expected)
     let (rtol, atol) =

@@ -7,8 +7,11 @@ import Testing
 @Suite struct MalformedInputTests {
   /// Runs `tool arguments` and checks a clean failure: status 1 or 64, one line of stderr that
   /// holds every one of `expected`.
-  func expectCleanFailure(_ tool: String, _ arguments: [String], _ expected: [String]) throws {
-    let r = try runTool(tool, arguments)
+  func expectCleanFailure(
+    _ tool: String, _ arguments: [String], environment: [String: String] = [:],
+    _ expected: [String]
+  ) throws {
+    let r = try runTool(tool, arguments, environment: environment)
     #expect(r.status == 1 || r.status == 64, "\(tool) \(arguments): status \(r.status)")
     let lines = r.stderr.split(separator: "\n")
     #expect(lines.count == 1 || r.status == 64, "\(tool) \(arguments): \(r.stderr)")
@@ -77,6 +80,29 @@ import Testing
     try expectCleanFailure(
       "scalpel", ["run", iota, "--output-dir", dir.path, "--max-memory", "lots"],
       ["--max-memory 'lots' is not a size"])
+  }
+
+  /// `SCALPEL_JIT_TARGET` picks the JIT's instruction set for every command: a narrower level
+  /// gives the same results, an unknown name a clear error.
+  @Test func jitTargetFromTheEnvironment() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let ir = try write(
+      "graph @g() -> (y: f32[1000]) {\n  %i = iota {axis = 0} : f32[1000]\n"
+        + "  %y = mul %i, %i : f32[1000]\n  return %y\n}\n", "g.ir", in: dir)
+    var outputs: [Data] = []
+    for target in ["host", "x86-64-v2"] {
+      let out = dir.appendingPathComponent(target)
+      let run = try runTool(
+        "scalpel", ["run", ir, "--output-dir", out.path],
+        environment: ["SCALPEL_JIT_TARGET": target])
+      #expect(run.status == 0, "\(run)")
+      outputs.append(try Data(contentsOf: out.appendingPathComponent("y.npy")))
+    }
+    #expect(outputs[0] == outputs[1])
+    try expectCleanFailure(
+      "scalpel", ["run", ir, "--output-dir", dir.path], environment: ["SCALPEL_JIT_TARGET": "avx9"],
+      ["SCALPEL_JIT_TARGET must be one of", "'avx9'"])
   }
 
   @Test func npyWithAnAbsurdHeader() throws {
