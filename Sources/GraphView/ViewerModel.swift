@@ -262,7 +262,7 @@ struct ViewerModelBuilder {
     var counters: [String: Int] = [:]
     var out: [[String]] = []
     for n in SinkDivergence.attentionSoftmaxes(in: graph) {
-      // Surgery's clones are named `harmful.…` and `safe.…`: each copy counts its own layers.
+      // A copy of the model (Surgery's clone, `clones.…`) counts its own layers.
       let copy =
         n.name.split(separator: ".", maxSplits: 1).count > 1 ? n.name.prefix { $0 != "." } : ""
       let key = "\(clustering.ofValue[n.name]?.section ?? 0)|\(copy)"
