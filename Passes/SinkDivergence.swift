@@ -434,12 +434,7 @@ struct BatchCloner {
       for i in n.operands.indices where clones[n.operands[i]] == nil {
         let o = n.operands[i]
         guard try carriesBatch(n, operand: i, types: types) else { continue }
-        // A weight with the batch as its leading axis holds per-row values: never shared, even
-        // when the clone's batch happens to equal the training batch (an error below).
-        let batchShapedWeight =
-          parameters[o]?.role == .weight && batch != 1
-          && types[o]?.shape.first == batch
-        if let t = types[o], !batchData.contains(o), !batchShapedWeight, let shared = shared(o, t) {
+        if let t = types[o], !batchData.contains(o), let shared = shared(o, t) {
           clones[o] = shared
         } else {
           needed.insert(o)
@@ -477,9 +472,12 @@ struct BatchCloner {
 
   /// What the clones use for `v`, a value without batch data of type `t`, when it need not be
   /// rebuilt: `v` itself when the new batch leaves its shape unchanged, a broadcast when its
-  /// leading axis is 1 (batch 1: every new row is the same); nil when it must be rebuilt.
+  /// leading axis is 1 (batch 1: every new row is the same); nil when it must be rebuilt. A
+  /// weight with the batch as its leading axis holds per-row values: never shared, even when the
+  /// clone's batch equals the training batch (it cannot be rebuilt either: an error).
   func shared(_ v: Value, _ t: TensorType) -> Value? {
     guard let first = t.shape.first, batch > 0, first % batch == 0 else { return nil }
+    if parameters[v]?.role == .weight && batch != 1 && first == batch { return nil }
     let shape = [first / batch * newBatch] + t.shape.dropFirst()
     if shape == t.shape { return v }
     return first == 1 ? builder.broadcast(v, to: shape) : nil

@@ -332,12 +332,13 @@ extension BenchTrainStepCommand {
       ["sse4_2", "avx", "avx2", "fma", "f16c"].contains($0) || $0.hasPrefix("avx512")
         || $0.hasPrefix("amx")
     }
-    let jit = try JIT.host(BackendChoice.jitTarget())
+    let target = try BackendChoice.jitTarget()
+    let jit = try JIT.host(target)
     let blas = Gemm.openBLAS
     return [
       "cpu": field("model name"), "cpu_family": field("cpu family"), "cpu_model": field("model\t"),
       "vector_extensions": vector.joined(separator: " "), "jit_cpu": jit.cpu,
-      "jit_target": try BackendChoice.jitTarget().rawValue,
+      "jit_target": target.rawValue,
       "jit_vector_bytes": jit.vectorBytes,
       "jit_features": jit.features.split(separator: ",").filter { $0.hasPrefix("+") }
         .joined(separator: ","),

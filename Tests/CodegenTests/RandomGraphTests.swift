@@ -30,19 +30,22 @@ func randomGraphsMatchInterpreter(batch: Int) throws {
 func gradientGraphsMatchInterpreter(batch: Int) throws {
   var compared = 0
   for seed in UInt64(1000 + batch * 25)..<UInt64(1000 + batch * 25 + 25) {
-    var generator = RandomGraphGenerator(seed: seed)
-    let forward = generator.makeGraph(name: "grad\(seed)", steps: 10)
-    guard let out = forward.result(named: "out") else { continue }
-    let b = GraphBuilder(continuing: forward)
-    let loss = b.sum(out.value, axes: b.allAxes(out.value))
-    b.setResults([GraphResult(name: "loss", value: loss)])
-    let withLoss = try b.build(results: [("loss", loss)])
-    guard
-      let graded = try? Gradient(of: "loss", wrt: forward.parameters.map(\.name)).apply(
-        to: withLoss)
-    else { continue }
+    guard let graded = try randomGradientGraph(seed: seed) else { continue }
     try expectSameAsInterpreter(graded, try randomInputs(graded, seed: seed))
     compared += 1
   }
   #expect(compared >= 15, "only \(compared) gradient graphs compared")
+}
+
+/// A random graph with `loss = Σ out` and the gradient of `loss` with respect to every
+/// parameter; nil when the path holds a non-differentiable op.
+func randomGradientGraph(seed: UInt64) throws -> Graph? {
+  var generator = RandomGraphGenerator(seed: seed)
+  let forward = generator.makeGraph(name: "grad\(seed)", steps: 10)
+  guard let out = forward.result(named: "out") else { return nil }
+  let b = GraphBuilder(continuing: forward)
+  let loss = b.sum(out.value, axes: b.allAxes(out.value))
+  b.setResults([GraphResult(name: "loss", value: loss)])
+  let withLoss = try b.build(results: [("loss", loss)])
+  return try? Gradient(of: "loss", wrt: forward.parameters.map(\.name)).apply(to: withLoss)
 }
